@@ -1,0 +1,188 @@
+import type { LogEvent } from "./log-event.ts";
+
+/**
+ * A destination for log events, with two faces.
+ *
+ * The caller's face is {@link Sink.write}: synchronous, cheap, never throws, never waits for
+ * I/O. The delivery face is {@link Sink.writeBatch}: a promise that settles when the events are
+ * handed to the OS (or the remote peer), and rejects when they were not. Queues drive the
+ * delivery face and resilience wrappers decorate it; it is where failure becomes visible.
+ *
+ * Every sink keeps the conservation law of {@link SinkStats} true.
+ */
+export interface Sink {
+  /** A short name for diagnostics and metrics, e.g. `"file"`. */
+  readonly name?: string;
+  /**
+   * What this sink wraps, for wrappers (one sink, or several for a fallback chain). Tools walk a
+   * chain with {@link walkSinkChain}.
+   */
+  readonly inner?: Sink | readonly Sink[];
+  /**
+   * Accepts one event. Synchronous and cheap; never throws and never blocks on I/O. A sink that
+   * does I/O buffers here and delivers later.
+   */
+  write(event: LogEvent): void;
+  /**
+   * Delivers events, in order. Resolves when they are handed to the OS or the peer; rejects
+   * (with the cause) when they were not. Each event counts as accepted by this sink.
+   */
+  writeBatch(events: readonly LogEvent[]): Promise<void>;
+  /**
+   * Resolves when everything accepted before the call is delivered; rejects with the failure
+   * otherwise (an `AggregateError` for several).
+   */
+  flush(): Promise<void>;
+  /**
+   * Flushes, then releases resources; passes through every wrapper to the innermost sink.
+   * Idempotent: every call returns the same promise. Never closes stdout or stderr. Events
+   * written after close are counted as dropped (`closed`), not thrown.
+   */
+  close(): Promise<void>;
+  /**
+   * Best-effort synchronous drain for `process.on("exit")` and crash paths, where no promise
+   * will ever settle. Sinks that cannot do it leave it out.
+   */
+  flushSync?(): void;
+  /** The counters this component owns. */
+  stats?(): SinkStats;
+}
+
+/** Every reason a component may drop an event, as a closed set. */
+export const dropReasons: readonly DropReason[] = Object.freeze([
+  "queue_full",
+  "buffer_full",
+  "too_large",
+  "shed",
+  "closed",
+  "sink_error",
+  "circuit_open",
+  "shutdown_timeout",
+  "epipe",
+] as const);
+
+/**
+ * Why an event was dropped.
+ *
+ * - `queue_full`: a queue was full and its overflow policy discarded the event.
+ * - `buffer_full`: a sink's write buffer was at its byte bound (the destination is too slow or
+ *   failing).
+ * - `too_large`: the event was larger than the configured maximum event size.
+ * - `shed`: a lower-level event was discarded to make room for a more severe one.
+ * - `closed`: the event arrived after `close()`.
+ * - `sink_error`: the destination failed and the event could not be kept for a later attempt.
+ * - `circuit_open`: a circuit breaker was open.
+ * - `shutdown_timeout`: shutdown's deadline passed before the event was delivered.
+ * - `epipe`: the reading end of a pipe went away (`node app | head -1`).
+ */
+export type DropReason =
+  | "queue_full"
+  | "buffer_full"
+  | "too_large"
+  | "shed"
+  | "closed"
+  | "sink_error"
+  | "circuit_open"
+  | "shutdown_timeout"
+  | "epipe";
+
+/** Drop counts by reason; every reason is present. */
+export type DropCounts = Readonly<Record<DropReason, number>>;
+
+/**
+ * The counters a component owns. At every moment,
+ * `accepted = delivered + sum(dropped) + failed + pending` (the conservation law), so at a
+ * quiescent point (`pending = 0`) every accepted event was delivered, dropped with a reason, or
+ * failed. Check it with {@link checkConservation}.
+ */
+export interface SinkStats {
+  /** Events this component took responsibility for (via `write` or `writeBatch`). */
+  readonly accepted: number;
+  /** Events handed on successfully: to the OS, the peer, or the wrapped sink. */
+  readonly delivered: number;
+  /** Events discarded on purpose, by reason. */
+  readonly dropped: DropCounts;
+  /** Events whose delivery was attempted and failed. */
+  readonly failed: number;
+  /** Events held right now: buffered, queued or in flight. */
+  readonly pending: number;
+  /** Bytes held right now, when the component measures them. */
+  readonly pendingBytes: number;
+  /** Bytes delivered. */
+  readonly bytes: number;
+  /** The most recent failure, if any. */
+  readonly lastError: unknown;
+  /** A component-specific state, e.g. a circuit breaker's `"open"`. */
+  readonly state?: string;
+}
+
+/**
+ * A zeroed {@link DropCounts}, for components that count drops.
+ *
+ * @returns a fresh mutable record with every reason at zero.
+ */
+export function createDropCounts(): Record<DropReason, number> {
+  return {
+    queue_full: 0,
+    buffer_full: 0,
+    too_large: 0,
+    shed: 0,
+    closed: 0,
+    sink_error: 0,
+    circuit_open: 0,
+    shutdown_timeout: 0,
+    epipe: 0,
+  };
+}
+
+/**
+ * The total of all drop counts.
+ *
+ * @param dropped drop counts by reason.
+ * @returns their sum.
+ */
+export function totalDropped(dropped: DropCounts): number {
+  let total = 0;
+  for (const reason of dropReasons) total += dropped[reason];
+  return total;
+}
+
+/**
+ * Checks the conservation law on a stats snapshot.
+ *
+ * @param stats a snapshot from `sink.stats()`.
+ * @returns `undefined` when `accepted = delivered + dropped + failed + pending`, otherwise a
+ *   sentence describing the imbalance.
+ */
+export function checkConservation(stats: SinkStats): string | undefined {
+  const dropped = totalDropped(stats.dropped);
+  const accounted = stats.delivered + dropped + stats.failed + stats.pending;
+  if (accounted === stats.accepted) return undefined;
+  return (
+    `accepted (${stats.accepted}) != delivered (${stats.delivered}) + dropped (${dropped}) + ` +
+    `failed (${stats.failed}) + pending (${stats.pending})`
+  );
+}
+
+/**
+ * Lists a sink and everything it wraps, outermost first, following `inner`.
+ *
+ * @param sink the outermost sink.
+ * @returns every sink of the chain, each once.
+ */
+export function walkSinkChain(sink: Sink): Sink[] {
+  const seen = new Set<Sink>();
+  const pending: Sink[] = [sink];
+  const result: Sink[] = [];
+  while (pending.length > 0) {
+    const current = pending.shift() as Sink;
+    if (seen.has(current)) continue;
+    seen.add(current);
+    result.push(current);
+    const inner = current.inner;
+    if (inner === undefined) continue;
+    if (Array.isArray(inner)) pending.push(...(inner as readonly Sink[]));
+    else pending.push(inner as Sink);
+  }
+  return result;
+}

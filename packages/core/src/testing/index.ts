@@ -1,0 +1,2 @@
+// @sluice/core/testing: tools for tests of code that logs and of sinks.
+export {};
