@@ -40,7 +40,22 @@ export {
   LogEventRecord,
 } from "./log-event.ts";
 
+// Capture
+export {
+  type CaptureOptions,
+  captureError,
+  captureProperties,
+  captureValue,
+  defaultCaptureOptions,
+  estimateEventBytes,
+  type ResolvedCaptureOptions,
+  resolveCaptureOptions,
+} from "./capture.ts";
+export { type LogEventInit, createLogEvent } from "./create-log-event.ts";
+export type { RedactionOptions } from "./redaction.ts";
+
 // Message templates
+export { alignText, formatDate, formatNumber } from "./format-value.ts";
 export type {
   Alignment,
   CaptureHint,
@@ -49,6 +64,14 @@ export type {
   TemplateToken,
   TextToken,
 } from "./message-template.ts";
+export { type RenderOptions, renderMessage, renderPropertyValue } from "./render-message.ts";
+export { templateId } from "./template-id.ts";
+export { parseTemplate } from "./template-parser.ts";
+export type {
+  PropertiesArgument,
+  TemplateHoleNames,
+  TemplateProperties,
+} from "./template-properties.ts";
 
 // Sink contracts
 export {
@@ -65,4 +88,50 @@ export {
 export { SinkCounters } from "./sink-counters.ts";
 
 // Formatters
+export {
+  type ClefFormatterOptions,
+  clefLevelNames,
+  createClefFormatter,
+} from "./clef-formatter.ts";
 export { type Formatter, formatEvent } from "./formatter.ts";
+export { toJson, toJsonString } from "./json-writer.ts";
+export {
+  createPinoFormatter,
+  type PinoFormatterOptions,
+  pinoLevelNumbers,
+} from "./pino-formatter.ts";
+export {
+  type CompiledOutputTemplate,
+  compileOutputTemplate,
+  createTextFormatter,
+  defaultOutputTemplate,
+  type TextFormatterOptions,
+  type TextOutput,
+  type TextRole,
+} from "./text-formatter.ts";
+
+// Logger
+export {
+  createLogger,
+  type Enricher,
+  type Filter,
+  type LogMethod,
+  Logger,
+  type LoggerOptions,
+  type LoggerStats,
+  type SinkEntry,
+  settleAll,
+} from "./logger.ts";
+
+// Ambient context
+export {
+  type ContextOptions,
+  configureContext,
+  getContext,
+  getContextSize,
+  withContext,
+  withoutContext,
+} from "./context.ts";
+
+// Helpers for sink authors
+export { type CreateSinkOptions, createSink } from "./create-sink.ts";

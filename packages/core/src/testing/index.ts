@@ -1,2 +1,12 @@
-// @sluice/core/testing: tools for tests of code that logs and of sinks.
-export {};
+// @sluice/core/testing: tools for tests of code that logs, and of sinks.
+export {
+  type ContractViolation,
+  checkSinkContract,
+  type SinkContractOptions,
+} from "./check-sink-contract.ts";
+export {
+  type EventQuery,
+  createMemorySink,
+  type MemorySink,
+  type MemorySinkOptions,
+} from "./memory-sink.ts";

@@ -1,0 +1,80 @@
+// Runs every benchmark scenario in its own child process, prints one table with ratios against
+// pino, and with --write-readme regenerates the table in apps/bench/README.md.
+import { spawnSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { fileURLToPath } from "node:url";
+import type { Measurement } from "./measure.ts";
+
+interface Job {
+  readonly script: string;
+  readonly args: readonly string[];
+  readonly nodeArgs?: readonly string[];
+}
+
+const quick = process.argv.includes("--quick");
+const scale = quick ? 0.1 : 1;
+
+const jobs: Job[] = [];
+for (const scenario of ["disabled", "null", "json"]) {
+  for (const subject of ["sluice", "pino"]) {
+    jobs.push({
+      script: "scenarios/core.js",
+      args: [`--case=${scenario}`, `--subject=${subject}`, `--iterations=${Math.round(1e6 * scale)}`],
+    });
+  }
+}
+
+const results: Measurement[] = [];
+for (const job of jobs) {
+  const script = fileURLToPath(new URL(job.script, import.meta.url));
+  const child = spawnSync(process.execPath, [...(job.nodeArgs ?? []), script, ...job.args], {
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (child.status !== 0) {
+    process.stderr.write(`${job.script} ${job.args.join(" ")} failed:\n${child.stderr}\n`);
+    process.exitCode = 1;
+    continue;
+  }
+  for (const line of child.stdout.split("\n")) {
+    if (line.startsWith("@@bench ")) results.push(JSON.parse(line.slice(8)) as Measurement);
+  }
+}
+
+const titles: Record<string, string> = {
+  disabled: "disabled level (`debug` at `info`)",
+  null: "`info`, 2 properties, null sink (pino: to /dev/null)",
+  json: "`info`, 2 properties, JSON line to /dev/null",
+};
+
+const rows: string[] = [
+  "| scenario | subject | ns per call | ratio to pino | notes |",
+  "| --- | --- | ---: | ---: | --- |",
+];
+for (const scenario of [...new Set(results.map((result) => result.scenario))]) {
+  const group = results.filter((result) => result.scenario === scenario);
+  const pinoResult = group.find((result) => result.subject === "pino");
+  for (const result of group) {
+    const ratio = pinoResult === undefined ? "" : (result.nsPerOp / pinoResult.nsPerOp).toFixed(2);
+    const notes = Object.entries(result.extra ?? {})
+      .map(([name, value]) => `${name}: ${value}`)
+      .join(", ");
+    rows.push(
+      `| ${titles[scenario] ?? scenario} | ${result.subject} | ${result.nsPerOp.toFixed(1)} | ${ratio} | ${notes} |`,
+    );
+  }
+}
+const table = rows.join("\n");
+const machine = `Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}`;
+console.log(`${machine}\n\n${table}`);
+
+if (process.argv.includes("--write-readme")) {
+  const readme = fileURLToPath(new URL("../README.md", import.meta.url));
+  const text = readFileSync(readme, "utf8");
+  const start = "<!-- results:start -->";
+  const end = "<!-- results:end -->";
+  const before = text.slice(0, text.indexOf(start) + start.length);
+  const after = text.slice(text.indexOf(end));
+  writeFileSync(readme, `${before}\n${machine}\n\n${table}\n${after}`);
+}

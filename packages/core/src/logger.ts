@@ -1,0 +1,522 @@
+import {
+  type CaptureOptions,
+  captureError,
+  captureProperties,
+  captureValue,
+  type ResolvedCaptureOptions,
+  resolveCaptureOptions,
+} from "./capture.ts";
+import { getContext } from "./context.ts";
+import { invalidOption, LoggingError } from "./errors.ts";
+import { isLogLevel, LevelSwitch, type LogLevel, levelOrdinal, logLevels } from "./level.ts";
+import {
+  type CapturedObject,
+  type CapturedValue,
+  type LogEvent,
+  LogEventRecord,
+} from "./log-event.ts";
+import { type ErrorHandler, reportError } from "./self-log.ts";
+import type { Sink } from "./sink.ts";
+import { parseTemplate } from "./template-parser.ts";
+import type { PropertiesArgument } from "./template-properties.ts";
+
+/**
+ * Adds properties to events. Called once per event that passed the level check, before filters;
+ * returned properties are added where the event does not already have a property of that name.
+ * A throwing enricher is reported and skipped; the event is still logged.
+ */
+export type Enricher = (event: LogEvent) => Readonly<Record<string, unknown>> | undefined;
+
+/**
+ * Decides whether an event is logged. Called after enrichers; `false` discards the event for
+ * every sink. A throwing filter is reported and the event is logged (losing it would be worse).
+ */
+export type Filter = (event: LogEvent) => boolean;
+
+/** A sink with its own minimum level, for {@link LoggerOptions.sinks}. */
+export interface SinkEntry {
+  /** The sink. */
+  readonly sink: Sink;
+  /**
+   * The sink's own minimum level (fixed, or a switch that can change at runtime). Events below it
+   * skip this sink; the logger's own level applies first.
+   * @default every event the logger emits
+   */
+  readonly level?: LogLevel | LevelSwitch;
+}
+
+/** Options for {@link createLogger}. */
+export interface LoggerOptions {
+  /**
+   * The minimum level. Ignored when `levelSwitch` is given.
+   * @default "info"
+   */
+  readonly level?: LogLevel;
+  /** A switch holding the minimum level, to change it at runtime and share it. */
+  readonly levelSwitch?: LevelSwitch;
+  /** Where events go: sinks, or `{ sink, level }` entries for per-sink minimum levels. */
+  readonly sinks: readonly (Sink | SinkEntry)[];
+  /**
+   * Functions that add properties to every event.
+   * @default []
+   */
+  readonly enrichers?: readonly Enricher[];
+  /**
+   * Functions that can discard events.
+   * @default []
+   */
+  readonly filters?: readonly Filter[];
+  /**
+   * Properties added to every event of this logger and its children. On a name clash the call's
+   * properties win over bound ones (these and a child's), and bound ones over the ambient
+   * context's.
+   * @default {}
+   */
+  readonly properties?: Readonly<Record<string, unknown>>;
+  /**
+   * Capture limits and redaction.
+   * @default the defaults of `CaptureOptions`
+   */
+  readonly capture?: CaptureOptions;
+  /**
+   * Receives runtime failures (a sink that throws, an enricher that throws).
+   * @default failures go to the self-log (one rate-limited line on stderr)
+   */
+  readonly onError?: ErrorHandler;
+  /**
+   * The clock that timestamps events, in milliseconds since the epoch.
+   * @default Date.now
+   */
+  readonly clock?: () => number;
+}
+
+/** Counters a logger keeps about its own pipeline. */
+export interface LoggerStats {
+  /** Events that passed the level check and the filters and were handed to sinks. */
+  readonly emitted: number;
+  /** Events discarded by a filter. */
+  readonly filtered: number;
+  /** Calls to a sink's `write` that threw (a contract violation by the sink), per sink index. */
+  readonly sinkWriteErrors: readonly number[];
+  /** Failures inside the logger itself (enrichers, filters, capture). */
+  readonly pipelineErrors: number;
+}
+
+/** The shape shared by the six level methods of a {@link Logger}. */
+export interface LogMethod {
+  /**
+   * Logs an event.
+   *
+   * @param template a message template, e.g. `"User {UserId} logged in"`.
+   * @param properties the values for the template's holes, plus any extra properties. Required
+   *   when the template has holes; a missing hole property is a compile-time error.
+   */
+  <const Template extends string>(
+    template: Template,
+    ...properties: PropertiesArgument<Template>
+  ): void;
+  /**
+   * Logs an event with an error.
+   *
+   * @param error the error (anything thrown is accepted).
+   * @param template a message template.
+   * @param properties the values for the template's holes, plus any extra properties.
+   */
+  <const Template extends string>(
+    error: unknown,
+    template: Template,
+    ...properties: PropertiesArgument<Template>
+  ): void;
+}
+
+interface ResolvedSink {
+  readonly sink: Sink;
+  readonly levelSwitch: LevelSwitch | undefined;
+}
+
+/** State shared by a logger and its children. */
+class LoggerCore {
+  readonly levelSwitch: LevelSwitch;
+  readonly sinks: readonly ResolvedSink[];
+  readonly enrichers: readonly Enricher[];
+  readonly filters: readonly Filter[];
+  readonly capture: ResolvedCaptureOptions;
+  readonly onError: ErrorHandler | undefined;
+  readonly clock: () => number;
+  emitted = 0;
+  filtered = 0;
+  pipelineErrors = 0;
+  readonly sinkWriteErrors: number[];
+  closing: Promise<void> | undefined = undefined;
+
+  constructor(options: LoggerOptions) {
+    if (options === null || typeof options !== "object") {
+      throw invalidOption("options", "an object with a `sinks` array", options);
+    }
+    this.levelSwitch = resolveLevelSwitch(options);
+    this.sinks = resolveSinks(options.sinks);
+    this.enrichers = resolveFunctions("enrichers", options.enrichers);
+    this.filters = resolveFunctions("filters", options.filters);
+    this.capture = resolveCaptureOptions(options.capture);
+    if (options.onError !== undefined && typeof options.onError !== "function") {
+      throw invalidOption("onError", "a function", options.onError);
+    }
+    this.onError = options.onError;
+    if (options.clock !== undefined && typeof options.clock !== "function") {
+      throw invalidOption("clock", "a function returning milliseconds", options.clock);
+    }
+    this.clock = options.clock ?? Date.now;
+    this.sinkWriteErrors = this.sinks.map(() => 0);
+  }
+}
+
+/**
+ * A logger: six level methods, children with bound properties, flush and close. Make one with
+ * {@link createLogger}. Logging methods never throw.
+ */
+export class Logger {
+  readonly #core: LoggerCore;
+  readonly #bound: CapturedObject;
+  readonly #hasBound: boolean;
+
+  /** @internal use {@link createLogger}. */
+  constructor(core: LoggerCore, bound: CapturedObject) {
+    this.#core = core;
+    this.#bound = bound;
+    this.#hasBound = Object.keys(bound).length > 0;
+  }
+
+  // Each method checks the level first and does nothing else when it is disabled: that branch is
+  // the whole cost of a disabled call (see apps/bench, "disabled level").
+
+  /** Logs at `trace`. */
+  readonly trace: LogMethod = ((first: unknown, second?: unknown, third?: unknown): void => {
+    if (this.#core.levelSwitch.ordinal <= 0) this.#log("trace", first, second, third);
+  }) as LogMethod;
+
+  /** Logs at `debug`. */
+  readonly debug: LogMethod = ((first: unknown, second?: unknown, third?: unknown): void => {
+    if (this.#core.levelSwitch.ordinal <= 1) this.#log("debug", first, second, third);
+  }) as LogMethod;
+
+  /** Logs at `info`. */
+  readonly info: LogMethod = ((first: unknown, second?: unknown, third?: unknown): void => {
+    if (this.#core.levelSwitch.ordinal <= 2) this.#log("info", first, second, third);
+  }) as LogMethod;
+
+  /** Logs at `warn`. */
+  readonly warn: LogMethod = ((first: unknown, second?: unknown, third?: unknown): void => {
+    if (this.#core.levelSwitch.ordinal <= 3) this.#log("warn", first, second, third);
+  }) as LogMethod;
+
+  /** Logs at `error`. */
+  readonly error: LogMethod = ((first: unknown, second?: unknown, third?: unknown): void => {
+    if (this.#core.levelSwitch.ordinal <= 4) this.#log("error", first, second, third);
+  }) as LogMethod;
+
+  /** Logs at `fatal`. */
+  readonly fatal: LogMethod = ((first: unknown, second?: unknown, third?: unknown): void => {
+    if (this.#core.levelSwitch.ordinal <= 5) this.#log("fatal", first, second, third);
+  }) as LogMethod;
+
+  /**
+   * Logs at a level chosen at runtime.
+   *
+   * @param level the level; a value that is not a level is reported and nothing is logged.
+   * @param template a message template.
+   * @param properties the template's properties.
+   */
+  write(level: LogLevel, template: string, properties?: Readonly<Record<string, unknown>>): void {
+    if (!isLogLevel(level)) {
+      this.#core.pipelineErrors += 1;
+      reportError(
+        invalidOption("level", `one of ${logLevels.join(", ")}`, level),
+        { source: "logger", operation: "write" },
+        this.#core.onError,
+      );
+      return;
+    }
+    if (levelOrdinal(level) >= this.#core.levelSwitch.ordinal) {
+      this.#log(level, template, properties, undefined);
+    }
+  }
+
+  /**
+   * Tells whether events at `level` pass this logger's minimum level, to skip expensive work.
+   *
+   * @param level a level.
+   * @returns `true` when a call at `level` would be logged (filters aside).
+   */
+  isEnabled(level: LogLevel): boolean {
+    return isLogLevel(level) && levelOrdinal(level) >= this.#core.levelSwitch.ordinal;
+  }
+
+  /** The logger's level switch (shared with its children). */
+  get levelSwitch(): LevelSwitch {
+    return this.#core.levelSwitch;
+  }
+
+  /**
+   * Makes a logger that adds `properties` to each of its events. The properties are captured
+   * once, now; the child shares its parent's sinks, level, enrichers and filters.
+   *
+   * @param properties the properties to bind.
+   * @returns the child logger.
+   * @example
+   * ```ts
+   * const requestLog = log.child({ RequestId: request.id });
+   * requestLog.info("Handling {Path}", { Path: request.path });
+   * ```
+   */
+  child(properties: Readonly<Record<string, unknown>>): Logger {
+    const bound = Object.create(null) as Record<string, CapturedValue>;
+    for (const key in this.#bound) bound[key] = this.#bound[key];
+    try {
+      const captured = captureProperties(properties, undefined, this.#core.capture);
+      for (const key in captured) bound[key] = captured[key];
+    } catch (error) {
+      this.#core.pipelineErrors += 1;
+      reportError(error, { source: "logger", operation: "child" }, this.#core.onError);
+    }
+    return new Logger(this.#core, Object.freeze(bound));
+  }
+
+  /**
+   * Resolves when every sink has delivered what it accepted before the call; rejects when any
+   * failed (with its error, or an `AggregateError` for several).
+   */
+  flush(): Promise<void> {
+    return settleAll(this.#core.sinks.map((entry) => entry.sink.flush()));
+  }
+
+  /**
+   * Best-effort synchronous drain of every sink that supports it, for `process.on("exit")`.
+   * Never throws.
+   */
+  flushSync(): void {
+    for (const entry of this.#core.sinks) {
+      try {
+        entry.sink.flushSync?.();
+      } catch (error) {
+        reportError(
+          error,
+          { source: "logger", operation: "flushSync", ...sinkName(entry.sink) },
+          this.#core.onError,
+        );
+      }
+    }
+  }
+
+  /**
+   * Flushes and closes every sink. Idempotent: every call, from this logger or a relative,
+   * returns the same promise. Events logged afterwards are counted as dropped by the sinks.
+   */
+  close(): Promise<void> {
+    const core = this.#core;
+    core.closing ??= settleAll(core.sinks.map((entry) => entry.sink.close()));
+    return core.closing;
+  }
+
+  /** The logger's own counters (shared with its children). */
+  stats(): LoggerStats {
+    const core = this.#core;
+    return {
+      emitted: core.emitted,
+      filtered: core.filtered,
+      sinkWriteErrors: [...core.sinkWriteErrors],
+      pipelineErrors: core.pipelineErrors,
+    };
+  }
+
+  #log(level: LogLevel, first: unknown, second: unknown, third: unknown): void {
+    const core = this.#core;
+    let event: LogEventRecord;
+    try {
+      let template: unknown = first;
+      let properties: unknown = second;
+      let error: unknown;
+      let hasError = false;
+      if (typeof first !== "string") {
+        hasError = true;
+        error = first;
+        template = second;
+        properties = third;
+      }
+      const parsed = parseTemplate(typeof template === "string" ? template : String(template));
+      const captured = captureProperties(properties, parsed, core.capture) as Record<
+        string,
+        CapturedValue
+      >;
+      if (this.#hasBound) addAbsent(captured, this.#bound);
+      const context = getContext();
+      for (const key in context) {
+        if (!(key in captured)) captured[key] = context[key];
+      }
+      event = new LogEventRecord(
+        core.clock(),
+        level,
+        parsed,
+        captured,
+        hasError ? captureError(error, core.capture) : undefined,
+      );
+      if (core.enrichers.length > 0) this.#enrich(event, captured);
+      if (core.filters.length > 0 && !this.#passesFilters(event)) {
+        core.filtered += 1;
+        return;
+      }
+    } catch (failure) {
+      core.pipelineErrors += 1;
+      reportError(failure, { source: "logger", operation: "capture" }, core.onError);
+      return;
+    }
+    core.emitted += 1;
+    const ordinal = levelOrdinal(level);
+    const sinks = core.sinks;
+    for (let index = 0; index < sinks.length; index++) {
+      const entry = sinks[index] as ResolvedSink;
+      if (entry.levelSwitch !== undefined && ordinal < entry.levelSwitch.ordinal) continue;
+      try {
+        entry.sink.write(event);
+      } catch (failure) {
+        core.sinkWriteErrors[index] = (core.sinkWriteErrors[index] ?? 0) + 1;
+        reportError(
+          new LoggingError("contract_violation", "Sink.write threw; the event was not written.", {
+            cause: failure,
+          }),
+          { source: "logger", operation: "write", events: 1, ...sinkName(entry.sink) },
+          core.onError,
+        );
+      }
+    }
+  }
+
+  #enrich(event: LogEvent, properties: Record<string, CapturedValue>): void {
+    const core = this.#core;
+    for (const enricher of core.enrichers) {
+      try {
+        const added = enricher(event);
+        if (added === undefined || added === null) continue;
+        for (const key of Object.keys(added)) {
+          if (!(key in properties)) properties[key] = captureValue(added[key], core.capture);
+        }
+      } catch (failure) {
+        core.pipelineErrors += 1;
+        reportError(failure, { source: "logger", operation: "enricher" }, core.onError);
+      }
+    }
+  }
+
+  #passesFilters(event: LogEvent): boolean {
+    const core = this.#core;
+    for (const filter of core.filters) {
+      try {
+        if (filter(event) === false) return false;
+      } catch (failure) {
+        core.pipelineErrors += 1;
+        reportError(failure, { source: "logger", operation: "filter" }, core.onError);
+      }
+    }
+    return true;
+  }
+}
+
+/**
+ * Creates a logger.
+ *
+ * @param options the level, sinks, enrichers, filters, bound properties and error handler.
+ * @returns the logger.
+ * @throws {LoggingError} `invalid_option` when an option is not valid.
+ * @example
+ * ```ts
+ * const log = createLogger({ level: "debug", sinks: [createConsoleSink()] });
+ * log.info("User {UserId} logged in from {@Location}", { UserId: 42, Location: { City: "Oslo" } });
+ * log.error(error, "Payment {OrderId} failed", { OrderId: "A-17" });
+ * ```
+ */
+export function createLogger(options: LoggerOptions): Logger {
+  const core = new LoggerCore(options);
+  const base = captureProperties(options.properties, undefined, core.capture);
+  return new Logger(core, Object.freeze(base));
+}
+
+function addAbsent(target: Record<string, CapturedValue>, source: CapturedObject): void {
+  for (const key in source) {
+    if (!(key in target)) target[key] = source[key];
+  }
+}
+
+function sinkName(sink: Sink): { sink?: string } {
+  return typeof sink.name === "string" ? { sink: sink.name } : {};
+}
+
+function resolveLevelSwitch(options: LoggerOptions): LevelSwitch {
+  if (options.levelSwitch !== undefined) {
+    if (!(options.levelSwitch instanceof LevelSwitch)) {
+      throw invalidOption("levelSwitch", "a LevelSwitch", options.levelSwitch);
+    }
+    return options.levelSwitch;
+  }
+  const level = options.level ?? "info";
+  if (!isLogLevel(level)) throw invalidOption("level", `one of ${logLevels.join(", ")}`, level);
+  return new LevelSwitch(level);
+}
+
+function isSink(value: unknown): value is Sink {
+  if (value === null || typeof value !== "object") return false;
+  const candidate = value as Record<string, unknown>;
+  return (
+    typeof candidate.write === "function" &&
+    typeof candidate.writeBatch === "function" &&
+    typeof candidate.flush === "function" &&
+    typeof candidate.close === "function"
+  );
+}
+
+function resolveSinks(sinks: unknown): ResolvedSink[] {
+  const accepted = "an array of sinks or { sink, level } entries";
+  if (!Array.isArray(sinks)) throw invalidOption("sinks", accepted, sinks);
+  return sinks.map((entry: unknown, index: number): ResolvedSink => {
+    if (isSink(entry)) return { sink: entry, levelSwitch: undefined };
+    if (entry !== null && typeof entry === "object" && isSink((entry as SinkEntry).sink)) {
+      const { sink, level } = entry as SinkEntry;
+      if (level === undefined) return { sink, levelSwitch: undefined };
+      if (level instanceof LevelSwitch) return { sink, levelSwitch: level };
+      if (isLogLevel(level)) return { sink, levelSwitch: new LevelSwitch(level) };
+      throw invalidOption(
+        `sinks[${index}].level`,
+        `one of ${logLevels.join(", ")} or a LevelSwitch`,
+        level,
+      );
+    }
+    throw invalidOption(
+      `sinks[${index}]`,
+      "a sink (an object with write, writeBatch, flush and close) or { sink, level }",
+      entry,
+    );
+  });
+}
+
+function resolveFunctions<Item>(name: string, value: readonly Item[] | undefined): Item[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || value.some((item) => typeof item !== "function")) {
+    throw invalidOption(name, "an array of functions", value);
+  }
+  return [...value];
+}
+
+/**
+ * Waits for every promise; resolves when all resolved, rejects with the one error or an
+ * `AggregateError` of several.
+ *
+ * @param promises the promises.
+ * @returns a promise of their combined outcome.
+ */
+export async function settleAll(promises: readonly Promise<unknown>[]): Promise<void> {
+  const outcomes = await Promise.allSettled(promises);
+  const errors: unknown[] = [];
+  for (const outcome of outcomes) {
+    if (outcome.status === "rejected") errors.push(outcome.reason);
+  }
+  if (errors.length === 1) throw errors[0];
+  if (errors.length > 1) throw new AggregateError(errors, `${errors.length} sinks failed`);
+}

@@ -1,0 +1,111 @@
+import { hostname } from "node:os";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import type { LogLevel } from "./level.ts";
+import { CapturedError, type CapturedValue, LogEventRecord } from "./log-event.ts";
+import { createPinoFormatter } from "./pino-formatter.ts";
+import { parseTemplate } from "./template-parser.ts";
+
+const time = Date.UTC(2026, 10, 28, 5, 52, 37, 123);
+
+function record(entries: Record<string, CapturedValue>): Record<string, CapturedValue> {
+  return Object.assign(Object.create(null) as Record<string, CapturedValue>, entries);
+}
+
+function event(
+  level: LogLevel,
+  text: string,
+  properties: Record<string, CapturedValue> = {},
+  error?: CapturedError,
+): LogEventRecord {
+  return new LogEventRecord(time, level, parseTemplate(text), record(properties), error);
+}
+
+describe("createPinoFormatter", () => {
+  it("writes level, time, pid, hostname, properties and the rendered message", () => {
+    const pino = createPinoFormatter();
+    const line = pino.format(
+      event("info", "User {UserId} logged in as {Name}", { UserId: 42, Name: "ann" }),
+    );
+    expect(line).toBe(
+      `{"level":30,"time":${time},"pid":${process.pid},"hostname":${JSON.stringify(hostname())},"UserId":42,"Name":"ann","msg":"User 42 logged in as ann"}\n`,
+    );
+  });
+
+  it("uses pino's numeric levels", () => {
+    const pino = createPinoFormatter({ includePid: false, includeHostname: false });
+    const numbers = (["trace", "debug", "info", "warn", "error", "fatal"] as const).map(
+      (level) => JSON.parse(pino.format(event(level, "x"))).level,
+    );
+    expect(numbers).toEqual([10, 20, 30, 40, 50, 60]);
+  });
+
+  it("honours includePid, includeHostname and messageKey", () => {
+    const pino = createPinoFormatter({
+      includePid: false,
+      includeHostname: false,
+      messageKey: "message",
+    });
+    expect(pino.format(event("warn", "hello"))).toBe(
+      `{"level":40,"time":${time},"message":"hello"}\n`,
+    );
+  });
+
+  it("resolves brace escapes in a message without holes", () => {
+    const pino = createPinoFormatter({ includePid: false, includeHostname: false });
+    expect(JSON.parse(pino.format(event("info", "a {{literal}} b"))).msg).toBe("a {literal} b");
+    expect(JSON.parse(pino.format(event("info", ""))).msg).toBe("");
+  });
+
+  it("rejects bad options", () => {
+    expect(() => createPinoFormatter({ messageKey: "" })).toThrow(/messageKey/);
+    expect(() => createPinoFormatter({ includePid: 1 as never })).toThrow(/includePid/);
+  });
+
+  it("writes the error as pino's serializer does", () => {
+    const error = new CapturedError({
+      name: "TypeError",
+      message: "bad",
+      stack: "TypeError: bad\n    at f (f.js:1:1)",
+      fields: record({ code: "E_BAD" }),
+      cause: undefined,
+      errors: undefined,
+    });
+    const pino = createPinoFormatter({ includePid: false, includeHostname: false });
+    const parsed = JSON.parse(pino.format(event("error", "failed", {}, error)));
+    expect(parsed.err).toEqual({
+      type: "TypeError",
+      message: "bad",
+      stack: "TypeError: bad\n    at f (f.js:1:1)",
+      code: "E_BAD",
+    });
+    expect(parsed.msg).toBe("failed");
+  });
+
+  it("always writes exactly one JSON object and one trailing newline", () => {
+    const pino = createPinoFormatter();
+    const hostile = fc.oneof(
+      fc.string({ unit: "binary" }),
+      fc.constantFrom("\ud800", "\udc00x", "\u2029", "\u0000\u001b[31m"),
+      fc.bigInt(),
+      fc.double(),
+      fc.constant(null),
+      fc.array(fc.oneof(fc.string({ unit: "binary" }), fc.bigInt())),
+    );
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.string(), fc.string({ unit: "binary" })),
+        fc.dictionary(fc.string({ unit: "binary" }), hostile),
+        (text, properties) => {
+          const line = pino.format(
+            event("info", text, properties as Record<string, CapturedValue>),
+          );
+          expect(line.endsWith("}\n")).toBe(true);
+          expect(line.indexOf("\n")).toBe(line.length - 1);
+          expect(line).not.toMatch(/[\r\u2028\u2029]/);
+          expect(typeof JSON.parse(line).msg).toBe("string");
+        },
+      ),
+    );
+  });
+});
