@@ -1,13 +1,17 @@
 import { describe, expect, it } from "vitest";
-import { captureError } from "./capture-error.ts";
 import { captureValue, defaultCaptureOptions, resolveCaptureOptions } from "./capture.ts";
+import { captureError } from "./capture-error.ts";
 import { CapturedError } from "./log-event.ts";
 
 const options = defaultCaptureOptions;
 
 describe("captureError", () => {
   it("captures name, message, stack and own fields", () => {
-    const error = Object.assign(new Error("open failed"), { code: "ENOENT", errno: -2, path: "/x" });
+    const error = Object.assign(new Error("open failed"), {
+      code: "ENOENT",
+      errno: -2,
+      path: "/x",
+    });
     const captured = captureError(error, options);
     expect(captured).toBeInstanceOf(CapturedError);
     expect(captured.name).toBe("Error");
@@ -70,9 +74,16 @@ describe("captureError", () => {
   });
 
   it("captures non-Error throwables as NonError records", () => {
-    expect(captureError("boom", options)).toMatchObject({ name: "NonError", message: "boom", stack: undefined });
+    expect(captureError("boom", options)).toMatchObject({
+      name: "NonError",
+      message: "boom",
+      stack: undefined,
+    });
     expect(captureError(null, options)).toMatchObject({ name: "NonError", message: "null" });
-    expect(captureError(undefined, options)).toMatchObject({ name: "NonError", message: "undefined" });
+    expect(captureError(undefined, options)).toMatchObject({
+      name: "NonError",
+      message: "undefined",
+    });
     const fromObject = captureError({ message: "bad", status: 500 }, options);
     expect(fromObject.name).toBe("NonError");
     expect(fromObject.message).toBe("bad");
@@ -81,7 +92,10 @@ describe("captureError", () => {
   });
 
   it("captures errors nested in values", () => {
-    const captured = captureValue({ failure: new Error("inner") }, options) as Record<string, CapturedError>;
+    const captured = captureValue({ failure: new Error("inner") }, options) as Record<
+      string,
+      CapturedError
+    >;
     expect(captured.failure).toBeInstanceOf(CapturedError);
     expect(captured.failure?.message).toBe("inner");
   });

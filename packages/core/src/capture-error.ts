@@ -27,7 +27,11 @@ export function isErrorLike(value: object): boolean {
   }
 }
 
-function readString(error: object, key: string, options: ResolvedCaptureOptions): string | undefined {
+function readString(
+  error: object,
+  key: string,
+  options: ResolvedCaptureOptions,
+): string | undefined {
   let value: unknown;
   try {
     value = (error as Record<string, unknown>)[key];
@@ -90,7 +94,12 @@ export function captureError(
   }
 }
 
-function nonError(error: unknown, options: ResolvedCaptureOptions, depth: number, ancestors: unknown[]): CapturedError {
+function nonError(
+  error: unknown,
+  options: ResolvedCaptureOptions,
+  depth: number,
+  ancestors: unknown[],
+): CapturedError {
   let message: string;
   let fields: CapturedObject = Object.create(null);
   if (typeof error === "object" && error !== null) {
@@ -103,7 +112,12 @@ function nonError(error: unknown, options: ResolvedCaptureOptions, depth: number
       }
     }
     const captured = captureAt(error, options, depth, ancestors, undefined);
-    if (typeof captured === "object" && captured !== null && !Array.isArray(captured) && !(captured instanceof Date)) {
+    if (
+      typeof captured === "object" &&
+      captured !== null &&
+      !Array.isArray(captured) &&
+      !(captured instanceof Date)
+    ) {
       fields = captured as CapturedObject;
     } else {
       fields = Object.assign(Object.create(null), { value: captured });
@@ -112,7 +126,14 @@ function nonError(error: unknown, options: ResolvedCaptureOptions, depth: number
     const captured = captureAt(error, options, depth, ancestors, undefined);
     message = typeof captured === "string" ? captured : String(captured);
   }
-  return new CapturedError({ name: nonErrorName, message, stack: undefined, fields, cause: undefined, errors: undefined });
+  return new CapturedError({
+    name: nonErrorName,
+    message,
+    stack: undefined,
+    fields,
+    cause: undefined,
+    errors: undefined,
+  });
 }
 
 /** @internal the recursive worker shared with value capture. */
@@ -146,7 +167,15 @@ export function captureErrorAt(
         fields[key] = throwsMarker(thrown);
         continue;
       }
-      fields[key] = captureEntry(key, item, options, depth, ancestors, path === undefined ? undefined : path, options.redaction);
+      fields[key] = captureEntry(
+        key,
+        item,
+        options,
+        depth,
+        ancestors,
+        path === undefined ? undefined : path,
+        options.redaction,
+      );
     }
     if (keys.length > kept) fields["…"] = `[${keys.length - kept} more keys]`;
     const cause = readField(error, "cause");
@@ -161,7 +190,10 @@ export function captureErrorAt(
       message: readString(error, "message", options) ?? "",
       stack: readString(error, "stack", options),
       fields,
-      cause: cause === undefined || cause.value === undefined ? undefined : captureAt(cause.value, options, depth + 1, ancestors, undefined),
+      cause:
+        cause === undefined || cause.value === undefined
+          ? undefined
+          : captureAt(cause.value, options, depth + 1, ancestors, undefined),
       errors,
     });
   } finally {

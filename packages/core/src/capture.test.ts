@@ -157,7 +157,10 @@ describe("captureValue: structures", () => {
         throw new Error("getter failed");
       },
     };
-    expect({ ...(captureValue(object, options) as object) }).toEqual({ ok: 1, bad: "[Throws: getter failed]" });
+    expect({ ...(captureValue(object, options) as object) }).toEqual({
+      ok: 1,
+      bad: "[Throws: getter failed]",
+    });
     const proxy = new Proxy(
       {},
       {
@@ -170,7 +173,9 @@ describe("captureValue: structures", () => {
     const { proxy: revoked, revoke } = Proxy.revocable({}, {});
     revoke();
     expect(captureValue(revoked, options)).toMatch(/^\[Throws: /);
-    expect(captureValue({ inner: revoked }, options)).toEqual({ inner: expect.stringMatching(/^\[Throws: /) });
+    expect(captureValue({ inner: revoked }, options)).toEqual({
+      inner: expect.stringMatching(/^\[Throws: /),
+    });
   });
 });
 
@@ -203,7 +208,10 @@ describe("captureProperties", () => {
   });
 
   it("binds positional holes to array properties and handles non-objects", () => {
-    expect(captureProperties(["x", "y"], parseTemplate("{0} {1}"), options)).toEqual({ "0": "x", "1": "y" });
+    expect(captureProperties(["x", "y"], parseTemplate("{0} {1}"), options)).toEqual({
+      "0": "x",
+      "1": "y",
+    });
     expect(captureProperties(undefined, undefined, options)).toEqual({});
     expect(captureProperties(null, undefined, options)).toEqual({});
     expect(captureProperties("text", undefined, options)).toEqual({ "@properties": "text" });
@@ -220,7 +228,11 @@ describe("captureProperties", () => {
 
   it("replaces the largest properties when the event is too large", () => {
     const bounded = resolveCaptureOptions({ maxEventBytes: 2000 });
-    const captured = captureProperties({ big: "x".repeat(5000), mid: "y".repeat(500), small: 1 }, undefined, bounded);
+    const captured = captureProperties(
+      { big: "x".repeat(5000), mid: "y".repeat(500), small: 1 },
+      undefined,
+      bounded,
+    );
     expect(captured.big).toMatch(/^\[Too large: \d+ bytes\]$/);
     expect(captured.mid).toBe("y".repeat(500));
     expect(captured.small).toBe(1);
@@ -263,9 +275,14 @@ describe("redaction", () => {
 
   it("uses a censor function, falling back when it throws", () => {
     const masked = resolveCaptureOptions({
-      redact: { keys: ["token"], censor: (value, path) => `${String(value).slice(0, 2)}** at ${path.join(".")}` },
+      redact: {
+        keys: ["token"],
+        censor: (value, path) => `${String(value).slice(0, 2)}** at ${path.join(".")}`,
+      },
     });
-    expect(captureProperties({ a: { token: "abcdef" } }, undefined, masked)).toEqual({ a: { token: "ab** at a.token" } });
+    expect(captureProperties({ a: { token: "abcdef" } }, undefined, masked)).toEqual({
+      a: { token: "ab** at a.token" },
+    });
     const throwing = resolveCaptureOptions({
       redact: {
         keys: ["token"],
@@ -274,7 +291,9 @@ describe("redaction", () => {
         },
       },
     });
-    expect(captureProperties({ token: "abc" }, undefined, throwing)).toEqual({ token: "[Redacted]" });
+    expect(captureProperties({ token: "abc" }, undefined, throwing)).toEqual({
+      token: "[Redacted]",
+    });
   });
 
   it("keeps a redacted {$Name} hole redacted", () => {
@@ -286,8 +305,18 @@ describe("redaction", () => {
 
 describe("estimateEventBytes", () => {
   it("grows with the content and is consistent", () => {
-    const small = createLogEvent({ level: "info", template: "x", properties: { a: "b" }, timestamp: 0 });
-    const large = createLogEvent({ level: "info", template: "x", properties: { a: "b".repeat(1000) }, timestamp: 0 });
+    const small = createLogEvent({
+      level: "info",
+      template: "x",
+      properties: { a: "b" },
+      timestamp: 0,
+    });
+    const large = createLogEvent({
+      level: "info",
+      template: "x",
+      properties: { a: "b".repeat(1000) },
+      timestamp: 0,
+    });
     expect(estimateEventBytes(large) - estimateEventBytes(small)).toBe(999);
     expect(estimateEventBytes(small)).toBe(estimateEventBytes(small));
   });
@@ -346,14 +375,20 @@ const hostileValue = fc.oneof(
 
 describe("capture properties (fast-check)", () => {
   it("never throws, respects limits and stays JSON-serializable", () => {
-    const limits = resolveCaptureOptions({ maxDepth: 3, maxCollectionLength: 4, maxStringLength: 20 });
+    const limits = resolveCaptureOptions({
+      maxDepth: 3,
+      maxCollectionLength: 4,
+      maxStringLength: 20,
+    });
     fc.assert(
       fc.property(fc.array(hostileValue, { maxLength: 5 }), fc.anything(), (values, extra) => {
         const value = [...values, { deep: { deeper: { deepest: { bottom: extra } } } }];
         const captured = captureValue(value, limits);
         expect(depthOf(captured)).toBeLessThanOrEqual(3);
         expect(maxCollection(captured)).toBeLessThanOrEqual(5);
-        const json = JSON.stringify(captured, (_key, item) => (typeof item === "bigint" ? item.toString() : item));
+        const json = JSON.stringify(captured, (_key, item) =>
+          typeof item === "bigint" ? item.toString() : item,
+        );
         expect(typeof json).toBe("string");
         const properties = captureProperties({ values, extra }, undefined, limits);
         expect(depthOf(properties)).toBeLessThanOrEqual(4);

@@ -1,6 +1,7 @@
 import { captureErrorAt, isErrorLike } from "./capture-error.ts";
 
 export { captureError } from "./capture-error.ts";
+
 import { invalidOption } from "./errors.ts";
 import type { CapturedError, CapturedObject, CapturedValue, LogEvent } from "./log-event.ts";
 import { CapturedError as CapturedErrorClass } from "./log-event.ts";
@@ -109,7 +110,11 @@ export function resolveCaptureOptions(options?: CaptureOptions): ResolvedCapture
       options.maxCollectionLength,
       defaultCaptureOptions.maxCollectionLength,
     ),
-    maxEventBytes: positiveInteger("maxEventBytes", options.maxEventBytes, defaultCaptureOptions.maxEventBytes),
+    maxEventBytes: positiveInteger(
+      "maxEventBytes",
+      options.maxEventBytes,
+      defaultCaptureOptions.maxEventBytes,
+    ),
     redaction: compileRedaction(options.redact),
   });
 }
@@ -249,9 +254,11 @@ function captureStructure(
   ancestors: unknown[],
   path: string[] | undefined,
 ): CapturedValue {
-  if (Array.isArray(object)) return captureList(object, object.length, options, depth, ancestors, path);
+  if (Array.isArray(object))
+    return captureList(object, object.length, options, depth, ancestors, path);
   if (object instanceof Map) return captureMap(object, options, depth, ancestors, path);
-  if (object instanceof Set) return captureList(object, object.size, options, depth, ancestors, path);
+  if (object instanceof Set)
+    return captureList(object, object.size, options, depth, ancestors, path);
   if (ArrayBuffer.isView(object)) {
     const view =
       object instanceof DataView
@@ -275,7 +282,10 @@ function captureStructure(
   return captureObject(object, options, depth, ancestors, path);
 }
 
-function captureNumbers(view: ArrayLike<number | bigint>, options: ResolvedCaptureOptions): CapturedValue[] {
+function captureNumbers(
+  view: ArrayLike<number | bigint>,
+  options: ResolvedCaptureOptions,
+): CapturedValue[] {
   const length = view.length;
   const kept = length > options.maxCollectionLength ? options.maxCollectionLength : length;
   const result: CapturedValue[] = new Array(kept);
@@ -331,7 +341,11 @@ function captureMap(
   for (const [rawKey, item] of map) {
     if (count >= max) break;
     const key =
-      typeof rawKey === "string" ? rawKey : typeof rawKey === "object" && rawKey !== null ? safeString(rawKey, options) : String(captureAt(rawKey, options, depth + 1, ancestors, undefined));
+      typeof rawKey === "string"
+        ? rawKey
+        : typeof rawKey === "object" && rawKey !== null
+          ? safeString(rawKey, options)
+          : String(captureAt(rawKey, options, depth + 1, ancestors, undefined));
     result[key] = captureEntry(key, item, options, depth, ancestors, path, options.redaction);
     count++;
   }
@@ -407,7 +421,12 @@ function captureObjectCarefully(
   return result;
 }
 
-function captureChild(item: unknown, options: ResolvedCaptureOptions, depth: number, ancestors: unknown[]): CapturedValue {
+function captureChild(
+  item: unknown,
+  options: ResolvedCaptureOptions,
+  depth: number,
+  ancestors: unknown[],
+): CapturedValue {
   try {
     return captureAt(item, options, depth + 1, ancestors, undefined);
   } catch (error) {
@@ -463,7 +482,10 @@ export function captureProperties(
 ): Record<string, CapturedValue> {
   const result: Record<string, CapturedValue> = Object.create(null);
   if (properties == null) return result;
-  if ((typeof properties !== "object" && typeof properties !== "function") || isErrorLike(properties)) {
+  if (
+    (typeof properties !== "object" && typeof properties !== "function") ||
+    isErrorLike(properties)
+  ) {
     result[nonObjectPropertiesKey] = captureValue(properties, options);
     return result;
   }
@@ -495,10 +517,19 @@ export function captureProperties(
         continue;
       }
     }
-    result[key] = captureEntry(key, item, options, -1, ancestors, usePaths ? [] : undefined, redaction);
+    result[key] = captureEntry(
+      key,
+      item,
+      options,
+      -1,
+      ancestors,
+      usePaths ? [] : undefined,
+      redaction,
+    );
   }
   if (length > kept) result["…"] = `[${length - kept} more keys]`;
-  if (template !== undefined) applyStringifyHints(result, properties as Record<string, unknown>, template, options);
+  if (template !== undefined)
+    applyStringifyHints(result, properties as Record<string, unknown>, template, options);
   enforceEventBytes(result, template, options);
   return result;
 }
@@ -586,7 +617,8 @@ export function estimateValueBytes(value: CapturedValue): number {
   if (value instanceof CapturedErrorClass) return estimateErrorBytes(value);
   if (Array.isArray(value)) {
     let total = 2;
-    for (let index = 0; index < value.length; index++) total += estimateValueBytes(value[index]) + 1;
+    for (let index = 0; index < value.length; index++)
+      total += estimateValueBytes(value[index]) + 1;
     return total;
   }
   let total = 2;

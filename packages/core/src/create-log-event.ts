@@ -1,5 +1,9 @@
+import {
+  captureProperties,
+  defaultCaptureOptions,
+  type ResolvedCaptureOptions,
+} from "./capture.ts";
 import { captureError } from "./capture-error.ts";
-import { captureProperties, defaultCaptureOptions, type ResolvedCaptureOptions } from "./capture.ts";
 import type { LogLevel } from "./level.ts";
 import { type LogEvent, LogEventRecord } from "./log-event.ts";
 import type { MessageTemplate } from "./message-template.ts";

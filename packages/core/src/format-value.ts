@@ -36,7 +36,8 @@ export function formatNumber(value: number | bigint, format: string): string {
     if (typeof value === "bigint") return formatBigInt(value, format);
     if (!Number.isFinite(value)) return String(value);
     const standard = standardNumber.exec(format);
-    if (standard !== null) return formatStandard(value, standard[1] as string, standard[2] as string);
+    if (standard !== null)
+      return formatStandard(value, standard[1] as string, standard[2] as string);
     return formatCustom(value, format);
   } catch {
     return String(value);
@@ -60,7 +61,9 @@ function formatBigInt(value: bigint, format: string): string {
     }
     case "N":
     case "n":
-      return (negative ? "-" : "") + group(digits) + (precision > 0 ? `.${"0".repeat(precision)}` : "");
+      return (
+        (negative ? "-" : "") + group(digits) + (precision > 0 ? `.${"0".repeat(precision)}` : "")
+      );
     default:
       return value.toString();
   }
@@ -84,7 +87,9 @@ function formatStandard(value: number, letter: string, precisionText: string): s
     case "D":
     case "d": {
       if (!Number.isInteger(value)) return String(value);
-      const digits = Math.abs(value).toString().padStart(precision ?? 0, "0");
+      const digits = Math.abs(value)
+        .toString()
+        .padStart(precision ?? 0, "0");
       return value < 0 ? `-${digits}` : digits;
     }
     case "X":
@@ -96,7 +101,10 @@ function formatStandard(value: number, letter: string, precisionText: string): s
     }
     case "E":
     case "e": {
-      const [mantissa, exponent] = value.toExponential(precision ?? 6).split("e") as [string, string];
+      const [mantissa, exponent] = value.toExponential(precision ?? 6).split("e") as [
+        string,
+        string,
+      ];
       const sign = exponent.startsWith("-") ? "-" : "+";
       const digits = exponent.replace(/^[+-]/, "").padStart(3, "0");
       return `${mantissa}${letter}${sign}${digits}`;
@@ -162,8 +170,18 @@ function formatCustom(value: number, format: string): string {
 }
 
 const monthNames = [
-  "January", "February", "March", "April", "May", "June",
-  "July", "August", "September", "October", "November", "December",
+  "January",
+  "February",
+  "March",
+  "April",
+  "May",
+  "June",
+  "July",
+  "August",
+  "September",
+  "October",
+  "November",
+  "December",
 ];
 const dayNames = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
 
@@ -208,7 +226,8 @@ function dateParts(epochMilliseconds: number, utc: boolean): DateParts {
   };
 }
 
-const dateToken = /yyyy|yy|MMMM|MMM|MM|M|dddd|ddd|dd|d|HH|H|hh|h|mm|m|ss|s|fff|ff|f|FFF|tt|zzz|zz|z|K|'[^']*'|"[^"]*"|\\./g;
+const dateToken =
+  /yyyy|yy|MMMM|MMM|MM|M|dddd|ddd|dd|d|HH|H|hh|h|mm|m|ss|s|fff|ff|f|FFF|tt|zzz|zz|z|K|'[^']*'|"[^"]*"|\\./g;
 
 function pad(value: number, width: number): string {
   return String(value).padStart(width, "0");

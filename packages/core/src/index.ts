@@ -1,6 +1,46 @@
 // @sluice/core: events, levels, message templates, capture, the logger, ambient context, the
 // sink contracts and formatters. Every export is listed by name.
 
+// Capture
+export {
+  type CaptureOptions,
+  captureError,
+  captureProperties,
+  captureValue,
+  defaultCaptureOptions,
+  estimateEventBytes,
+  type ResolvedCaptureOptions,
+  resolveCaptureOptions,
+} from "./capture.ts";
+// Formatters
+export {
+  type ClefFormatterOptions,
+  clefLevelNames,
+  createClefFormatter,
+} from "./clef-formatter.ts";
+// Ambient context
+export {
+  type ContextOptions,
+  configureContext,
+  getContext,
+  getContextSize,
+  withContext,
+  withoutContext,
+} from "./context.ts";
+export { createLogEvent, type LogEventInit } from "./create-log-event.ts";
+// Helpers for sink authors
+export { type CreateSinkOptions, createSink } from "./create-sink.ts";
+// Errors and the self-log
+export {
+  invalidOption,
+  LoggingError,
+  type LoggingErrorCode,
+  type LoggingErrorOptions,
+} from "./errors.ts";
+// Message templates
+export { alignText, formatDate, formatNumber } from "./format-value.ts";
+export { type Formatter, formatEvent } from "./formatter.ts";
+export { toJson, toJsonString } from "./json-writer.ts";
 // Levels
 export {
   compareLogLevels,
@@ -13,23 +53,6 @@ export {
   parseLogLevel,
   severityNumber,
 } from "./level.ts";
-
-// Errors and the self-log
-export {
-  invalidOption,
-  LoggingError,
-  type LoggingErrorCode,
-  type LoggingErrorOptions,
-} from "./errors.ts";
-export {
-  configureSelfLog,
-  type ErrorContext,
-  type ErrorHandler,
-  reportError,
-  type SelfLogOptions,
-  selfLog,
-} from "./self-log.ts";
-
 // Events
 export {
   CapturedError,
@@ -39,23 +62,18 @@ export {
   type LogEvent,
   LogEventRecord,
 } from "./log-event.ts";
-
-// Capture
+// Logger
 export {
-  type CaptureOptions,
-  captureError,
-  captureProperties,
-  captureValue,
-  defaultCaptureOptions,
-  estimateEventBytes,
-  type ResolvedCaptureOptions,
-  resolveCaptureOptions,
-} from "./capture.ts";
-export { type LogEventInit, createLogEvent } from "./create-log-event.ts";
-export type { RedactionOptions } from "./redaction.ts";
-
-// Message templates
-export { alignText, formatDate, formatNumber } from "./format-value.ts";
+  createLogger,
+  type Enricher,
+  type Filter,
+  Logger,
+  type LoggerOptions,
+  type LoggerStats,
+  type LogMethod,
+  type SinkEntry,
+  settleAll,
+} from "./logger.ts";
 export type {
   Alignment,
   CaptureHint,
@@ -64,15 +82,21 @@ export type {
   TemplateToken,
   TextToken,
 } from "./message-template.ts";
+export {
+  createPinoFormatter,
+  type PinoFormatterOptions,
+  pinoLevelNumbers,
+} from "./pino-formatter.ts";
+export type { RedactionOptions } from "./redaction.ts";
 export { type RenderOptions, renderMessage, renderPropertyValue } from "./render-message.ts";
-export { templateId } from "./template-id.ts";
-export { parseTemplate } from "./template-parser.ts";
-export type {
-  PropertiesArgument,
-  TemplateHoleNames,
-  TemplateProperties,
-} from "./template-properties.ts";
-
+export {
+  configureSelfLog,
+  type ErrorContext,
+  type ErrorHandler,
+  reportError,
+  type SelfLogOptions,
+  selfLog,
+} from "./self-log.ts";
 // Sink contracts
 export {
   checkConservation,
@@ -86,20 +110,13 @@ export {
   walkSinkChain,
 } from "./sink.ts";
 export { SinkCounters } from "./sink-counters.ts";
-
-// Formatters
-export {
-  type ClefFormatterOptions,
-  clefLevelNames,
-  createClefFormatter,
-} from "./clef-formatter.ts";
-export { type Formatter, formatEvent } from "./formatter.ts";
-export { toJson, toJsonString } from "./json-writer.ts";
-export {
-  createPinoFormatter,
-  type PinoFormatterOptions,
-  pinoLevelNumbers,
-} from "./pino-formatter.ts";
+export { templateId } from "./template-id.ts";
+export { parseTemplate } from "./template-parser.ts";
+export type {
+  PropertiesArgument,
+  TemplateHoleNames,
+  TemplateProperties,
+} from "./template-properties.ts";
 export {
   type CompiledOutputTemplate,
   compileOutputTemplate,
@@ -109,29 +126,3 @@ export {
   type TextOutput,
   type TextRole,
 } from "./text-formatter.ts";
-
-// Logger
-export {
-  createLogger,
-  type Enricher,
-  type Filter,
-  type LogMethod,
-  Logger,
-  type LoggerOptions,
-  type LoggerStats,
-  type SinkEntry,
-  settleAll,
-} from "./logger.ts";
-
-// Ambient context
-export {
-  type ContextOptions,
-  configureContext,
-  getContext,
-  getContextSize,
-  withContext,
-  withoutContext,
-} from "./context.ts";
-
-// Helpers for sink authors
-export { type CreateSinkOptions, createSink } from "./create-sink.ts";

@@ -52,14 +52,17 @@ export const defaultCensor: string = "[Redacted]";
  * @returns the compiled form, or `undefined` when nothing is to be redacted.
  * @throws LoggingError `invalid_option` for a malformed option.
  */
-export function compileRedaction(options: RedactionOptions | undefined): CompiledRedaction | undefined {
+export function compileRedaction(
+  options: RedactionOptions | undefined,
+): CompiledRedaction | undefined {
   if (options === undefined) return undefined;
   if (typeof options !== "object" || options === null) {
     throw invalidOption("redact", "an object with keys, paths or censor", options);
   }
   const keys = new Set<string>();
   if (options.keys !== undefined) {
-    if (!Array.isArray(options.keys)) throw invalidOption("redact.keys", "an array of strings", options.keys);
+    if (!Array.isArray(options.keys))
+      throw invalidOption("redact.keys", "an array of strings", options.keys);
     for (const key of options.keys as unknown[]) {
       if (typeof key !== "string" || key === "") {
         throw invalidOption("redact.keys", "an array of non-empty strings", key);
@@ -70,7 +73,8 @@ export function compileRedaction(options: RedactionOptions | undefined): Compile
   const paths: string[][] = [];
   let maxPathLength = 0;
   if (options.paths !== undefined) {
-    if (!Array.isArray(options.paths)) throw invalidOption("redact.paths", "an array of dot paths", options.paths);
+    if (!Array.isArray(options.paths))
+      throw invalidOption("redact.paths", "an array of dot paths", options.paths);
     for (const path of options.paths as unknown[]) {
       if (typeof path !== "string" || path === "") {
         throw invalidOption("redact.paths", "an array of non-empty dot paths", path);
@@ -129,7 +133,11 @@ export function isRedacted(
  * @param path the value's path from the properties root.
  * @returns the censor's result; `"[Redacted]"` when a censor function throws.
  */
-export function applyCensor(redaction: CompiledRedaction, value: unknown, path: readonly string[]): unknown {
+export function applyCensor(
+  redaction: CompiledRedaction,
+  value: unknown,
+  path: readonly string[],
+): unknown {
   const censor = redaction.censor;
   if (typeof censor === "string") return censor;
   try {

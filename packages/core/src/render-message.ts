@@ -1,4 +1,4 @@
-import { formatDate, formatNumber, alignText } from "./format-value.ts";
+import { alignText, formatDate, formatNumber } from "./format-value.ts";
 import { toJson } from "./json-writer.ts";
 import { CapturedError, type CapturedProperties, type CapturedValue } from "./log-event.ts";
 import type { MessageTemplate, PropertyToken } from "./message-template.ts";
@@ -117,7 +117,12 @@ function renderValue(
 
 function renderStructure(value: CapturedValue): string {
   if (typeof value === "string") return quote(value);
-  if (typeof value !== "object" || value === null || value instanceof Date || value instanceof CapturedError) {
+  if (
+    typeof value !== "object" ||
+    value === null ||
+    value instanceof Date ||
+    value instanceof CapturedError
+  ) {
     return renderValue(value, undefined, true, false);
   }
   if (Array.isArray(value)) {

@@ -120,7 +120,8 @@ export function reportError(
       selfLog(context.source, `onError threw: ${describeError(callbackError)}`);
     }
   }
-  const where = context.sink === undefined ? context.operation : `${context.sink} ${context.operation}`;
+  const where =
+    context.sink === undefined ? context.operation : `${context.sink} ${context.operation}`;
   selfLog(context.source, `${where} failed: ${describeError(error)}`);
 }
 

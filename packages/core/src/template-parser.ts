@@ -182,7 +182,11 @@ const letterOrDigit = /[\p{L}\p{Nd}]/u;
 const punctuation = /\p{P}/u;
 
 function isAsciiLetterOrDigit(code: number): boolean {
-  return (code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a);
+  return (
+    (code >= 0x30 && code <= 0x39) ||
+    (code >= 0x41 && code <= 0x5a) ||
+    (code >= 0x61 && code <= 0x7a)
+  );
 }
 
 function isValidInName(text: string, index: number): boolean {
@@ -203,5 +207,11 @@ function isValidInHole(text: string, index: number): boolean {
   const code = text.charCodeAt(index);
   // `@` and `$` hints, name characters, `:` and everything valid in a format (which covers `,`
   // and `-` of an alignment).
-  return code === 0x40 || code === 0x24 || code === 0x3a || isValidInName(text, index) || isValidInFormat(text, index);
+  return (
+    code === 0x40 ||
+    code === 0x24 ||
+    code === 0x3a ||
+    isValidInName(text, index) ||
+    isValidInFormat(text, index)
+  );
 }

@@ -4,8 +4,32 @@
 
 type Digit = "0" | "1" | "2" | "3" | "4" | "5" | "6" | "7" | "8" | "9";
 type Lower =
-  | "a" | "b" | "c" | "d" | "e" | "f" | "g" | "h" | "i" | "j" | "k" | "l" | "m"
-  | "n" | "o" | "p" | "q" | "r" | "s" | "t" | "u" | "v" | "w" | "x" | "y" | "z";
+  | "a"
+  | "b"
+  | "c"
+  | "d"
+  | "e"
+  | "f"
+  | "g"
+  | "h"
+  | "i"
+  | "j"
+  | "k"
+  | "l"
+  | "m"
+  | "n"
+  | "o"
+  | "p"
+  | "q"
+  | "r"
+  | "s"
+  | "t"
+  | "u"
+  | "v"
+  | "w"
+  | "x"
+  | "y"
+  | "z";
 type NameCharacter = Digit | Lower | Uppercase<Lower> | "_";
 
 type IsName<Text extends string> = Text extends ""
@@ -34,14 +58,16 @@ type HoleName<Content extends string> =
       : never
     : never;
 
-type CollectHoles<Text extends string, Found extends string> =
-  Text extends `${string}{${infer After}`
-    ? After extends `{${infer Rest}`
-      ? CollectHoles<Rest, Found>
-      : After extends `${infer Content}}${infer Rest}`
-        ? CollectHoles<Rest, Found | HoleName<Content>>
-        : Found
-    : Found;
+type CollectHoles<
+  Text extends string,
+  Found extends string,
+> = Text extends `${string}{${infer After}`
+  ? After extends `{${infer Rest}`
+    ? CollectHoles<Rest, Found>
+    : After extends `${infer Content}}${infer Rest}`
+      ? CollectHoles<Rest, Found | HoleName<Content>>
+      : Found
+  : Found;
 
 /**
  * The property names a message template's holes refer to, as a union of string literals:
@@ -70,4 +96,9 @@ export type PropertiesArgument<Template extends string> = string extends Templat
   ? [properties?: Readonly<Record<string, unknown>> | readonly unknown[]]
   : [TemplateHoleNames<Template>] extends [never]
     ? [properties?: Readonly<Record<string, unknown>>]
-    : [properties: TemplateProperties<Template>];
+    : [
+        properties:
+          | TemplateProperties<Template>
+          // Positional holes (`{0}`, `{1}`) can also take an array.
+          | (readonly unknown[] & { readonly [Name in TemplateHoleNames<Template>]: unknown }),
+      ];

@@ -78,7 +78,11 @@ describe("createLogger", () => {
     const sinkLevel = new LevelSwitch("fatal");
     const log = createLogger({
       level: "debug",
-      sinks: [everything, { sink: errorsOnly, level: "error" }, { sink: switched, level: sinkLevel }],
+      sinks: [
+        everything,
+        { sink: errorsOnly, level: "error" },
+        { sink: switched, level: sinkLevel },
+      ],
     });
     log.debug("d");
     log.warn("w");
@@ -198,9 +202,9 @@ describe("createLogger", () => {
     expect(() => createLogger({ sinks: [], level: "loud" as never })).toThrow(/"level"/);
     expect(() => createLogger({ sinks: "console" as never })).toThrow(/"sinks"/);
     expect(() => createLogger({ sinks: [{}] as never })).toThrow(/"sinks\[0\]"/);
-    expect(() => createLogger({ sinks: [{ sink: createMemorySink(), level: "x" as never }] })).toThrow(
-      /"sinks\[0\]\.level"/,
-    );
+    expect(() =>
+      createLogger({ sinks: [{ sink: createMemorySink(), level: "x" as never }] }),
+    ).toThrow(/"sinks\[0\]\.level"/);
     expect(() => createLogger({ sinks: [], enrichers: [1] as never })).toThrow(/"enrichers"/);
   });
 
@@ -240,7 +244,11 @@ describe("createSink", () => {
     const log = createLogger({ sinks: [sink] });
     for (let n = 0; n < 8; n++) log.info("n {N}", { N: n });
     await sink.flush();
-    expect(delivered).toEqual([[0, 1, 2], [3, 4, 5], [6, 7]]);
+    expect(delivered).toEqual([
+      [0, 1, 2],
+      [3, 4, 5],
+      [6, 7],
+    ]);
     expect(maxActive).toBe(1);
     expect(sink.stats()).toMatchObject({ accepted: 8, delivered: 8, pending: 0, failed: 0 });
   });

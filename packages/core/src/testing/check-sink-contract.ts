@@ -209,7 +209,11 @@ function checkShape(sink: Sink, violate: (check: string, message: string) => voi
   if (inner !== undefined) {
     const inners = Array.isArray(inner) ? (inner as readonly Sink[]) : [inner as Sink];
     for (const candidate of inners) {
-      if (candidate === null || typeof candidate !== "object" || typeof candidate.write !== "function") {
+      if (
+        candidate === null ||
+        typeof candidate !== "object" ||
+        typeof candidate.write !== "function"
+      ) {
         violate("inner is a sink", "inner holds something that is not a sink");
       }
     }
@@ -274,7 +278,11 @@ function hostileEvents(): LogEvent[] {
     createLogEvent({
       level: "error",
       template: "Hostile {Text} {Big} {Cycle}",
-      properties: { Text: "line\nbreak\u0000\u001b[31m\u2028\ud800", Big: 10n ** 30n, Cycle: cyclic },
+      properties: {
+        Text: "line\nbreak\u0000\u001b[31m\u2028\ud800",
+        Big: 10n ** 30n,
+        Cycle: cyclic,
+      },
       error,
     }),
     createLogEvent({ level: "fatal", template: "x".repeat(10_000), properties: {} }),

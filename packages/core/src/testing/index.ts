@@ -5,8 +5,8 @@ export {
   type SinkContractOptions,
 } from "./check-sink-contract.ts";
 export {
-  type EventQuery,
   createMemorySink,
+  type EventQuery,
   type MemorySink,
   type MemorySinkOptions,
 } from "./memory-sink.ts";

@@ -133,7 +133,9 @@ function matches(event: LogEvent, query: EventQuery): boolean {
   if (query.template !== undefined && event.template.text !== query.template) return false;
   if (query.message !== undefined) {
     const message = renderMessage(event.template, event.properties);
-    if (typeof query.message === "string" ? message !== query.message : !query.message.test(message)) {
+    if (
+      typeof query.message === "string" ? message !== query.message : !query.message.test(message)
+    ) {
       return false;
     }
   }
