@@ -17,10 +17,15 @@ const scale = quick ? 0.1 : 1;
 
 const jobs: Job[] = [];
 for (const scenario of ["disabled", "null", "json"]) {
-  for (const subject of ["sluice", "pino"]) {
+  const subjects = scenario === "json" ? ["sluice", "pino", "pino-async"] : ["sluice", "pino"];
+  for (const subject of subjects) {
     jobs.push({
       script: "scenarios/core.js",
-      args: [`--case=${scenario}`, `--subject=${subject}`, `--iterations=${Math.round(1e6 * scale)}`],
+      args: [
+        `--case=${scenario}`,
+        `--subject=${subject}`,
+        `--iterations=${Math.round(1e6 * scale)}`,
+      ],
     });
   }
 }

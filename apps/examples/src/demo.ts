@@ -1,0 +1,77 @@
+// `pnpm demo`: a few structured events, printed once as human-readable text and once as CLEF JSON.
+import {
+  createClefFormatter,
+  createLogger,
+  createSink,
+  createTextFormatter,
+  type Formatter,
+  formatEvent,
+  LevelSwitch,
+  type LogEvent,
+  withContext,
+} from "@sluice/core";
+
+function stdoutSink(name: string, formatter: Formatter) {
+  const print = (events: readonly LogEvent[]): void => {
+    process.stdout.write(events.map((event) => formatEvent(event, formatter)).join(""));
+  };
+  return createSink({ name, deliver: print, deliverSync: print });
+}
+
+async function main(): Promise<void> {
+  const text = stdoutSink(
+    "text",
+    createTextFormatter({
+      utc: true,
+      outputTemplate:
+        "{Timestamp:HH:mm:ss.fff} [{Level:u3}] {Message:lj} {Properties}{NewLine}{Exception}",
+    }),
+  );
+  const clef = stdoutSink("clef", createClefFormatter());
+  const verbosity = new LevelSwitch("info");
+
+  for (const [title, sink] of [
+    ["Text output template", text],
+    ["CLEF (compact JSON, one event per line)", clef],
+  ] as const) {
+    process.stdout.write(`\n== ${title}\n`);
+    const log = createLogger({
+      levelSwitch: verbosity,
+      sinks: [sink],
+      properties: { App: "shop" },
+      clock: fixedClock(),
+    });
+    log.info("User {UserId} logged in from {@Location}", {
+      UserId: 42,
+      Location: { City: "Oslo", Country: "NO" },
+    });
+    log.debug("Not shown: the level is {Level}", { Level: verbosity.level });
+    await withContext({ RequestId: "req-7f3a" }, async () => {
+      const cart = log.child({ Component: "cart" });
+      cart.warn("Cart {CartId} holds {Count} items worth {Total:0.00}", {
+        CartId: "c-19",
+        Count: 3,
+        Total: 59.5,
+      });
+      const cause = Object.assign(new Error("connection refused"), { code: "ECONNREFUSED" });
+      cart.error(new Error("payment gateway failed", { cause }), "Payment {OrderId} failed", {
+        OrderId: "A-17",
+      });
+    });
+    await log.flush();
+  }
+}
+
+// A fixed, advancing clock keeps the demo's output the same on every run.
+function fixedClock(): () => number {
+  let now = Date.UTC(2026, 10, 28, 9, 30, 0, 0);
+  return () => {
+    now += 137;
+    return now;
+  };
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
