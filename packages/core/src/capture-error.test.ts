@@ -47,7 +47,7 @@ describe("captureError", () => {
     expect(captureError(frozen, options).message).toBe("frozen");
 
     const hostile = new Error("x");
-    for (const key of ["message", "stack", "name"]) {
+    for (const key of ["stack", "name", "message"]) {
       Object.defineProperty(hostile, key, {
         get() {
           throw new Error(`${key} getter`);

@@ -112,7 +112,7 @@ describe("captureValue: structures", () => {
     const captured = captureValue(input, options) as Record<string, unknown>;
     expect(Object.getPrototypeOf(captured)).toBeNull();
     expect(Object.keys(captured)).toEqual(["__proto__", "constructor", "prototype"]);
-    expect(captured.__proto__).toEqual({ polluted: 1 });
+    expect(Object.getOwnPropertyDescriptor(captured, "__proto__")?.value).toEqual({ polluted: 1 });
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 

@@ -287,7 +287,7 @@ function captureNumbers(
   options: ResolvedCaptureOptions,
 ): CapturedValue[] {
   const length = view.length;
-  const kept = length > options.maxCollectionLength ? options.maxCollectionLength : length;
+  const kept = Math.min(length, options.maxCollectionLength);
   const result: CapturedValue[] = new Array(kept);
   for (let index = 0; index < kept; index++) result[index] = view[index];
   if (kept < length) result.push(`[… ${length - kept} more items]`);
@@ -307,7 +307,7 @@ function captureList(
   const redaction = options.redaction;
   let index = 0;
   if (Array.isArray(items) && redaction === undefined && path === undefined) {
-    const kept = length > max ? max : length;
+    const kept = Math.min(length, max);
     for (; index < kept; index++) {
       const item: unknown = items[index];
       result.push(
@@ -364,7 +364,7 @@ function captureObject(
   const result: Record<string, CapturedValue> = Object.create(null);
   const redaction = options.redaction;
   const length = keys.length;
-  const kept = length > options.maxCollectionLength ? options.maxCollectionLength : length;
+  const kept = Math.min(length, options.maxCollectionLength);
   if (redaction === undefined && path === undefined) {
     try {
       // Fast path: no try/catch per key; a throwing getter sends the object to the careful loop.
@@ -499,7 +499,7 @@ export function captureProperties(
     return result;
   }
   const length = keys.length;
-  const kept = length > options.maxCollectionLength ? options.maxCollectionLength : length;
+  const kept = Math.min(length, options.maxCollectionLength);
   // Paths are tracked whenever redaction is on: path rules and censor functions need them.
   const usePaths = redaction !== undefined;
   for (let index = 0; index < kept; index++) {
