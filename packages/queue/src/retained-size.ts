@@ -1,0 +1,65 @@
+import { CapturedError, type CapturedValue, type LogEvent } from "@sluice/core";
+
+// What a queued event keeps alive on the V8 heap, estimated from its shape, so that `maxBytes`
+// bounds real memory rather than the size of the event's JSON. Calibrated on Node 20 with
+// `--expose-gc` against heapUsed (test/memory-bound.test.ts): captured properties are
+// null-prototype objects, which V8 keeps in dictionary mode at about 40 bytes per key. The
+// template is shared by every event that uses it and is not counted.
+const eventRecordBytes = 96;
+const ringSlotBytes = 40;
+const objectBytes = 64;
+const perKeyBytes = 40;
+const arrayBytes = 32;
+const perItemBytes = 8;
+const stringBytes = 24;
+const numberBytes = 16;
+const dateBytes = 40;
+const errorBytes = 120;
+
+/**
+ * The estimated heap bytes one queued event retains: a fixed cost for the event and its queue
+ * slot, plus a walk of its captured properties and error (objects, arrays, strings by length).
+ * Cheap (one pass, no allocation) and the same for the same event every time.
+ *
+ * @param event the event.
+ * @returns its estimated retained size in bytes.
+ */
+export function retainedEventBytes(event: LogEvent): number {
+  let total = eventRecordBytes + ringSlotBytes + valueBytes(event.properties, 0);
+  if (event.error !== undefined) total += valueBytes(event.error, 0);
+  return total;
+}
+
+function valueBytes(value: CapturedValue, depth: number): number {
+  switch (typeof value) {
+    case "string":
+      return stringBytes + value.length;
+    case "number":
+    case "bigint":
+      return numberBytes;
+    case "object":
+      break;
+    default:
+      return 0;
+  }
+  if (value === null) return 0;
+  // Capture bounds depth already; this guard only protects against hand-built cyclic events.
+  if (depth > 32) return objectBytes;
+  if (value instanceof Date) return dateBytes;
+  if (value instanceof CapturedError) {
+    let total = errorBytes + value.name.length + value.message.length + (value.stack?.length ?? 0);
+    total += valueBytes(value.fields, depth + 1) + valueBytes(value.cause, depth + 1);
+    if (value.errors !== undefined) total += valueBytes(value.errors, depth + 1);
+    return total;
+  }
+  if (Array.isArray(value)) {
+    let total = arrayBytes + perItemBytes * value.length;
+    for (const item of value as readonly CapturedValue[]) total += valueBytes(item, depth + 1);
+    return total;
+  }
+  let total = objectBytes;
+  for (const key in value) {
+    total += perKeyBytes + valueBytes((value as Record<string, CapturedValue>)[key], depth + 1);
+  }
+  return total;
+}
