@@ -37,6 +37,7 @@ export {
   type LoggingErrorCode,
   type LoggingErrorOptions,
 } from "./errors.ts";
+export { FdWriter, type FdWriterOptions, type WriteErrorDecision } from "./fd-writer.ts";
 // Message templates
 export { alignText, formatDate, formatNumber } from "./format-value.ts";
 export { type Formatter, formatEvent } from "./formatter.ts";

@@ -1,0 +1,99 @@
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { FdWriter } from "./fd-writer.ts";
+
+let directory: string;
+beforeEach(() => {
+  directory = mkdtempSync(join(tmpdir(), "sluice-fd-writer-"));
+});
+afterEach(() => {
+  rmSync(directory, { recursive: true, force: true });
+});
+
+describe("FdWriter", () => {
+  it("coalesces writes into chunks, in order, and reports what reached the OS", async () => {
+    const path = join(directory, "out.log");
+    const fd = openSync(path, "a");
+    const written: number[] = [];
+    const writer = new FdWriter({
+      fd,
+      chunkBytes: 100,
+      onWritten: (events) => written.push(events),
+    });
+    for (let index = 0; index < 50; index++) expect(writer.write(`line ${index}\n`)).toBe(true);
+    expect(writer.pendingEvents).toBe(50);
+    await writer.flush();
+    closeSync(fd);
+    const lines = readFileSync(path, "utf8").trimEnd().split("\n");
+    expect(lines).toEqual(Array.from({ length: 50 }, (_, index) => `line ${index}`));
+    expect(written.reduce((sum, events) => sum + events, 0)).toBe(50);
+    expect(written.length).toBeGreaterThan(1);
+    expect(writer.pendingEvents).toBe(0);
+  });
+
+  it("refuses text past its bound instead of growing", () => {
+    const fd = openSync(join(directory, "bounded.log"), "a");
+    const writer = new FdWriter({ fd, maxBufferBytes: 10 });
+    expect(writer.write("12345")).toBe(true);
+    expect(writer.write("123456")).toBe(false);
+    expect(writer.pendingBytes).toBe(5);
+    writer.flushSync();
+    closeSync(fd);
+  });
+
+  it("discards on ENOSPC by default, tells its owner, and rejects flush", async () => {
+    const fd = openSync("/dev/full", "w");
+    const failures: [string | undefined, number][] = [];
+    const writer = new FdWriter({
+      fd,
+      onWriteError: (error, events) => {
+        failures.push([error.code, events]);
+        return "discard";
+      },
+    });
+    writer.write("a\n");
+    writer.write("b\n");
+    await expect(writer.flush()).rejects.toMatchObject({ code: "ENOSPC" });
+    expect(failures).toEqual([["ENOSPC", 2]]);
+    expect(writer.pendingEvents).toBe(0);
+    closeSync(fd);
+  });
+
+  it("retries with backoff when told to, and delivers once the fault clears", async () => {
+    const good = openSync(join(directory, "recovered.log"), "a");
+    const full = openSync("/dev/full", "w");
+    const writer = new FdWriter({
+      fd: full,
+      retry: { initialMs: 5, maxMs: 20 },
+      onWriteError: () => {
+        writer.setFd(good);
+        return "retry";
+      },
+    });
+    writer.write("kept\n");
+    await writer.flush();
+    // The retry goes to the descriptor in use at that moment, so a reopen recovers held data.
+    expect(readFileSync(join(directory, "recovered.log"), "utf8")).toBe("kept\n");
+    closeSync(full);
+    closeSync(good);
+  }, 10_000);
+
+  it("drains synchronously for exit paths", () => {
+    const path = join(directory, "sync.log");
+    const fd = openSync(path, "a");
+    const writer = new FdWriter({ fd });
+    writer.write("one\n");
+    writer.write("two\n", 1);
+    writer.flushSync();
+    expect(readFileSync(path, "utf8")).toBe("one\ntwo\n");
+    expect(writer.pendingEvents).toBe(0);
+    closeSync(fd);
+  });
+
+  it("validates its options", () => {
+    expect(() => new FdWriter({ fd: -1 })).toThrow(/"fd"/);
+    expect(() => new FdWriter({ fd: 1, chunkBytes: 0 })).toThrow(/"chunkBytes"/);
+  });
+});

@@ -1,0 +1,426 @@
+import { fsync, write as writeAsync, writeSync } from "node:fs";
+import { invalidOption } from "./errors.ts";
+
+/** What {@link FdWriterOptions.onWriteError} decides for data a failed write could not deliver. */
+export type WriteErrorDecision = "retry" | "discard";
+
+/** Options for {@link FdWriter}. */
+export interface FdWriterOptions {
+  /** The file descriptor to write to. The writer never closes it. */
+  readonly fd: number;
+  /**
+   * The most text held, in UTF-16 code units (bytes, for ASCII text); `write` refuses more.
+   * @default 16777216 (16 MiB)
+   */
+  readonly maxBufferBytes?: number;
+  /**
+   * The most bytes handed to one write system call.
+   * @default 65536
+   */
+  readonly chunkBytes?: number;
+  /** Called when data completing `events` events reached the OS; `bytes` is its size in bytes. */
+  readonly onWritten?: (events: number, bytes: number) => void;
+  /**
+   * Called when a write fails with anything but EAGAIN (which the writer retries by itself).
+   * Return `"retry"` to keep the data and try again after a capped exponential backoff, or
+   * `"discard"` to drop everything held: those `events` (and `bytes`, in UTF-16 code units) are
+   * then forgotten (the caller counts them).
+   * @default () => "discard"
+   */
+  readonly onWriteError?: (
+    error: NodeJS.ErrnoException,
+    events: number,
+    bytes: number,
+  ) => WriteErrorDecision;
+  /**
+   * Backoff bounds for `"retry"`, in milliseconds.
+   * @default { initialMs: 50, maxMs: 5000 }
+   */
+  readonly retry?: { readonly initialMs?: number; readonly maxMs?: number };
+  /**
+   * `fsync` after every completed write, before it is reported as written.
+   * @default false
+   */
+  readonly fsync?: boolean;
+}
+
+interface InFlight {
+  readonly buffer: Buffer;
+  offset: number;
+  readonly events: number;
+  readonly textLength: number;
+}
+
+interface FlushWaiter {
+  readonly target: number;
+  readonly discards: number;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
+const eagainInitialMs = 1;
+const eagainMaxMs = 100;
+
+function positiveInteger(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 1) {
+    throw invalidOption(name, "a positive integer", value);
+  }
+  return value;
+}
+
+/**
+ * Writes text to a file descriptor off the caller's path: `write` buffers (bounded) and returns
+ * at once; one write system call is in flight at a time, with many small texts joined into
+ * large chunks; partial writes continue where they stopped; EAGAIN (a full non-blocking pipe) is
+ * retried with a short capped backoff, never a busy loop; other errors go to `onWriteError`,
+ * which retries or discards. Timers are `unref()`ed. Used by the file and console sinks, and
+ * available to any sink that writes to a descriptor.
+ *
+ * @example
+ * ```ts
+ * const writer = new FdWriter({ fd, onWritten: (events, bytes) => counters.deliver(events, bytes) });
+ * if (!writer.write(line)) counters.refuse("buffer_full");
+ * process.on("exit", () => writer.flushSync());
+ * ```
+ */
+export class FdWriter {
+  #fd: number;
+  readonly #maxBufferBytes: number;
+  readonly #chunkBytes: number;
+  readonly #onWritten: ((events: number, bytes: number) => void) | undefined;
+  readonly #onWriteError: FdWriterOptions["onWriteError"];
+  readonly #retryInitialMs: number;
+  readonly #retryMaxMs: number;
+  readonly #fsync: boolean;
+  #texts: string[] = [];
+  #textEvents: number[] = [];
+  #head = 0;
+  #bufferedLength = 0;
+  #bufferedEvents = 0;
+  #inFlight: InFlight | undefined;
+  #scheduled = false;
+  #retryTimer: NodeJS.Timeout | undefined;
+  #backoffMs = 0;
+  #eagainMs = 0;
+  #accepted = 0;
+  #settled = 0;
+  #discards = 0;
+  #lastError: unknown;
+  #waiters: FlushWaiter[] = [];
+  #stopped = false;
+
+  /**
+   * @param options the descriptor, bounds and callbacks.
+   * @throws {LoggingError} `invalid_option` for a bad option.
+   */
+  constructor(options: FdWriterOptions) {
+    if (options === null || typeof options !== "object") {
+      throw invalidOption("options", "an object with fd", options);
+    }
+    if (!Number.isSafeInteger(options.fd) || options.fd < 0) {
+      throw invalidOption("fd", "a file descriptor (an integer of 0 or more)", options.fd);
+    }
+    this.#fd = options.fd;
+    this.#maxBufferBytes = positiveInteger("maxBufferBytes", options.maxBufferBytes, 16 << 20);
+    this.#chunkBytes = positiveInteger("chunkBytes", options.chunkBytes, 65_536);
+    for (const name of ["onWritten", "onWriteError"] as const) {
+      if (options[name] !== undefined && typeof options[name] !== "function") {
+        throw invalidOption(name, "a function", options[name]);
+      }
+    }
+    this.#onWritten = options.onWritten;
+    this.#onWriteError = options.onWriteError;
+    this.#retryInitialMs = positiveInteger("retry.initialMs", options.retry?.initialMs, 50);
+    this.#retryMaxMs = positiveInteger("retry.maxMs", options.retry?.maxMs, 5000);
+    this.#fsync = options.fsync === true;
+  }
+
+  /** Text held and not yet written, in UTF-16 code units (including a write in flight). */
+  get pendingBytes(): number {
+    return this.#bufferedLength + (this.#inFlight?.textLength ?? 0);
+  }
+
+  /** Events held and not yet written (including a write in flight). */
+  get pendingEvents(): number {
+    return this.#bufferedEvents + (this.#inFlight?.events ?? 0);
+  }
+
+  /** True while a write is in flight or a retry is scheduled. */
+  get busy(): boolean {
+    return this.#inFlight !== undefined || this.#retryTimer !== undefined;
+  }
+
+  /** The descriptor written to. */
+  get fd(): number {
+    return this.#fd;
+  }
+
+  /**
+   * Buffers text that completes `events` events. Never throws.
+   *
+   * @param text the text, usually one or more formatted events.
+   * @param events how many events the text completes.
+   * @returns `false`, buffering nothing, when the text would pass `maxBufferBytes`.
+   */
+  write(text: string, events = 1): boolean {
+    if (this.#bufferedLength + text.length > this.#maxBufferBytes) return false;
+    this.#texts.push(text);
+    this.#textEvents.push(events);
+    this.#bufferedLength += text.length;
+    this.#bufferedEvents += events;
+    this.#accepted += events;
+    if (!this.#scheduled && !this.busy && !this.#stopped) {
+      this.#scheduled = true;
+      // Writes made in the same tick coalesce into one chunk.
+      setImmediate(() => {
+        this.#scheduled = false;
+        this.#startWrite();
+      });
+    }
+    return true;
+  }
+
+  /**
+   * Resolves when everything buffered before the call reached the OS; rejects with the write
+   * error if any of it was discarded.
+   */
+  flush(): Promise<void> {
+    const target = this.#accepted;
+    if (this.#settled >= target) return Promise.resolve();
+    const discards = this.#discards;
+    const done = new Promise<void>((resolve, reject) => {
+      this.#waiters.push({ target, discards, resolve, reject });
+    });
+    if (this.#retryTimer !== undefined) {
+      // A flush is a good moment to try again rather than wait out the backoff.
+      clearTimeout(this.#retryTimer);
+      this.#retryTimer = undefined;
+    }
+    this.#startWrite();
+    return done;
+  }
+
+  /**
+   * Writes everything buffered with synchronous system calls, for `process.on("exit")` and crash
+   * paths. A write already in flight is left to finish on its own. Never throws: failures go to
+   * `onWriteError` (a `"retry"` decision leaves the data buffered).
+   */
+  flushSync(): void {
+    let eagainRetries = 0;
+    while (this.#head < this.#texts.length) {
+      const chunk = this.#takeChunk();
+      const buffer = Buffer.from(chunk.text);
+      let offset = 0;
+      while (offset < buffer.length) {
+        try {
+          offset += writeSync(this.#fd, buffer, offset, buffer.length - offset);
+        } catch (error) {
+          const failure = error as NodeJS.ErrnoException;
+          if (failure.code === "EAGAIN" && eagainRetries < 1000) {
+            eagainRetries += 1;
+            // A full non-blocking pipe: wait a millisecond for the reader, without spinning.
+            Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+            continue;
+          }
+          this.#restoreChunk(chunk, buffer.subarray(offset).toString());
+          this.#handleError(failure, true);
+          return;
+        }
+      }
+      this.#completed(chunk.events, buffer.length);
+    }
+  }
+
+  /**
+   * Switches to another descriptor (after a reopen); buffered text goes to the new one. A write
+   * in flight finishes on the old one.
+   *
+   * @param fd the new descriptor.
+   */
+  setFd(fd: number): void {
+    this.#fd = fd;
+  }
+
+  /** Stops retry timers; buffered text stays until `flushSync` or a later `resume`. */
+  stop(): void {
+    this.#stopped = true;
+    if (this.#retryTimer !== undefined) clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+  }
+
+  /** Starts writing again after `stop()`. */
+  resume(): void {
+    this.#stopped = false;
+    this.#startWrite();
+  }
+
+  /** The last write error, if any. */
+  get lastError(): unknown {
+    return this.#lastError;
+  }
+
+  #takeChunk(): { text: string; events: number } {
+    let text = "";
+    let events = 0;
+    while (
+      this.#head < this.#texts.length &&
+      (text.length === 0 || text.length < this.#chunkBytes)
+    ) {
+      const next = this.#texts[this.#head] as string;
+      if (text.length > 0 && text.length + next.length > this.#chunkBytes) break;
+      text += next;
+      events += this.#textEvents[this.#head] as number;
+      this.#texts[this.#head] = "";
+      this.#head += 1;
+    }
+    this.#bufferedLength -= text.length;
+    this.#bufferedEvents -= events;
+    if (this.#head > 1024 && this.#head * 2 > this.#texts.length) {
+      this.#texts = this.#texts.slice(this.#head);
+      this.#textEvents = this.#textEvents.slice(this.#head);
+      this.#head = 0;
+    }
+    return { text, events };
+  }
+
+  #restoreChunk(chunk: { events: number }, remainder: string): void {
+    this.#head -= 1;
+    if (this.#head < 0) {
+      this.#texts.unshift(remainder);
+      this.#textEvents.unshift(chunk.events);
+      this.#head = 0;
+    } else {
+      this.#texts[this.#head] = remainder;
+      this.#textEvents[this.#head] = chunk.events;
+    }
+    this.#bufferedLength += remainder.length;
+    this.#bufferedEvents += chunk.events;
+  }
+
+  #startWrite(): void {
+    if (this.#inFlight !== undefined || this.#retryTimer !== undefined || this.#stopped) return;
+    if (this.#head >= this.#texts.length) return;
+    const chunk = this.#takeChunk();
+    this.#inFlight = {
+      buffer: Buffer.from(chunk.text),
+      offset: 0,
+      events: chunk.events,
+      textLength: chunk.text.length,
+    };
+    this.#continueWrite();
+  }
+
+  #continueWrite(): void {
+    const inFlight = this.#inFlight as InFlight;
+    writeAsync(
+      this.#fd,
+      inFlight.buffer,
+      inFlight.offset,
+      inFlight.buffer.length - inFlight.offset,
+      null,
+      (error, written) => this.#afterWrite(error, written),
+    );
+  }
+
+  #afterWrite(error: NodeJS.ErrnoException | null, written: number): void {
+    const inFlight = this.#inFlight as InFlight;
+    if (error !== null) {
+      if (error.code === "EAGAIN") {
+        this.#eagainMs = Math.min(eagainMaxMs, Math.max(eagainInitialMs, this.#eagainMs * 2));
+        this.#retryTimer = setTimeout(() => {
+          this.#retryTimer = undefined;
+          this.#continueWrite();
+        }, this.#eagainMs);
+        this.#retryTimer.unref();
+        return;
+      }
+      this.#handleError(error, false);
+      return;
+    }
+    this.#eagainMs = 0;
+    inFlight.offset += written;
+    if (inFlight.offset < inFlight.buffer.length) {
+      this.#continueWrite();
+      return;
+    }
+    if (this.#fsync) {
+      fsync(this.#fd, (syncError) => {
+        if (syncError !== null) {
+          this.#handleError(syncError, false);
+          return;
+        }
+        this.#finishInFlight(inFlight);
+      });
+      return;
+    }
+    this.#finishInFlight(inFlight);
+  }
+
+  #finishInFlight(inFlight: InFlight): void {
+    this.#inFlight = undefined;
+    this.#backoffMs = 0;
+    this.#completed(inFlight.events, inFlight.buffer.length);
+    this.#startWrite();
+  }
+
+  #completed(events: number, bytes: number): void {
+    this.#settled += events;
+    try {
+      this.#onWritten?.(events, bytes);
+    } catch {
+      // The callback belongs to the sink; a bug there must not stop the writer.
+    }
+    this.#releaseWaiters();
+  }
+
+  /** A failed write: ask the owner, then retry later or discard everything held. */
+  #handleError(error: NodeJS.ErrnoException, synchronous: boolean): void {
+    this.#lastError = error;
+    const inFlight = this.#inFlight;
+    // A synchronous failure leaves a write in flight to settle on its own; only the buffered
+    // text is at stake.
+    const events = this.#bufferedEvents + (synchronous ? 0 : (inFlight?.events ?? 0));
+    const bytes = this.#bufferedLength + (synchronous ? 0 : (inFlight?.textLength ?? 0));
+    let decision: WriteErrorDecision = "discard";
+    try {
+      decision = this.#onWriteError?.(error, events, bytes) ?? "discard";
+    } catch {
+      decision = "discard";
+    }
+    if (decision === "retry") {
+      if (synchronous) return;
+      this.#backoffMs =
+        this.#backoffMs === 0
+          ? this.#retryInitialMs
+          : Math.min(this.#retryMaxMs, this.#backoffMs * 2);
+      this.#retryTimer = setTimeout(() => {
+        this.#retryTimer = undefined;
+        if (this.#inFlight !== undefined) this.#continueWrite();
+        else this.#startWrite();
+      }, this.#backoffMs);
+      this.#retryTimer.unref();
+      return;
+    }
+    if (inFlight !== undefined && !synchronous) this.#inFlight = undefined;
+    this.#texts = [];
+    this.#textEvents = [];
+    this.#head = 0;
+    this.#bufferedLength = 0;
+    this.#bufferedEvents = 0;
+    this.#settled += events;
+    this.#discards += 1;
+    this.#releaseWaiters();
+  }
+
+  #releaseWaiters(): void {
+    if (this.#waiters.length === 0) return;
+    const waiting: FlushWaiter[] = [];
+    for (const waiter of this.#waiters) {
+      if (this.#settled < waiter.target) waiting.push(waiter);
+      else if (waiter.discards === this.#discards) waiter.resolve();
+      else waiter.reject(this.#lastError);
+    }
+    this.#waiters = waiting;
+  }
+}
