@@ -1,0 +1,386 @@
+import {
+  close as closeCallback,
+  constants as fsConstants,
+  fstat as fstatCallback,
+  fstatSync,
+  fsync as fsyncCallback,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+} from "node:fs";
+import { rename, stat } from "node:fs/promises";
+import { dirname } from "node:path";
+import { promisify } from "node:util";
+import {
+  FdWriter,
+  formatEvent,
+  type LogEvent,
+  LoggingError,
+  reportError,
+  type Sink,
+  SinkCounters,
+  type SinkStats,
+} from "@sluice/core";
+import {
+  type FileSinkOptions,
+  type ResolvedFileSinkOptions,
+  resolveFileSinkOptions,
+} from "./file-sink-options.ts";
+import {
+  applyRetention,
+  listRolledFiles,
+  periodStart,
+  type RolledNaming,
+  rolledNaming,
+  rolledPath,
+} from "./rolled-files.ts";
+
+/** The counters of a file sink. */
+export interface FileSinkStats extends SinkStats {
+  /** The active file's path. */
+  readonly file: string;
+  /** Formatted text waiting for the disk, in UTF-16 code units. */
+  readonly bufferedBytes: number;
+  /** Rolls since the sink was created. */
+  readonly rolls: number;
+  /** Reopens since the sink was created (deleted or moved file, `reopen()`, recovery). */
+  readonly reopens: number;
+}
+
+/** The sink `createFileSink` returns. */
+export interface FileSink extends Sink {
+  /** The active file's path, as configured. */
+  readonly path: string;
+  /**
+   * Closes and reopens the active file by its path: for external rotation (logrotate's `create`
+   * mode, or a SIGHUP handler). Data already buffered goes to the new file.
+   */
+  reopen(): Promise<void>;
+  /** Writes everything buffered with synchronous calls, for exit paths. */
+  flushSync(): void;
+  /** The sink's counters. */
+  stats(): FileSinkStats;
+}
+
+const close = promisify(closeCallback);
+const fstat = promisify(fstatCallback);
+const fsync = promisify(fsyncCallback);
+
+// A descriptor no process has: writes to it fail with EBADF, which routes them through the
+// normal failure path (counted, reported, retried) while the file cannot be opened.
+const unopenedDescriptor = 2_147_483_647;
+
+/**
+ * Creates a file sink: events are formatted (CLEF by default) into a bounded buffer and written
+ * off the caller's path, one write in flight at a time, in large chunks. The file rolls by size
+ * and by calendar period with retention; a deleted or moved file is reopened within
+ * `checkIntervalMs`; disk faults never crash the process: events that cannot be written are
+ * counted as failed, `flush()` rejects, and writing resumes by itself once the fault clears.
+ *
+ * @param options the path and everything else.
+ * @returns the sink.
+ * @throws {LoggingError} `invalid_option` for a bad option (never for an I/O failure).
+ * @example
+ * ```ts
+ * const sink = createFileSink({
+ *   path: "logs/app.log",
+ *   rolling: { maxSize: 50 * 1024 * 1024, interval: "day", maxFiles: 14 },
+ * });
+ * process.on("SIGHUP", () => void sink.reopen());
+ * ```
+ */
+export function createFileSink(options: FileSinkOptions): FileSink {
+  return new FileSinkImplementation(resolveFileSinkOptions(options));
+}
+
+class FileSinkImplementation implements FileSink {
+  readonly name = "file";
+  readonly path: string;
+  readonly #options: ResolvedFileSinkOptions;
+  readonly #counters = new SinkCounters();
+  readonly #writer: FdWriter;
+  readonly #naming: RolledNaming;
+  #fd: number = unopenedDescriptor;
+  #openError: unknown;
+  #fileSize = 0;
+  #period: number | undefined;
+  #rollSequence = -1;
+  #rolls = 0;
+  #reopens = 0;
+  #maintenance: Promise<void> | undefined;
+  #retryDelayMs = 0;
+  #retryTimer: NodeJS.Timeout | undefined;
+  #checkTimer: NodeJS.Timeout;
+  #checking = false;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+
+  constructor(options: ResolvedFileSinkOptions) {
+    this.#options = options;
+    this.path = options.path;
+    this.#naming = rolledNaming(options.path);
+    this.#openActive();
+    this.#writer = new FdWriter({
+      fd: this.#fd,
+      maxBufferBytes: options.maxBufferBytes,
+      fsync: options.durability === "batch",
+      onWritten: (events, bytes) => this.#written(events, bytes),
+      onWriteError: (error, events) => this.#writeFailed(error, events),
+    });
+    this.#period =
+      options.interval === undefined ? undefined : periodStart(options.now(), options.interval);
+    this.#checkTimer = setInterval(() => this.#check(), options.checkIntervalMs);
+    this.#checkTimer.unref();
+    if (
+      options.maxSize !== undefined ||
+      options.interval !== undefined ||
+      options.maxFiles !== undefined ||
+      options.maxAgeMs !== undefined
+    ) {
+      this.#runMaintenance(async () => {
+        const files = await listRolledFiles(this.#naming);
+        this.#rollSequence = Math.max(this.#rollSequence, files.at(-1)?.sequence ?? -1);
+        await applyRetention(files, options.maxFiles, options.maxAgeMs, options.now());
+      });
+    }
+  }
+
+  write(event: LogEvent): void {
+    if (this.#closed) {
+      this.#counters.refuse("closed");
+      return;
+    }
+    let text: string;
+    try {
+      text = formatEvent(event, this.#options.formatter);
+    } catch (error) {
+      this.#counters.refuse("sink_error");
+      this.#report(error, "format", 1);
+      return;
+    }
+    if (this.#writer.write(text)) this.#counters.accept(1);
+    else this.#counters.refuse("buffer_full");
+  }
+
+  writeBatch(events: readonly LogEvent[]): Promise<void> {
+    if (this.#closed) {
+      this.#counters.refuse("closed", events.length);
+      return Promise.reject(new LoggingError("sink_closed", `File sink "${this.path}" is closed.`));
+    }
+    const failuresBefore = this.#counters.dropped.buffer_full + this.#counters.dropped.sink_error;
+    for (const event of events) this.write(event);
+    const refused =
+      this.#counters.dropped.buffer_full + this.#counters.dropped.sink_error - failuresBefore;
+    const flushing = this.#writer.flush();
+    if (refused === 0) return flushing;
+    return flushing.then(() => {
+      throw new LoggingError(
+        "sink_failure",
+        `${refused} of ${events.length} events were dropped: the write buffer of "${this.path}" is full.`,
+      );
+    });
+  }
+
+  async flush(): Promise<void> {
+    await this.#writer.flush();
+    if (this.#options.durability === "flush" && this.#fd !== unopenedDescriptor) {
+      await fsync(this.#fd);
+    }
+  }
+
+  flushSync(): void {
+    this.#writer.flushSync();
+    if (this.#options.durability !== "os" && this.#fd !== unopenedDescriptor) {
+      try {
+        fsyncSync(this.#fd);
+      } catch (error) {
+        this.#report(error, "fsync", 0);
+      }
+    }
+  }
+
+  reopen(): Promise<void> {
+    return this.#runMaintenance(() => this.#swapFile(false));
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  stats(): FileSinkStats {
+    return {
+      ...this.#counters.snapshot(),
+      pending: this.#writer.pendingEvents,
+      pendingBytes: this.#writer.pendingBytes,
+      file: this.path,
+      bufferedBytes: this.#writer.pendingBytes,
+      rolls: this.#rolls,
+      reopens: this.#reopens,
+    };
+  }
+
+  async #close(): Promise<void> {
+    this.#closed = true;
+    clearInterval(this.#checkTimer);
+    let failure: unknown;
+    try {
+      await this.#maintenance;
+      if (this.#retryTimer !== undefined) {
+        clearTimeout(this.#retryTimer);
+        this.#retryTimer = undefined;
+        this.#writer.resume();
+      }
+      await this.flush();
+    } catch (error) {
+      failure = error;
+    }
+    this.#writer.stop();
+    if (this.#fd !== unopenedDescriptor) {
+      await close(this.#fd).catch(() => {});
+      this.#fd = unopenedDescriptor;
+    }
+    if (failure !== undefined) throw failure;
+  }
+
+  #openActive(): void {
+    const options = this.#options;
+    try {
+      mkdirSync(dirname(options.path), { recursive: true, mode: options.directoryMode });
+      const fd = openSync(
+        options.path,
+        fsConstants.O_WRONLY | fsConstants.O_APPEND | fsConstants.O_CREAT,
+        options.fileMode,
+      );
+      this.#fileSize = fstatSync(fd).size;
+      this.#fd = fd;
+      this.#openError = undefined;
+    } catch (error) {
+      this.#fd = unopenedDescriptor;
+      this.#openError = error;
+      this.#report(error, "open", 0);
+    }
+  }
+
+  #written(events: number, bytes: number): void {
+    this.#counters.deliver(events);
+    this.#counters.bytes += bytes;
+    this.#fileSize += bytes;
+    this.#retryDelayMs = 0;
+    const maxSize = this.#options.maxSize;
+    if (maxSize !== undefined && this.#fileSize >= maxSize && this.#maintenance === undefined) {
+      this.#runMaintenance(() => this.#swapFile(true)).catch(() => {});
+    }
+  }
+
+  #writeFailed(error: NodeJS.ErrnoException, events: number): "discard" {
+    const cause =
+      this.#fd === unopenedDescriptor && this.#openError !== undefined ? this.#openError : error;
+    this.#counters.fail(events, 0, cause);
+    this.#report(cause, "write", events);
+    // Stop writing for a while; newer events wait in the (bounded) buffer and are tried again.
+    this.#writer.stop();
+    this.#retryDelayMs = Math.min(
+      this.#options.maxRetryDelayMs,
+      this.#retryDelayMs === 0 ? 100 : this.#retryDelayMs * 2,
+    );
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      if (this.#closed) return;
+      const needsReopen =
+        this.#fd === unopenedDescriptor ||
+        ["ENOENT", "EBADF", "ESTALE", "EIO"].includes(error.code ?? "");
+      if (needsReopen) {
+        this.#runMaintenance(() => this.#swapFile(false)).finally(() => this.#writer.resume());
+      } else {
+        this.#writer.resume();
+      }
+    }, this.#retryDelayMs);
+    this.#retryTimer.unref();
+    return "discard";
+  }
+
+  /** Runs one maintenance task at a time (roll, reopen, retention) off the caller's path. */
+  #runMaintenance(task: () => Promise<void>): Promise<void> {
+    const previous = this.#maintenance ?? Promise.resolve();
+    const next = previous
+      .then(task)
+      .catch((error: unknown) => this.#report(error, "maintenance", 0));
+    this.#maintenance = next;
+    void next.finally(() => {
+      if (this.#maintenance === next) this.#maintenance = undefined;
+    });
+    return next;
+  }
+
+  /** Switches to a fresh file at the configured path; with `roll`, renames the old one first. */
+  async #swapFile(roll: boolean): Promise<void> {
+    if (this.#closed) return;
+    const options = this.#options;
+    this.#writer.stop();
+    while (this.#writer.busy) await new Promise((resolve) => setTimeout(resolve, 1));
+    const oldFd = this.#fd;
+    try {
+      if (roll && oldFd !== unopenedDescriptor) {
+        if (this.#rollSequence < 0) {
+          const files = await listRolledFiles(this.#naming);
+          this.#rollSequence = files.at(-1)?.sequence ?? -1;
+        }
+        this.#rollSequence += 1;
+        await rename(options.path, rolledPath(this.#naming, this.#rollSequence, options.now()));
+        this.#rolls += 1;
+      }
+      this.#openActive();
+      if (this.#fd !== unopenedDescriptor) {
+        this.#writer.setFd(this.#fd);
+        if (!roll) this.#reopens += 1;
+      }
+      if (oldFd !== unopenedDescriptor && oldFd !== this.#fd) await close(oldFd).catch(() => {});
+      if (options.interval !== undefined)
+        this.#period = periodStart(options.now(), options.interval);
+    } finally {
+      if (!this.#closed || this.#writer.pendingEvents > 0) this.#writer.resume();
+    }
+    if (roll && (options.maxFiles !== undefined || options.maxAgeMs !== undefined)) {
+      const files = await listRolledFiles(this.#naming);
+      await applyRetention(files, options.maxFiles, options.maxAgeMs, options.now());
+    }
+  }
+
+  /** The periodic check: time rolling, and a deleted or moved active file. */
+  #check(): void {
+    if (this.#checking || this.#closed || this.#maintenance !== undefined) return;
+    const options = this.#options;
+    if (
+      options.interval !== undefined &&
+      this.#period !== periodStart(options.now(), options.interval)
+    ) {
+      this.#runMaintenance(() => this.#swapFile(true)).catch(() => {});
+      return;
+    }
+    if (this.#fd === unopenedDescriptor) return;
+    this.#checking = true;
+    const fd = this.#fd;
+    Promise.all([stat(options.path).catch(() => undefined), fstat(fd)])
+      .then(([onDisk, open]) => {
+        if (onDisk === undefined || onDisk.ino !== open.ino || onDisk.dev !== open.dev) {
+          return this.#runMaintenance(() => this.#swapFile(false));
+        }
+        // copytruncate shrank the file under us; the size counter follows it.
+        if (open.size < this.#fileSize) this.#fileSize = open.size;
+        return undefined;
+      })
+      .catch((error: unknown) => this.#report(error, "check", 0))
+      .finally(() => {
+        this.#checking = false;
+      });
+  }
+
+  #report(error: unknown, operation: string, events: number): void {
+    reportError(
+      error,
+      { source: "file", operation, sink: this.path, events },
+      this.#options.onError,
+    );
+  }
+}
