@@ -42,13 +42,31 @@ export interface FdWriterOptions {
    * @default false
    */
   readonly fsync?: boolean;
+  /**
+   * Written before the next data after a write failed part-way and its rest was discarded, so
+   * the torn record ends and the next one starts on a line of its own. `""` writes nothing.
+   * @default "\n"
+   */
+  readonly recordSeparator?: string;
 }
 
 interface InFlight {
   readonly buffer: Buffer;
   offset: number;
-  readonly events: number;
+  events: number;
   readonly textLength: number;
+  /** The texts joined into `buffer` and the events each completes, to credit whole events when a write fails part-way. */
+  readonly pieces: string[];
+  readonly pieceEvents: number[];
+  readonly prefix: string;
+}
+
+interface Chunk {
+  readonly text: string;
+  readonly events: number;
+  readonly pieces: string[];
+  readonly pieceEvents: number[];
+  readonly prefix: string;
 }
 
 interface FlushWaiter {
@@ -93,6 +111,9 @@ export class FdWriter {
   readonly #retryInitialMs: number;
   readonly #retryMaxMs: number;
   readonly #fsync: boolean;
+  readonly #recordSeparator: string;
+  #tornRecord = false;
+  #inFlightTorn = false;
   #texts: string[] = [];
   #textEvents: number[] = [];
   #head = 0;
@@ -134,6 +155,7 @@ export class FdWriter {
     this.#retryInitialMs = positiveInteger("retry.initialMs", options.retry?.initialMs, 50);
     this.#retryMaxMs = positiveInteger("retry.maxMs", options.retry?.maxMs, 5000);
     this.#fsync = options.fsync === true;
+    this.#recordSeparator = options.recordSeparator ?? "\n";
   }
 
   /** Text held and not yet written, in UTF-16 code units (including a write in flight). */
@@ -260,9 +282,11 @@ export class FdWriter {
     return this.#lastError;
   }
 
-  #takeChunk(): { text: string; events: number } {
+  #takeChunk(): Chunk {
     let text = "";
     let events = 0;
+    const pieces: string[] = [];
+    const pieceEvents: number[] = [];
     while (
       this.#head < this.#texts.length &&
       (text.length === 0 || text.length < this.#chunkBytes)
@@ -270,6 +294,8 @@ export class FdWriter {
       const next = this.#texts[this.#head] as string;
       if (text.length > 0 && text.length + next.length > this.#chunkBytes) break;
       text += next;
+      pieces.push(next);
+      pieceEvents.push(this.#textEvents[this.#head] as number);
       events += this.#textEvents[this.#head] as number;
       this.#texts[this.#head] = "";
       this.#head += 1;
@@ -281,7 +307,12 @@ export class FdWriter {
       this.#textEvents = this.#textEvents.slice(this.#head);
       this.#head = 0;
     }
-    return { text, events };
+    let prefix = "";
+    if (this.#tornRecord) {
+      this.#tornRecord = false;
+      prefix = this.#recordSeparator;
+    }
+    return { text: prefix + text, events, pieces, pieceEvents, prefix };
   }
 
   #restoreChunk(chunk: { events: number }, remainder: string): void {
@@ -307,6 +338,9 @@ export class FdWriter {
       offset: 0,
       events: chunk.events,
       textLength: chunk.text.length,
+      pieces: chunk.pieces,
+      pieceEvents: chunk.pieceEvents,
+      prefix: chunk.prefix,
     };
     this.#continueWrite();
   }
@@ -335,6 +369,7 @@ export class FdWriter {
         this.#retryTimer.unref();
         return;
       }
+      this.#inFlightTorn = this.#creditWrittenPieces(inFlight);
       this.#handleError(error, false);
       return;
     }
@@ -355,6 +390,35 @@ export class FdWriter {
       return;
     }
     this.#finishInFlight(inFlight);
+  }
+
+  /**
+   * A write failed after part of the chunk reached the file: the events whose text was written
+   * whole count as written, and are removed from the chunk so they are neither retried nor
+   * reported as failed.
+   *
+   * @returns whether the file now ends inside a record (or still lacks a pending separator).
+   */
+  #creditWrittenPieces(inFlight: InFlight): boolean {
+    const prefixBytes = Buffer.byteLength(inFlight.prefix);
+    if (inFlight.offset < prefixBytes) return inFlight.prefix !== "" || inFlight.offset > 0;
+    let end = prefixBytes;
+    let events = 0;
+    let pieces = 0;
+    while (pieces < inFlight.pieces.length) {
+      const next = end + Buffer.byteLength(inFlight.pieces[pieces] as string);
+      if (next > inFlight.offset) break;
+      end = next;
+      events += inFlight.pieceEvents[pieces] as number;
+      pieces += 1;
+    }
+    if (pieces > 0) {
+      inFlight.pieces.splice(0, pieces);
+      inFlight.pieceEvents.splice(0, pieces);
+      inFlight.events -= events;
+      this.#completed(events, end);
+    }
+    return inFlight.offset > end;
   }
 
   #finishInFlight(inFlight: InFlight): void {
@@ -402,7 +466,10 @@ export class FdWriter {
       this.#retryTimer.unref();
       return;
     }
-    if (inFlight !== undefined && !synchronous) this.#inFlight = undefined;
+    if (inFlight !== undefined && !synchronous) {
+      if (this.#inFlightTorn) this.#tornRecord = true;
+      this.#inFlight = undefined;
+    }
     this.#texts = [];
     this.#textEvents = [];
     this.#head = 0;

@@ -182,6 +182,9 @@ class FileSinkImplementation implements FileSink {
   }
 
   async flush(): Promise<void> {
+    // A flush tries at once rather than waiting out a failure backoff, so it settles promptly:
+    // delivered, or rejected with the fault.
+    this.#retryNow();
     await this.#writer.flush();
     if (this.#options.durability === "flush" && this.#fd !== unopenedDescriptor) {
       await fsync(this.#fd);
@@ -226,11 +229,6 @@ class FileSinkImplementation implements FileSink {
     let failure: unknown;
     try {
       await this.#maintenance;
-      if (this.#retryTimer !== undefined) {
-        clearTimeout(this.#retryTimer);
-        this.#retryTimer = undefined;
-        this.#writer.resume();
-      }
       await this.flush();
     } catch (error) {
       failure = error;
@@ -241,6 +239,13 @@ class FileSinkImplementation implements FileSink {
       this.#fd = unopenedDescriptor;
     }
     if (failure !== undefined) throw failure;
+  }
+
+  #retryNow(): void {
+    if (this.#retryTimer === undefined) return;
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    this.#writer.resume();
   }
 
   #openActive(): void {
