@@ -1,5 +1,9 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { checkSinkContract, createMemorySink, type MemorySink } from "@sluice/core/testing";
 import { withQueue } from "@sluice/queue";
+import { createFileSink } from "@sluice/sink-file";
 import { describe, expect, it } from "vitest";
 
 describe("withQueue and the sink contract", () => {
@@ -22,5 +26,30 @@ describe("withQueue and the sink contract", () => {
       withQueue(createMemorySink(), { overflow: "block", shedBelow: false, maxEvents: 5 }),
     );
     expect(violations).toEqual([]);
+  });
+
+  it("passes around the file sink, with the file read back", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "sluice-queue-file-"));
+    try {
+      let path = "";
+      let count = 0;
+      const violations = await checkSinkContract(
+        () => {
+          path = join(directory, `queued-${count++}.log`);
+          return withQueue(createFileSink({ path }), { overflow: "block" });
+        },
+        {
+          readDelivered: () =>
+            existsSync(path)
+              ? readFileSync(path, "utf8")
+                  .split("\n")
+                  .filter((line) => line.length > 0)
+              : [],
+        },
+      );
+      expect(violations).toEqual([]);
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
   });
 });
