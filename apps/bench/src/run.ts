@@ -30,6 +30,13 @@ for (const scenario of ["disabled", "null", "json"]) {
   }
 }
 
+for (const subject of ["sluice", "sluice-queue", "pino", "floor"]) {
+  jobs.push({
+    script: "scenarios/file.js",
+    args: [`--subject=${subject}`, `--events=${Math.round(1e6 * scale)}`],
+  });
+}
+
 const results: Measurement[] = [];
 for (const job of jobs) {
   const script = fileURLToPath(new URL(job.script, import.meta.url));
@@ -51,6 +58,7 @@ const titles: Record<string, string> = {
   disabled: "disabled level (`debug` at `info`)",
   null: "`info`, 2 properties, null sink (pino: to /dev/null)",
   json: "`info`, 2 properties, JSON line to /dev/null",
+  file: "1M `info` events to a file, until all are on disk (ns per event, wall)",
 };
 
 const rows: string[] = [

@@ -36,7 +36,7 @@ export interface QueueOptions {
   readonly name?: string;
   /**
    * The most events held (queued, not counting the batch in flight).
-   * @default 10000
+   * @default 100000
    */
   readonly maxEvents?: number;
   /**
@@ -69,7 +69,7 @@ export interface QueueOptions {
   readonly blockTimeoutMs?: number;
   /**
    * The most events handed to the inner sink in one `writeBatch`.
-   * @default 512
+   * @default 8192
    */
   readonly batchSize?: number;
   /**
@@ -163,7 +163,7 @@ export function resolveQueueOptions(sink: Sink, options: QueueOptions): Resolved
   if (options === null || typeof options !== "object") {
     throw invalidOption("options", "an object", options);
   }
-  const maxEvents = positiveInteger("maxEvents", options.maxEvents, 10_000);
+  const maxEvents = positiveInteger("maxEvents", options.maxEvents, 100_000);
   const maxBytes = positiveInteger("maxBytes", options.maxBytes, 16 * 1024 * 1024);
   const maxEventBytes = positiveInteger(
     "maxEventBytes",
@@ -190,7 +190,7 @@ export function resolveQueueOptions(sink: Sink, options: QueueOptions): Resolved
   if (shedBelow !== false && !isLogLevel(shedBelow)) {
     throw invalidOption("shedBelow", `false or one of ${logLevels.join(", ")}`, shedBelow);
   }
-  const batchSize = positiveInteger("batchSize", options.batchSize, 512);
+  const batchSize = positiveInteger("batchSize", options.batchSize, 8192);
   const flushIntervalMs = nonNegativeInteger("flushIntervalMs", options.flushIntervalMs, 50);
   const maxBatchAgeMs = nonNegativeInteger("maxBatchAgeMs", options.maxBatchAgeMs, 1000);
   const backPressureThreshold = positiveInteger(

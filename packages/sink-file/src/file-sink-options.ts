@@ -10,7 +10,7 @@ import {
  *
  * - `"os"`: handed to the operating system; survives a crash or SIGKILL of the process, not a
  *   power loss or kernel crash.
- * - `"batch"`: `fsync` after every write (each chunk of up to 64 KiB); survives power loss for
+ * - `"batch"`: `fsync` after every write (each chunk of up to 1 MiB); survives power loss for
  *   everything reported delivered, at the cost of a disk flush per chunk.
  * - `"flush"`: `fsync` when `flush()` or `close()` is called; what was flushed survives power loss.
  */
