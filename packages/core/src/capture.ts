@@ -490,7 +490,7 @@ export function captureProperties(
     return result;
   }
   const redaction = options.redaction;
-  const ancestors: unknown[] = [properties];
+  let ancestors: unknown[] | undefined;
   let keys: string[];
   try {
     keys = Object.keys(properties);
@@ -502,6 +502,10 @@ export function captureProperties(
   const kept = Math.min(length, options.maxCollectionLength);
   // Paths are tracked whenever redaction is on: path rules and censor functions need them.
   const usePaths = redaction !== undefined;
+  // While every value is a scalar, the event's size is known from the loop (an upper bound of
+  // its estimate) and the size walk below can be skipped: the common case pays nothing for it.
+  let scalarBytes = 0;
+  let onlyScalars = true;
   for (let index = 0; index < kept; index++) {
     const key = keys[index] as string;
     let item: unknown;
@@ -514,9 +518,20 @@ export function captureProperties(
     if (typeof item === "number" || typeof item === "boolean" || item == null) {
       if (redaction === undefined || !isRedacted(redaction, key, usePaths ? [key] : undefined)) {
         result[key] = item as CapturedValue;
+        scalarBytes += key.length + 32;
         continue;
       }
+    } else if (
+      typeof item === "string" &&
+      redaction === undefined &&
+      item.length <= options.maxStringLength
+    ) {
+      result[key] = item;
+      scalarBytes += key.length + item.length * 2 + 32;
+      continue;
     }
+    onlyScalars = false;
+    ancestors ??= [properties];
     result[key] = captureEntry(
       key,
       item,
@@ -530,7 +545,10 @@ export function captureProperties(
   if (length > kept) result["…"] = `[${length - kept} more keys]`;
   if (template !== undefined)
     applyStringifyHints(result, properties as Record<string, unknown>, template, options);
-  enforceEventBytes(result, template, options);
+  const templateBytes = template === undefined ? 0 : template.text.length * 2;
+  if (!onlyScalars || scalarBytes + templateBytes + eventOverheadBytes > options.maxEventBytes) {
+    enforceEventBytes(result, template, options);
+  }
   return result;
 }
 

@@ -65,10 +65,14 @@ describe.skipIf(logrotate === undefined)("createFileSink under logrotate", () =>
     const { numbers, rotations } = await writeWhileRotating("copytruncate");
     const unique = new Set(numbers);
     expect(unique.size).toBe(numbers.length);
-    const lost = events - unique.size;
-    // logrotate copies, then truncates: lines written between the two are gone. The window is
-    // logrotate's, not the sink's. Measured here at 100k events/s: about 400-500 events per
-    // rotation (4-5 ms); the bound allows 10 ms of this stream per rotation.
-    expect(lost).toBeLessThanOrEqual(rotations * 1000);
+    // logrotate copies, then truncates: lines written between the two are gone. That window is
+    // logrotate's, not the sink's, and its length depends on how long the copy takes; what the
+    // sink owes is that each rotation loses at most one contiguous run of events (the window)
+    // and nothing else. Measured here: 400-2000 events per rotation at 100k events/s.
+    let gaps = 0;
+    for (let n = 0; n < events; n++) {
+      if (!unique.has(n) && (n === 0 || unique.has(n - 1))) gaps += 1;
+    }
+    expect(gaps).toBeLessThanOrEqual(rotations);
   }, 120_000);
 });
