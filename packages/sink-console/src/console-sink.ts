@@ -1,0 +1,387 @@
+import { isatty } from "node:tty";
+import {
+  type CompiledOutputTemplate,
+  compileOutputTemplate,
+  createClefFormatter,
+  type ErrorHandler,
+  FdWriter,
+  type Formatter,
+  formatEvent,
+  invalidOption,
+  isLogLevel,
+  type LogEvent,
+  LoggingError,
+  type LogLevel,
+  levelOrdinal,
+  logLevels,
+  reportError,
+  type Sink,
+  SinkCounters,
+  type SinkStats,
+  type TextRole,
+} from "@sluice/core";
+import { escapeControlCharacters } from "./escape-control-characters.ts";
+import { ansiReset, type ConsoleTheme, defaultTheme } from "./theme.ts";
+
+/** Options for {@link createConsoleSink}. */
+export interface ConsoleSinkOptions {
+  /**
+   * `"text"` for readable lines, `"json"` for one JSON object per line.
+   * @default "text" when standard output is a terminal, `"json"` otherwise
+   */
+  readonly format?: "text" | "json";
+  /**
+   * The output template for text (see core's `TextFormatterOptions.outputTemplate`).
+   * @default "{Timestamp:HH:mm:ss.fff} [{Level:u3}] {Message:lj}{NewLine}{Exception}"
+   */
+  readonly outputTemplate?: string;
+  /**
+   * Render text timestamps in UTC rather than local time.
+   * @default false
+   */
+  readonly utc?: boolean;
+  /**
+   * The formatter for JSON lines.
+   * @default createClefFormatter()
+   */
+  readonly jsonFormatter?: Formatter;
+  /**
+   * Colour text output. When not given: on for a terminal, off otherwise; `NO_COLOR` turns it
+   * off and `FORCE_COLOR` (other than `0` or `false`) turns it on, `FORCE_COLOR` winning.
+   */
+  readonly colors?: boolean;
+  /**
+   * The colours.
+   * @default defaultTheme
+   */
+  readonly theme?: ConsoleTheme;
+  /**
+   * Events at or above this level go to standard error instead of standard output; `false`
+   * sends everything to standard output.
+   * @default false
+   */
+  readonly stderrLevel?: LogLevel | false;
+  /**
+   * The descriptor written for standard output (for tests and redirection).
+   * @default 1
+   */
+  readonly stdoutFd?: number;
+  /**
+   * The descriptor written for standard error.
+   * @default 2
+   */
+  readonly stderrFd?: number;
+  /**
+   * Whether standard output is a terminal, instead of asking the OS.
+   */
+  readonly isTTY?: boolean;
+  /**
+   * The environment read for `NO_COLOR` and `FORCE_COLOR`.
+   * @default process.env
+   */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * The most text held per destination while the reader is slow; events past it are dropped
+   * (`buffer_full`).
+   * @default 4194304 (4 MiB)
+   */
+  readonly maxBufferBytes?: number;
+  /**
+   * Receives write failures other than a closed pipe.
+   * @default failures go to the self-log
+   */
+  readonly onError?: ErrorHandler;
+}
+
+/** The sink `createConsoleSink` returns. */
+export interface ConsoleSink extends Sink {
+  /** The format in use. */
+  readonly format: "text" | "json";
+  /** Whether text output is coloured. */
+  readonly colors: boolean;
+  /** Writes everything buffered with synchronous calls, for exit paths. */
+  flushSync(): void;
+  /** The sink's counters. */
+  stats(): SinkStats;
+}
+
+/**
+ * Creates a console sink: readable, coloured text on a terminal, JSON lines anywhere else.
+ * Writes are asynchronous and bounded; a full pipe is waited for without a busy loop. When the
+ * reader goes away (`node app | head -1`), output stops quietly: the lost events are counted as
+ * `epipe`, nothing is thrown, the exit code stays the application's, and other sinks carry on.
+ * Text output escapes control characters and ANSI sequences in user data, so one event is one
+ * line. Never closes stdout or stderr.
+ *
+ * @param options format, colours, destinations.
+ * @returns the sink.
+ * @throws {LoggingError} `invalid_option` for a bad option.
+ * @example
+ * ```ts
+ * const log = createLogger({ sinks: [createConsoleSink({ stderrLevel: "warn" })] });
+ * process.on("exit", () => log.flushSync());
+ * ```
+ */
+export function createConsoleSink(options: ConsoleSinkOptions = {}): ConsoleSink {
+  if (options === null || typeof options !== "object") {
+    throw invalidOption("options", "an object", options);
+  }
+  const stdoutFd = descriptor("stdoutFd", options.stdoutFd, 1);
+  const stderrFd = descriptor("stderrFd", options.stderrFd, 2);
+  const env = options.env ?? process.env;
+  const isTTY = options.isTTY ?? isatty(stdoutFd);
+  const format = options.format ?? (isTTY ? "text" : "json");
+  if (format !== "text" && format !== "json") {
+    throw invalidOption("format", '"text" or "json"', format);
+  }
+  const stderrLevel = options.stderrLevel ?? false;
+  if (stderrLevel !== false && !isLogLevel(stderrLevel)) {
+    throw invalidOption("stderrLevel", `false or one of ${logLevels.join(", ")}`, stderrLevel);
+  }
+  if (options.colors !== undefined && typeof options.colors !== "boolean") {
+    throw invalidOption("colors", "a boolean", options.colors);
+  }
+  const jsonFormatter = options.jsonFormatter ?? createClefFormatter();
+  if (typeof jsonFormatter?.format !== "function") {
+    throw invalidOption(
+      "jsonFormatter",
+      "a formatter such as createClefFormatter()",
+      jsonFormatter,
+    );
+  }
+  const maxBufferBytes = options.maxBufferBytes ?? 4 << 20;
+  if (!Number.isSafeInteger(maxBufferBytes) || maxBufferBytes < 1) {
+    throw invalidOption("maxBufferBytes", "a positive integer", maxBufferBytes);
+  }
+  const colors = format === "text" && (options.colors ?? colorsFromEnvironment(env, isTTY));
+  const compiled = compileOutputTemplate(options.outputTemplate, { utc: options.utc ?? false });
+  return new ConsoleSinkImplementation({
+    format,
+    colors,
+    theme: options.theme ?? defaultTheme,
+    compiled,
+    jsonFormatter,
+    stdoutFd,
+    stderrFd,
+    stderrOrdinal: stderrLevel === false ? Number.POSITIVE_INFINITY : levelOrdinal(stderrLevel),
+    maxBufferBytes,
+    onError: options.onError,
+  });
+}
+
+function descriptor(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
+    throw invalidOption(name, "a file descriptor (an integer of 0 or more)", value);
+  }
+  return value;
+}
+
+function colorsFromEnvironment(
+  env: Readonly<Record<string, string | undefined>>,
+  isTTY: boolean,
+): boolean {
+  const force = env.FORCE_COLOR;
+  if (force !== undefined) return force !== "0" && force.toLowerCase() !== "false";
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== "") return false;
+  return isTTY;
+}
+
+interface ResolvedConsoleOptions {
+  readonly format: "text" | "json";
+  readonly colors: boolean;
+  readonly theme: ConsoleTheme;
+  readonly compiled: CompiledOutputTemplate;
+  readonly jsonFormatter: Formatter;
+  readonly stdoutFd: number;
+  readonly stderrFd: number;
+  readonly stderrOrdinal: number;
+  readonly maxBufferBytes: number;
+  readonly onError: ErrorHandler | undefined;
+}
+
+/** One output stream: its writer, and whether its reader has gone. */
+interface Destination {
+  readonly writer: FdWriter;
+  broken: boolean;
+}
+
+/** Collects the pieces of one text event, escaping user data and colouring by role. */
+class TextLine {
+  text = "";
+  level: LogLevel = "info";
+  readonly #colors: boolean;
+  readonly #theme: ConsoleTheme;
+
+  constructor(colors: boolean, theme: ConsoleTheme) {
+    this.#colors = colors;
+    this.#theme = theme;
+  }
+
+  write(piece: string, role: TextRole): void {
+    let safe: string;
+    if (role === "text" || role === "newline") safe = piece;
+    else if (role === "error") safe = escapeErrorBlock(piece);
+    else safe = escapeControlCharacters(piece);
+    if (!this.#colors) {
+      this.text += safe;
+      return;
+    }
+    const color = role === "level" ? this.#theme.levels[this.level] : this.#theme.roles[role];
+    this.text += color === undefined ? safe : `${color}${safe}${ansiReset}`;
+  }
+}
+
+/**
+ * An error block keeps its line structure (message, stack frames, causes), but every line is
+ * escaped and indented, so text from an error message can never pass for an event line.
+ */
+function escapeErrorBlock(block: string): string {
+  const trailingNewline = block.endsWith("\n");
+  const body = trailingNewline ? block.slice(0, -1) : block;
+  const lines = body.split("\n").map((line) => `  ${escapeControlCharacters(line)}`);
+  return lines.join("\n") + (trailingNewline ? "\n" : "");
+}
+
+class ConsoleSinkImplementation implements ConsoleSink {
+  readonly name = "console";
+  readonly format: "text" | "json";
+  readonly colors: boolean;
+  readonly #options: ResolvedConsoleOptions;
+  readonly #counters = new SinkCounters();
+  readonly #line: TextLine;
+  #stdout: Destination | undefined;
+  #stderr: Destination | undefined;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+
+  constructor(options: ResolvedConsoleOptions) {
+    this.#options = options;
+    this.format = options.format;
+    this.colors = options.colors;
+    this.#line = new TextLine(options.colors, options.theme);
+  }
+
+  write(event: LogEvent): void {
+    if (this.#closed) {
+      this.#counters.refuse("closed");
+      return;
+    }
+    const destination = this.#destinationFor(event);
+    if (destination.broken) {
+      this.#counters.refuse("epipe");
+      return;
+    }
+    let text: string;
+    try {
+      text = this.#render(event);
+    } catch (error) {
+      this.#counters.refuse("sink_error");
+      reportError(
+        error,
+        { source: "console", operation: "format", sink: this.name, events: 1 },
+        this.#options.onError,
+      );
+      return;
+    }
+    if (destination.writer.write(text)) this.#counters.accept(1);
+    else this.#counters.refuse("buffer_full");
+  }
+
+  writeBatch(events: readonly LogEvent[]): Promise<void> {
+    if (this.#closed) {
+      this.#counters.refuse("closed", events.length);
+      return Promise.reject(new LoggingError("sink_closed", "The console sink is closed."));
+    }
+    for (const event of events) this.write(event);
+    return this.flush();
+  }
+
+  async flush(): Promise<void> {
+    const flushes: Promise<void>[] = [];
+    for (const destination of [this.#stdout, this.#stderr]) {
+      if (destination !== undefined) flushes.push(destination.writer.flush().catch(ignoreEpipe));
+    }
+    const outcomes = await Promise.allSettled(flushes);
+    const failures = outcomes.flatMap((outcome) =>
+      outcome.status === "rejected" ? [outcome.reason] : [],
+    );
+    if (failures.length === 1) throw failures[0];
+    if (failures.length > 1) throw new AggregateError(failures, "Console output failed.");
+  }
+
+  flushSync(): void {
+    this.#stdout?.writer.flushSync();
+    this.#stderr?.writer.flushSync();
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#closed = true;
+      try {
+        await this.flush();
+      } finally {
+        // The descriptors belong to the process: stop the writers, never close stdout or stderr.
+        this.#stdout?.writer.stop();
+        this.#stderr?.writer.stop();
+      }
+    })();
+    return this.#closing;
+  }
+
+  stats(): SinkStats {
+    return this.#counters.snapshot();
+  }
+
+  #render(event: LogEvent): string {
+    if (this.format === "json") return formatEvent(event, this.#options.jsonFormatter);
+    const line = this.#line;
+    line.text = "";
+    line.level = event.level;
+    this.#options.compiled(event, line);
+    return line.text;
+  }
+
+  #destinationFor(event: LogEvent): Destination {
+    if (levelOrdinal(event.level) >= this.#options.stderrOrdinal) {
+      this.#stderr ??= this.#createDestination(this.#options.stderrFd);
+      return this.#stderr;
+    }
+    this.#stdout ??= this.#createDestination(this.#options.stdoutFd);
+    return this.#stdout;
+  }
+
+  #createDestination(fd: number): Destination {
+    const destination: Destination = {
+      broken: false,
+      writer: new FdWriter({
+        fd,
+        maxBufferBytes: this.#options.maxBufferBytes,
+        onWritten: (events, bytes) => {
+          this.#counters.deliver(events);
+          this.#counters.bytes += bytes;
+        },
+        onWriteError: (error, events) => {
+          if (error.code === "EPIPE") {
+            // The reader left: stop this destination quietly and count what it cannot take.
+            destination.broken = true;
+            this.#counters.drop("epipe", events);
+          } else {
+            this.#counters.fail(events, 0, error);
+            reportError(
+              error,
+              { source: "console", operation: "write", sink: this.name, events },
+              this.#options.onError,
+            );
+          }
+          return "discard";
+        },
+      }),
+    };
+    return destination;
+  }
+}
+
+function ignoreEpipe(error: unknown): void {
+  if ((error as NodeJS.ErrnoException | undefined)?.code !== "EPIPE") throw error;
+}
