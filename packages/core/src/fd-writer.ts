@@ -94,7 +94,8 @@ function positiveInteger(name: string, value: unknown, fallback: number): number
  * at once; one write system call is in flight at a time, with many small texts joined into
  * large chunks; partial writes continue where they stopped; EAGAIN (a full non-blocking pipe) is
  * retried with a short capped backoff, never a busy loop; other errors go to `onWriteError`,
- * which retries or discards. Timers are `unref()`ed. Used by the file and console sinks, and
+ * which retries or discards. Failure backoff timers are `unref()`ed; the EAGAIN timer is not,
+ * so a program does not exit with output a slow reader would still have taken. Used by the file and console sinks, and
  * available to any sink that writes to a descriptor.
  *
  * @example
@@ -364,11 +365,12 @@ export class FdWriter {
     if (error !== null) {
       if (error.code === "EAGAIN") {
         this.#eagainMs = Math.min(eagainMaxMs, Math.max(eagainInitialMs, this.#eagainMs * 2));
+        // Left ref'd on purpose: a reader that is merely slow will take the data, and the
+        // process should not exit with it unwritten (as Node's own stdout behaves).
         this.#retryTimer = setTimeout(() => {
           this.#retryTimer = undefined;
           this.#continueWrite();
         }, this.#eagainMs);
-        this.#retryTimer.unref();
         return;
       }
       this.#inFlightTorn = this.#creditWrittenPieces(inFlight);

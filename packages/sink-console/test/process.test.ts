@@ -1,0 +1,81 @@
+import { spawn, spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import type { SinkStats } from "@sluice/core";
+import { describe, expect, it } from "vitest";
+
+const fixture = fileURLToPath(new URL("./fixtures/console-writer.mjs", import.meta.url));
+
+interface Report {
+  readonly stats: SinkStats;
+  readonly cpuMs: number;
+  readonly wallMs: number;
+}
+
+function lastReport(stderr: string): Report {
+  const lines = stderr.trim().split("\n");
+  return JSON.parse(lines.at(-1) as string) as Report;
+}
+
+describe("createConsoleSink in a real process", () => {
+  it("stops quietly when the reader leaves (| head -1): no crash, no stack, drops counted as epipe", () => {
+    const child = spawnSync(
+      "bash",
+      [
+        "-c",
+        `"${process.execPath}" "${fixture}" 50000 end | head -1; echo "status=\${PIPESTATUS[0]}" >&2`,
+      ],
+      { encoding: "utf8", timeout: 60_000 },
+    );
+    expect(child.stdout.split("\n").filter((line) => line.length > 0)).toHaveLength(1);
+    expect(child.stderr).not.toMatch(/EPIPE|Error|at /);
+    expect(child.stderr).toContain("status=0");
+    const report = lastReport(child.stderr.replace(/status=0\s*$/, ""));
+    expect(report.stats.accepted).toBe(50_000);
+    expect(report.stats.dropped.epipe).toBeGreaterThan(0);
+    // Written in one synchronous burst, most events meet a full buffer before the reader is
+    // even gone; every one is accounted for.
+    const { delivered, dropped, failed, pending } = report.stats;
+    expect(delivered + dropped.epipe + dropped.buffer_full + failed + pending).toBe(50_000);
+    expect(failed).toBe(0);
+  });
+
+  it("delivers every line through flushSync when the program calls process.exit()", () => {
+    const child = spawnSync(process.execPath, [fixture, "20000", "exit"], {
+      encoding: "utf8",
+      maxBuffer: 64 << 20,
+      timeout: 60_000,
+    });
+    expect(child.status).toBe(0);
+    const numbers = child.stdout
+      .trimEnd()
+      .split("\n")
+      .map((line) => (JSON.parse(line) as { N: number }).N);
+    expect(numbers).toEqual(Array.from({ length: 20_000 }, (_, index) => index));
+  });
+
+  it("waits for a slow reader of a non-blocking pipe without spinning", async () => {
+    const child = spawn(process.execPath, [fixture, "20000", "end"], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let received = 0;
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    // Read about 1 MB/s: 64 KiB, then a pause, so the child's pipe fills and its writes hit EAGAIN.
+    child.stdout.on("data", (chunk: Buffer) => {
+      received += chunk.toString().split("\n").length - 1;
+      child.stdout.pause();
+      setTimeout(() => child.stdout.resume(), 50);
+    });
+    const status = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(status).toBe(0);
+    expect(received).toBe(20_000);
+    const report = lastReport(stderr);
+    expect(report.stats.delivered).toBe(20_000);
+    expect(report.wallMs).toBeGreaterThan(1000);
+    // A busy loop would burn the whole wait; backing off keeps the CPU mostly idle.
+    expect(report.cpuMs).toBeLessThan(report.wallMs / 2);
+  }, 60_000);
+});
