@@ -1,46 +1,28 @@
-// `pnpm demo`: a few structured events, printed once as human-readable text and once as CLEF JSON.
-import {
-  createClefFormatter,
-  createLogger,
-  createSink,
-  createTextFormatter,
-  type Formatter,
-  formatEvent,
-  LevelSwitch,
-  type LogEvent,
-  withContext,
-} from "@sluice/core";
-
-function stdoutSink(name: string, formatter: Formatter) {
-  const print = (events: readonly LogEvent[]): void => {
-    process.stdout.write(events.map((event) => formatEvent(event, formatter)).join(""));
-  };
-  return createSink({ name, deliver: print, deliverSync: print });
-}
+// `pnpm demo`: a few structured events, printed once as readable text and once as CLEF JSON.
+import { createLogger, LevelSwitch, type Sink, withContext } from "@sluice/core";
+import { createConsoleSink } from "@sluice/sink-console";
 
 async function main(): Promise<void> {
-  const text = stdoutSink(
-    "text",
-    createTextFormatter({
-      utc: true,
-      outputTemplate:
-        "{Timestamp:HH:mm:ss.fff} [{Level:u3}] {Message:lj} {Properties}{NewLine}{Exception}",
-    }),
-  );
-  const clef = stdoutSink("clef", createClefFormatter());
   const verbosity = new LevelSwitch("info");
+  const text = createConsoleSink({
+    format: "text",
+    utc: true,
+    outputTemplate:
+      "{Timestamp:HH:mm:ss.fff} [{Level:u3}] {Message:lj} {Properties}{NewLine}{Exception}",
+  });
+  const json = createConsoleSink({ format: "json" });
 
   for (const [title, sink] of [
     ["Text output template", text],
-    ["CLEF (compact JSON, one event per line)", clef],
-  ] as const) {
-    process.stdout.write(`\n== ${title}\n`);
+    ["CLEF (compact JSON, one event per line)", json],
+  ] as const satisfies readonly (readonly [string, Sink])[]) {
     const log = createLogger({
       levelSwitch: verbosity,
       sinks: [sink],
       properties: { App: "shop" },
       clock: fixedClock(),
     });
+    log.info("== {Title}", { Title: title });
     log.info("User {UserId} logged in from {@Location}", {
       UserId: 42,
       Location: { City: "Oslo", Country: "NO" },
