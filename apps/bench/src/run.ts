@@ -37,6 +37,13 @@ for (const subject of ["sluice", "sluice-queue", "pino", "floor"]) {
   });
 }
 
+for (const subject of ["fast", "slow"]) {
+  jobs.push({
+    script: "scenarios/slow-consumer.js",
+    args: [`--subject=${subject}`, `--events=${Math.round(3e5 * scale)}`],
+  });
+}
+
 const results: Measurement[] = [];
 for (const job of jobs) {
   const script = fileURLToPath(new URL(job.script, import.meta.url));
@@ -59,6 +66,7 @@ const titles: Record<string, string> = {
   null: "`info`, 2 properties, null sink (pino: to /dev/null)",
   json: "`info`, 2 properties, JSON line to /dev/null",
   file: "1M `info` events to a file, until all are on disk (ns per event, wall)",
+  "slow-consumer": "caller cost of `withQueue(createFileSink)`: a file, then a pipe read at 5 MB/s",
 };
 
 const rows: string[] = [
@@ -67,7 +75,9 @@ const rows: string[] = [
 ];
 for (const scenario of [...new Set(results.map((result) => result.scenario))]) {
   const group = results.filter((result) => result.scenario === scenario);
-  const pinoResult = group.find((result) => result.subject === "pino");
+  const pinoResult = group.find(
+    (result) => result.subject === (scenario === "slow-consumer" ? "fast" : "pino"),
+  );
   for (const result of group) {
     const ratio = pinoResult === undefined ? "" : (result.nsPerOp / pinoResult.nsPerOp).toFixed(2);
     const notes = Object.entries(result.extra ?? {})

@@ -1,0 +1,79 @@
+// The caller's cost when the destination is slow: `withQueue(createFileSink(...))` writing into a
+// FIFO that a reader drains at 5 MB/s, beside the same queue writing to a regular file. The
+// producer logs 300,000 events, yielding every 1000; the queue is bounded at 16 MiB, so most
+// events to the slow pipe are dropped (and counted) instead of piling up in memory.
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setImmediate as yieldToLoop } from "node:timers/promises";
+import { createLogger } from "@sluice/core";
+import { withQueue } from "@sluice/queue";
+import { createFileSink } from "@sluice/sink-file";
+import { argument, report } from "../measure.ts";
+
+const subject = argument("subject", "fast");
+const total = Number(argument("events", "300000"));
+const directory = mkdtempSync(join(tmpdir(), "sluice-slow-"));
+const path = join(directory, subject === "slow" ? "pipe" : "bench.log");
+
+const readerSource = `
+const fs = require("node:fs");
+const fd = fs.openSync(process.argv[1], "r");
+const buffer = Buffer.alloc(65536);
+const tick = () => {
+  let bytes;
+  try { bytes = fs.readSync(fd, buffer); } catch { bytes = 0; }
+  if (bytes === 0) return;
+  setTimeout(tick, 13); // 64 KiB every 13 ms: about 5 MB/s
+};
+tick();
+`;
+
+let reader: ReturnType<typeof spawn> | undefined;
+if (subject === "slow") {
+  execFileSync("mkfifo", [path]);
+  reader = spawn(process.execPath, ["-e", readerSource, path], { stdio: "ignore" });
+}
+
+const queue = withQueue(createFileSink({ path, checkIntervalMs: 60_000 }), {
+  maxBytes: 16 << 20,
+  onError: () => {},
+});
+const log = createLogger({ sinks: [queue] });
+const sampleEvery = 50;
+const latencies = new Float64Array(Math.ceil(total / sampleEvery));
+let callerNs = 0;
+for (let index = 0; index < total; ) {
+  const end = Math.min(total, index + 1000);
+  const blockStart = process.hrtime.bigint();
+  for (; index < end; index++) {
+    if (index % sampleEvery === 0) {
+      const before = process.hrtime.bigint();
+      log.info("Request {Path} took {Elapsed} ms", { Path: "/api/items", Elapsed: index });
+      latencies[index / sampleEvery] = Number(process.hrtime.bigint() - before);
+    } else {
+      log.info("Request {Path} took {Elapsed} ms", { Path: "/api/items", Elapsed: index });
+    }
+  }
+  callerNs += Number(process.hrtime.bigint() - blockStart);
+  await yieldToLoop();
+}
+const stats = queue.stats();
+const peakRssMiB = process.resourceUsage().maxRSS / 1024;
+latencies.sort();
+report({
+  scenario: "slow-consumer",
+  subject,
+  nsPerOp: callerNs / total,
+  extra: {
+    "caller p50 ns": latencies[Math.floor(latencies.length * 0.5)]?.toFixed(0) ?? "",
+    "caller p99 ns": latencies[Math.floor(latencies.length * 0.99)]?.toFixed(0) ?? "",
+    "queue MiB (bound 16)": (stats.depthBytes / (1 << 20)).toFixed(1),
+    "peak RSS MiB": peakRssMiB.toFixed(0),
+    dropped: stats.dropped.queue_full + stats.dropped.shed,
+  },
+});
+reader?.kill();
+rmSync(directory, { recursive: true, force: true });
+process.exit(0);
