@@ -41,3 +41,47 @@ export function argument(name: string, fallback: string): string {
   const found = process.argv.find((value) => value.startsWith(prefix));
   return found === undefined ? fallback : found.slice(prefix.length);
 }
+
+/** What {@link produce} measured on the caller's side. */
+export interface CallerCost {
+  /** Nanoseconds spent inside the calls, in all. */
+  readonly totalNs: number;
+  /** The sampled single-call latencies, sorted, in nanoseconds. */
+  readonly sortedLatencies: Float64Array;
+}
+
+/**
+ * Calls `call(index)` `total` times, yielding to the event loop every 1000 calls as a server
+ * would between requests. Blocks of 1000 are timed whole (no timer inside the loop); every
+ * `sampleEvery`th call is also timed alone for the percentiles.
+ */
+export async function produce(
+  call: (index: number) => void,
+  total: number,
+  sampleEvery: number,
+): Promise<CallerCost> {
+  const latencies = new Float64Array(Math.ceil(total / sampleEvery));
+  let totalNs = 0;
+  for (let index = 0; index < total; ) {
+    const end = Math.min(total, index + 1000);
+    const blockStart = process.hrtime.bigint();
+    for (; index < end; index++) {
+      if (index % sampleEvery === 0) {
+        const before = process.hrtime.bigint();
+        call(index);
+        latencies[index / sampleEvery] = Number(process.hrtime.bigint() - before);
+      } else {
+        call(index);
+      }
+    }
+    totalNs += Number(process.hrtime.bigint() - blockStart);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  latencies.sort();
+  return { totalNs, sortedLatencies: latencies };
+}
+
+/** The value at quantile `q` (0 to 1) of sorted samples, rounded, as text. */
+export function quantile(sorted: Float64Array, q: number): string {
+  return (sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))] ?? 0).toFixed(0);
+}

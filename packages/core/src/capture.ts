@@ -2,7 +2,7 @@ import { captureErrorAt, isErrorLike } from "./capture-error.ts";
 
 export { captureError } from "./capture-error.ts";
 
-import { invalidOption } from "./errors.ts";
+import { invalidOption, positiveIntegerOption as positiveInteger } from "./errors.ts";
 import type { CapturedError, CapturedObject, CapturedValue, LogEvent } from "./log-event.ts";
 import { CapturedError as CapturedErrorClass } from "./log-event.ts";
 import type { MessageTemplate } from "./message-template.ts";
@@ -77,14 +77,6 @@ export const defaultCaptureOptions: ResolvedCaptureOptions = Object.freeze({
   maxEventBytes: 262_144,
   redaction: undefined,
 });
-
-function positiveInteger(name: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 1) {
-    throw invalidOption(name, "a positive integer", value);
-  }
-  return value;
-}
 
 /**
  * Validates capture options and fills in the defaults. Call once, at construction.

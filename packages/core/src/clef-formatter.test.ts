@@ -1,24 +1,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { event, record, time } from "../test/support/events.ts";
 import { createClefFormatter, errorToText } from "./clef-formatter.ts";
 import type { LogLevel } from "./level.ts";
-import { CapturedError, type CapturedValue, LogEventRecord } from "./log-event.ts";
-import { parseTemplate } from "./template-parser.ts";
-
-const time = Date.UTC(2026, 10, 28, 5, 52, 37, 123);
-
-function record(entries: Record<string, CapturedValue>): Record<string, CapturedValue> {
-  return Object.assign(Object.create(null) as Record<string, CapturedValue>, entries);
-}
-
-function event(
-  level: LogLevel,
-  text: string,
-  properties: Record<string, CapturedValue> = {},
-  error?: CapturedError,
-): LogEventRecord {
-  return new LogEventRecord(time, level, parseTemplate(text), record(properties), error);
-}
+import { CapturedError, type CapturedValue } from "./log-event.ts";
 
 function capturedError(
   name: string,

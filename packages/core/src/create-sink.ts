@@ -1,4 +1,4 @@
-import { invalidOption, LoggingError } from "./errors.ts";
+import { invalidOption, LoggingError, positiveIntegerOption as positiveInteger } from "./errors.ts";
 import type { LogEvent } from "./log-event.ts";
 import { type ErrorHandler, reportError } from "./self-log.ts";
 import type { Sink, SinkStats } from "./sink.ts";
@@ -64,14 +64,6 @@ export function createSink(options: CreateSinkOptions): Sink & { stats(): SinkSt
   const maxPending = positiveInteger("maxPending", options.maxPending, 10_000);
   const batchSize = positiveInteger("batchSize", options.batchSize, 1000);
   return new CallbackSink(options, maxPending, batchSize);
-}
-
-function positiveInteger(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < 1) {
-    throw invalidOption(name, "a positive integer", value);
-  }
-  return value;
 }
 
 class CallbackSink implements Sink {

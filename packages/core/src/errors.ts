@@ -86,3 +86,22 @@ function describeValue(value: unknown): string {
   if (Array.isArray(value)) return "an array";
   return "an object";
 }
+
+/**
+ * Reads an option that must be a positive integer (counts, sizes, intervals), for option
+ * validation in sinks and wrappers.
+ *
+ * @param option the option's name as the user wrote it.
+ * @param value the value given, or `undefined`.
+ * @param fallback the default, used when `value` is `undefined`.
+ * @returns the value, or the default.
+ * @throws {LoggingError} `invalid_option` naming the option when the value is not a positive
+ *   safe integer.
+ */
+export function positiveIntegerOption(option: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 1) {
+    throw invalidOption(option, "a positive integer", value);
+  }
+  return value;
+}

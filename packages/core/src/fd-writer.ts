@@ -1,5 +1,5 @@
 import { fsync, write as writeAsync, writeSync } from "node:fs";
-import { invalidOption } from "./errors.ts";
+import { invalidOption, positiveIntegerOption as positiveInteger } from "./errors.ts";
 
 /** What {@link FdWriterOptions.onWriteError} decides for data a failed write could not deliver. */
 export type WriteErrorDecision = "retry" | "discard";
@@ -80,14 +80,6 @@ interface FlushWaiter {
 
 const eagainInitialMs = 1;
 const eagainMaxMs = 100;
-
-function positiveInteger(name: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 1) {
-    throw invalidOption(name, "a positive integer", value);
-  }
-  return value;
-}
 
 /**
  * Writes text to a file descriptor off the caller's path: `write` buffers (bounded) and returns

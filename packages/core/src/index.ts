@@ -36,6 +36,7 @@ export {
   LoggingError,
   type LoggingErrorCode,
   type LoggingErrorOptions,
+  positiveIntegerOption,
 } from "./errors.ts";
 export { FdWriter, type FdWriterOptions, type WriteErrorDecision } from "./fd-writer.ts";
 // Message templates

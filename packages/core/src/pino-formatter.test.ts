@@ -1,25 +1,9 @@
 import { hostname } from "node:os";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { LogLevel } from "./level.ts";
-import { CapturedError, type CapturedValue, LogEventRecord } from "./log-event.ts";
+import { event, record, time } from "../test/support/events.ts";
+import { CapturedError, type CapturedValue } from "./log-event.ts";
 import { createPinoFormatter } from "./pino-formatter.ts";
-import { parseTemplate } from "./template-parser.ts";
-
-const time = Date.UTC(2026, 10, 28, 5, 52, 37, 123);
-
-function record(entries: Record<string, CapturedValue>): Record<string, CapturedValue> {
-  return Object.assign(Object.create(null) as Record<string, CapturedValue>, entries);
-}
-
-function event(
-  level: LogLevel,
-  text: string,
-  properties: Record<string, CapturedValue> = {},
-  error?: CapturedError,
-): LogEventRecord {
-  return new LogEventRecord(time, level, parseTemplate(text), record(properties), error);
-}
 
 describe("createPinoFormatter", () => {
   it("writes level, time, pid, hostname, properties and the rendered message", () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { event, record, time } from "../test/support/events.ts";
 import type { LogLevel } from "./level.ts";
-import { CapturedError, type CapturedValue, LogEventRecord } from "./log-event.ts";
+import { CapturedError, LogEventRecord } from "./log-event.ts";
 import { parseTemplate } from "./template-parser.ts";
 import {
   compileOutputTemplate,
@@ -8,21 +9,6 @@ import {
   defaultOutputTemplate,
   type TextRole,
 } from "./text-formatter.ts";
-
-const time = Date.UTC(2026, 10, 28, 5, 52, 37, 123);
-
-function record(entries: Record<string, CapturedValue>): Record<string, CapturedValue> {
-  return Object.assign(Object.create(null) as Record<string, CapturedValue>, entries);
-}
-
-function event(
-  level: LogLevel,
-  text: string,
-  properties: Record<string, CapturedValue> = {},
-  error?: CapturedError,
-): LogEventRecord {
-  return new LogEventRecord(time, level, parseTemplate(text), record(properties), error);
-}
 
 const error = new CapturedError({
   name: "Error",

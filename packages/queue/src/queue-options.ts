@@ -5,6 +5,7 @@ import {
   type LogLevel,
   levelOrdinal,
   logLevels,
+  positiveIntegerOption as positiveInteger,
   type Sink,
 } from "@sluice/core";
 import type { MemoryBudget } from "./memory-budget.ts";
@@ -134,14 +135,6 @@ export interface ResolvedQueueOptions {
 }
 
 const overflowPolicies: readonly OverflowPolicy[] = ["drop-oldest", "drop-newest", "block"];
-
-function positiveInteger(name: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 1) {
-    throw invalidOption(name, "a positive integer", value);
-  }
-  return value;
-}
 
 function nonNegativeInteger(name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;

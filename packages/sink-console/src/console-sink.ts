@@ -14,6 +14,7 @@ import {
   type LogLevel,
   levelOrdinal,
   logLevels,
+  positiveIntegerOption,
   reportError,
   type Sink,
   SinkCounters,
@@ -149,10 +150,7 @@ export function createConsoleSink(options: ConsoleSinkOptions = {}): ConsoleSink
       jsonFormatter,
     );
   }
-  const maxBufferBytes = options.maxBufferBytes ?? 4 << 20;
-  if (!Number.isSafeInteger(maxBufferBytes) || maxBufferBytes < 1) {
-    throw invalidOption("maxBufferBytes", "a positive integer", maxBufferBytes);
-  }
+  const maxBufferBytes = positiveIntegerOption("maxBufferBytes", options.maxBufferBytes, 4 << 20);
   const colors = format === "text" && (options.colors ?? colorsFromEnvironment(env, isTTY));
   const compiled = compileOutputTemplate(options.outputTemplate, { utc: options.utc ?? false });
   return new ConsoleSinkImplementation({

@@ -3,6 +3,7 @@ import {
   type ErrorHandler,
   type Formatter,
   invalidOption,
+  positiveIntegerOption,
 } from "@sluice/core";
 
 /**
@@ -119,11 +120,7 @@ const intervals = ["minute", "hour", "day", "week", "month"] as const;
 const durabilities: readonly Durability[] = ["os", "batch", "flush"];
 
 function optionalPositive(name: string, value: unknown): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 1) {
-    throw invalidOption(name, "a positive integer", value);
-  }
-  return value;
+  return value === undefined ? undefined : positiveIntegerOption(name, value, 0);
 }
 
 function mode(name: string, value: unknown, fallback: number): number {

@@ -3,17 +3,16 @@
 //   sluice-queue  withQueue(createFileSink(...))
 //   pino          pino.destination({ sync: false })
 //   floor         hand-built JSON lines joined into 64 KiB writeSync calls
-// Every subject yields to the event loop every 1000 events, as a server between requests would,
-// so asynchronous writers get to write. Caller time counts only the logging calls.
+// Every subject yields to the event loop every 1000 events (see produce()), so asynchronous
+// writers get to write. Caller time counts only the logging calls.
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { createLogger } from "@sluice/core";
 import { withQueue } from "@sluice/queue";
 import { createFileSink } from "@sluice/sink-file";
 import pino from "pino";
-import { argument, report } from "../measure.ts";
+import { argument, produce, quantile, report } from "../measure.ts";
 
 const subject = argument("subject", "sluice");
 const total = Number(argument("events", "1000000"));
@@ -74,27 +73,8 @@ const chosen =
     : subject === "floor"
       ? floor()
       : sluice(subject === "sluice-queue");
-// Caller cost: each block of 1000 calls is timed as a whole (no timer inside the loop); the
-// percentiles come from a 1% sample of calls timed one by one.
-const sampleEvery = 100;
-const latencies = new Float64Array(Math.ceil(total / sampleEvery));
 const start = process.hrtime.bigint();
-let callerNs = 0;
-for (let index = 0; index < total; ) {
-  const end = Math.min(total, index + 1000);
-  const blockStart = process.hrtime.bigint();
-  for (; index < end; index++) {
-    if (index % sampleEvery === 0) {
-      const before = process.hrtime.bigint();
-      chosen.call(index);
-      latencies[index / sampleEvery] = Number(process.hrtime.bigint() - before);
-    } else {
-      chosen.call(index);
-    }
-  }
-  callerNs += Number(process.hrtime.bigint() - blockStart);
-  await yieldToLoop();
-}
+const caller = await produce((index) => chosen.call(index), total, 100);
 await chosen.finish();
 const wallNs = Number(process.hrtime.bigint() - start);
 // Read before the file is read back, which would inflate it.
@@ -104,15 +84,14 @@ let lines = 0;
 for (let offset = text.indexOf("\n"); offset !== -1; offset = text.indexOf("\n", offset + 1))
   lines++;
 rmSync(directory, { recursive: true, force: true });
-latencies.sort();
 report({
   scenario: "file",
   subject,
   nsPerOp: wallNs / total,
   extra: {
-    "caller ns/call": (callerNs / total).toFixed(0),
-    "caller p50 ns": latencies[Math.floor(latencies.length * 0.5)]?.toFixed(0) ?? "",
-    "caller p99 ns": latencies[Math.floor(latencies.length * 0.99)]?.toFixed(0) ?? "",
+    "caller ns/call": (caller.totalNs / total).toFixed(0),
+    "caller p50 ns": quantile(caller.sortedLatencies, 0.5),
+    "caller p99 ns": quantile(caller.sortedLatencies, 0.99),
     "peak RSS MiB": peakRssMiB.toFixed(0),
     lines: lines === total ? `${lines} (all)` : `${lines} of ${total}`,
   },

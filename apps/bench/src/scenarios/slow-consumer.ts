@@ -6,11 +6,10 @@ import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { createLogger } from "@sluice/core";
 import { withQueue } from "@sluice/queue";
 import { createFileSink } from "@sluice/sink-file";
-import { argument, report } from "../measure.ts";
+import { argument, produce, quantile, report } from "../measure.ts";
 
 const subject = argument("subject", "fast");
 const total = Number(argument("events", "300000"));
@@ -41,34 +40,20 @@ const queue = withQueue(createFileSink({ path, checkIntervalMs: 60_000 }), {
   onError: () => {},
 });
 const log = createLogger({ sinks: [queue] });
-const sampleEvery = 50;
-const latencies = new Float64Array(Math.ceil(total / sampleEvery));
-let callerNs = 0;
-for (let index = 0; index < total; ) {
-  const end = Math.min(total, index + 1000);
-  const blockStart = process.hrtime.bigint();
-  for (; index < end; index++) {
-    if (index % sampleEvery === 0) {
-      const before = process.hrtime.bigint();
-      log.info("Request {Path} took {Elapsed} ms", { Path: "/api/items", Elapsed: index });
-      latencies[index / sampleEvery] = Number(process.hrtime.bigint() - before);
-    } else {
-      log.info("Request {Path} took {Elapsed} ms", { Path: "/api/items", Elapsed: index });
-    }
-  }
-  callerNs += Number(process.hrtime.bigint() - blockStart);
-  await yieldToLoop();
-}
+const caller = await produce(
+  (index) => log.info("Request {Path} took {Elapsed} ms", { Path: "/api/items", Elapsed: index }),
+  total,
+  50,
+);
 const stats = queue.stats();
 const peakRssMiB = process.resourceUsage().maxRSS / 1024;
-latencies.sort();
 report({
   scenario: "slow-consumer",
   subject,
-  nsPerOp: callerNs / total,
+  nsPerOp: caller.totalNs / total,
   extra: {
-    "caller p50 ns": latencies[Math.floor(latencies.length * 0.5)]?.toFixed(0) ?? "",
-    "caller p99 ns": latencies[Math.floor(latencies.length * 0.99)]?.toFixed(0) ?? "",
+    "caller p50 ns": quantile(caller.sortedLatencies, 0.5),
+    "caller p99 ns": quantile(caller.sortedLatencies, 0.99),
     "queue MiB (bound 16)": (stats.depthBytes / (1 << 20)).toFixed(1),
     "peak RSS MiB": peakRssMiB.toFixed(0),
     dropped: stats.dropped.queue_full + stats.dropped.shed,
