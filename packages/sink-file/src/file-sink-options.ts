@@ -30,6 +30,12 @@ export interface RollingOptions {
    */
   readonly interval?: "minute" | "hour" | "day" | "week" | "month";
   /**
+   * Compress each rolled file with gzip (to `<name>.gz`, the original removed), off the write
+   * path.
+   * @default false
+   */
+  readonly compress?: boolean;
+  /**
    * How many rolled files to keep (the active file aside); older ones are deleted after each roll
    * and at startup.
    * @default keep all
@@ -108,6 +114,7 @@ export interface ResolvedFileSinkOptions {
   readonly interval: RollingOptions["interval"];
   readonly maxFiles: number | undefined;
   readonly maxAgeMs: number | undefined;
+  readonly compress: boolean;
   readonly fileMode: number;
   readonly directoryMode: number;
   readonly checkIntervalMs: number;
@@ -158,6 +165,9 @@ export function resolveFileSinkOptions(options: FileSinkOptions): ResolvedFileSi
   if (rolling.interval !== undefined && !intervals.includes(rolling.interval)) {
     throw invalidOption("rolling.interval", `one of ${intervals.join(", ")}`, rolling.interval);
   }
+  if (rolling.compress !== undefined && typeof rolling.compress !== "boolean") {
+    throw invalidOption("rolling.compress", "a boolean", rolling.compress);
+  }
   for (const name of ["now", "onError"] as const) {
     if (options[name] !== undefined && typeof options[name] !== "function") {
       throw invalidOption(name, "a function", options[name]);
@@ -172,6 +182,7 @@ export function resolveFileSinkOptions(options: FileSinkOptions): ResolvedFileSi
     interval: rolling.interval,
     maxFiles: optionalPositive("rolling.maxFiles", rolling.maxFiles),
     maxAgeMs: optionalPositive("rolling.maxAgeMs", rolling.maxAgeMs),
+    compress: rolling.compress ?? false,
     fileMode: mode("fileMode", options.fileMode, 0o640),
     directoryMode: mode("directoryMode", options.directoryMode, 0o750),
     checkIntervalMs: optionalPositive("checkIntervalMs", options.checkIntervalMs) ?? 500,

@@ -28,6 +28,7 @@ import {
 } from "./file-sink-options.ts";
 import {
   applyRetention,
+  compressRolledFile,
   listRolledFiles,
   periodStart,
   type RolledNaming,
@@ -325,6 +326,7 @@ class FileSinkImplementation implements FileSink {
     this.#writer.stop();
     while (this.#writer.busy) await new Promise((resolve) => setTimeout(resolve, 1));
     const oldFd = this.#fd;
+    let rolled: string | undefined;
     try {
       if (roll && oldFd !== unopenedDescriptor) {
         if (this.#rollSequence < 0) {
@@ -332,7 +334,8 @@ class FileSinkImplementation implements FileSink {
           this.#rollSequence = files.at(-1)?.sequence ?? -1;
         }
         this.#rollSequence += 1;
-        await rename(options.path, rolledPath(this.#naming, this.#rollSequence, options.now()));
+        rolled = rolledPath(this.#naming, this.#rollSequence, options.now());
+        await rename(options.path, rolled);
         this.#rolls += 1;
       }
       this.#openActive();
@@ -345,6 +348,10 @@ class FileSinkImplementation implements FileSink {
         this.#period = periodStart(options.now(), options.interval);
     } finally {
       if (!this.#closed || this.#writer.pendingEvents > 0) this.#writer.resume();
+    }
+    if (rolled !== undefined && options.compress) {
+      // The old descriptor is closed and the writer has moved on: the file is complete.
+      await compressRolledFile(rolled, options.fileMode);
     }
     if (roll && (options.maxFiles !== undefined || options.maxAgeMs !== undefined)) {
       const files = await listRolledFiles(this.#naming);

@@ -1,5 +1,8 @@
+import { createReadStream, createWriteStream } from "node:fs";
 import { readdir, stat, unlink } from "node:fs/promises";
 import { basename, dirname, extname, join } from "node:path";
+import { pipeline } from "node:stream/promises";
+import { createGzip } from "node:zlib";
 
 /** A rolled file found next to the active one. */
 export interface RolledFile {
@@ -116,4 +119,23 @@ export function periodStart(
     case "month":
       return Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1);
   }
+}
+
+/**
+ * @internal compresses a rolled file to `<path>.gz` with the given mode, then removes the
+ * original. On failure the partial `.gz` is removed and the original kept.
+ */
+export async function compressRolledFile(path: string, mode: number): Promise<void> {
+  const target = `${path}.gz`;
+  try {
+    await pipeline(
+      createReadStream(path),
+      createGzip(),
+      createWriteStream(target, { mode, flags: "wx" }),
+    );
+  } catch (error) {
+    await unlink(target).catch(() => {});
+    throw error;
+  }
+  await unlink(path);
 }

@@ -11,6 +11,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
 import {
   checkConservation,
   createLogEvent,
@@ -177,6 +178,34 @@ describe("createFileSink", () => {
     for (const name of rolled)
       expect(name).toMatch(/^app\.\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}Z\.\d{6}\.log$/);
     expect(existsSync(path)).toBe(true);
+  });
+
+  it("compresses rolled files with gzip, keeping every line", async () => {
+    const path = join(directory, "app.log");
+    const sink = createFileSink({ path, rolling: { maxSize: 3000, compress: true } });
+    for (let round = 0; round < 5; round++) {
+      for (let n = 0; n < 30; n++) sink.write(event(round * 30 + n));
+      await sink.flush();
+      await until(() =>
+        readdirSync(directory).every((name) => !name.endsWith(".log") || name === "app.log"),
+      );
+    }
+    await sink.close();
+    const compressed = readdirSync(directory).filter((name) => name.endsWith(".log.gz"));
+    expect(compressed.length).toBeGreaterThan(0);
+    const numbers = [
+      ...compressed.flatMap((name) =>
+        gunzipSync(readFileSync(join(directory, name)))
+          .toString()
+          .split("\n"),
+      ),
+      ...lines(path),
+    ]
+      .filter((line) => line.length > 0)
+      .map((line) => (JSON.parse(line) as { N: number }).N)
+      .sort((a, b) => a - b);
+    expect(numbers).toEqual(Array.from({ length: 150 }, (_, index) => index));
+    expect(statSync(join(directory, compressed[0] as string)).mode & 0o777).toBe(0o640);
   });
 
   it("rolls by calendar period with an injected clock, across clock jumps and restarts", async () => {
