@@ -172,7 +172,7 @@ class FileSinkImplementation implements FileSink {
     for (const event of events) this.write(event);
     const refused =
       this.#counters.dropped.buffer_full + this.#counters.dropped.sink_error - failuresBefore;
-    const flushing = this.#writer.flush();
+    const flushing = this.flush();
     if (refused === 0) return flushing;
     return flushing.then(() => {
       throw new LoggingError(
@@ -186,7 +186,13 @@ class FileSinkImplementation implements FileSink {
     // A flush tries at once rather than waiting out a failure backoff, so it settles promptly:
     // delivered, or rejected with the fault.
     this.#retryNow();
-    await this.#writer.flush();
+    await this.#writer.flush().catch((error: unknown) => {
+      // While the file cannot be opened, the reason is the open's failure, not the placeholder
+      // descriptor's EBADF.
+      throw this.#fd === unopenedDescriptor && this.#openError !== undefined
+        ? this.#openError
+        : error;
+    });
     if (this.#options.durability === "flush" && this.#fd !== unopenedDescriptor) {
       await fsync(this.#fd);
     }
@@ -255,7 +261,9 @@ class FileSinkImplementation implements FileSink {
       mkdirSync(dirname(options.path), { recursive: true, mode: options.directoryMode });
       const fd = openSync(
         options.path,
-        fsConstants.O_WRONLY | fsConstants.O_APPEND | fsConstants.O_CREAT,
+        // O_NONBLOCK matters only for a FIFO: without a reader the open fails (ENXIO, retried)
+        // instead of blocking the process, and a full pipe gives EAGAIN, which the writer waits out.
+        fsConstants.O_WRONLY | fsConstants.O_APPEND | fsConstants.O_CREAT | fsConstants.O_NONBLOCK,
         options.fileMode,
       );
       this.#fileSize = fstatSync(fd).size;

@@ -1,0 +1,136 @@
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { checkConservation, type SinkStats } from "@sluice/core";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+
+const fixture = fileURLToPath(new URL("./fixtures/fault-writer.mjs", import.meta.url));
+const isRoot = process.getuid?.() === 0;
+const hasSetpriv = existsSync("/usr/bin/setpriv");
+
+interface Outcome {
+  readonly first: string;
+  readonly second: string;
+  readonly errors: string[];
+  readonly stats: SinkStats;
+}
+
+function run(command: string[]): { outcome: Outcome; status: number | null; stderr: string } {
+  const child = spawnSync(command[0] as string, command.slice(1), {
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  return {
+    outcome: JSON.parse(child.stdout.trim().split("\n").at(-1) ?? "{}") as Outcome,
+    status: child.status,
+    stderr: child.stderr,
+  };
+}
+
+let directory: string;
+beforeEach(() => {
+  directory = mkdtempSync(join(tmpdir(), "sluice-faults-"));
+  chmodSync(directory, 0o755);
+});
+afterEach(() => {
+  rmSync(directory, { recursive: true, force: true });
+});
+
+describe("createFileSink under real faults (child processes)", () => {
+  it.skipIf(!isRoot || !hasSetpriv)("EACCES: a directory the process may not write", () => {
+    const locked = join(directory, "locked");
+    mkdirSync(locked, { mode: 0o755 });
+    const { outcome, status, stderr } = run([
+      "setpriv",
+      "--reuid=65534",
+      "--regid=65534",
+      "--clear-groups",
+      process.execPath,
+      fixture,
+      join(locked, "app.log"),
+      "50",
+    ]);
+    expect(stderr).toBe("");
+    expect(status).toBe(0);
+    expect(outcome.first).toBe("EACCES");
+    expect(outcome.errors).toContain("EACCES");
+    expect(outcome.stats).toMatchObject({ accepted: 50, delivered: 0, failed: 50, pending: 0 });
+  });
+
+  it.skipIf(!isRoot)("EROFS: a read-only mount", () => {
+    const source = join(directory, "source");
+    const readOnly = join(directory, "read-only");
+    mkdirSync(source);
+    mkdirSync(readOnly);
+    try {
+      execFileSync("mount", ["--bind", "-o", "ro", source, readOnly], { stdio: "ignore" });
+    } catch {
+      return;
+    }
+    try {
+      const { outcome, status } = run([process.execPath, fixture, join(readOnly, "app.log"), "20"]);
+      expect(status).toBe(0);
+      expect(outcome.first).toBe("EROFS");
+      expect(outcome.stats).toMatchObject({ accepted: 20, failed: 20, pending: 0 });
+    } finally {
+      execFileSync("umount", [readOnly]);
+    }
+  });
+
+  it("EMFILE: no descriptor left at startup, then recovery once one is free", () => {
+    const path = join(directory, "app.log");
+    const { outcome, status, stderr } = run([
+      "bash",
+      "-c",
+      `ulimit -n 64; exec "${process.execPath}" "${fixture}" "${path}" 30 hold-fds`,
+    ]);
+    expect(stderr).toBe("");
+    expect(status).toBe(0);
+    expect(outcome.first).toBe("EMFILE");
+    expect(outcome.second).toBe("ok");
+    expect(outcome.stats).toMatchObject({ accepted: 60, delivered: 30, failed: 30, pending: 0 });
+    expect(checkConservation(outcome.stats)).toBeUndefined();
+    const numbers = readFileSync(path, "utf8")
+      .trimEnd()
+      .split("\n")
+      .map((line) => (JSON.parse(line) as { N: number }).N);
+    expect(numbers).toEqual(Array.from({ length: 30 }, (_, index) => 30 + index));
+  });
+
+  it("EFBIG: a file size limit (ulimit -f) is counted, not fatal", () => {
+    const path = join(directory, "app.log");
+    const { outcome, status, stderr } = run([
+      "bash",
+      "-c",
+      `ulimit -f 8; exec "${process.execPath}" "${fixture}" "${path}" 200000`,
+    ]);
+    expect(stderr).toBe("");
+    expect(status).toBe(0);
+    expect(outcome.first).toBe("EFBIG");
+    expect(outcome.stats.delivered).toBeGreaterThan(0);
+    expect(outcome.stats.failed).toBeGreaterThan(0);
+    expect(checkConservation(outcome.stats)).toBeUndefined();
+  });
+
+  it("a FIFO: no reader fails the open without blocking; a reader that leaves gives counted EPIPE", async () => {
+    const fifo = join(directory, "pipe");
+    execFileSync("mkfifo", [fifo]);
+    const alone = run([process.execPath, fixture, fifo, "10"]);
+    expect(alone.status).toBe(0);
+    expect(alone.outcome.first).toBe("ENXIO");
+    expect(alone.outcome.stats).toMatchObject({ accepted: 10, failed: 10, pending: 0 });
+
+    // A reader that takes one line and leaves while the writer is still writing.
+    const reader = spawn("bash", ["-c", `head -n 1 < "${fifo}" > /dev/null`]);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const left = run([process.execPath, fixture, fifo, "100000"]);
+    reader.kill();
+    expect(left.stderr).toBe("");
+    expect(left.status).toBe(0);
+    expect(left.outcome.errors).toContain("EPIPE");
+    expect(left.outcome.stats.failed).toBeGreaterThan(0);
+    expect(checkConservation(left.outcome.stats)).toBeUndefined();
+  });
+});
