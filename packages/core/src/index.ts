@@ -1,7 +1,6 @@
 // @sluice/core: events, levels, message templates, capture, the logger, ambient context, the
-// sink contracts and formatters. Every export is listed by name.
+// sink contracts and formatters. Every export is listed by name, sorted by module.
 
-// Capture
 export {
   type CaptureOptions,
   captureError,
@@ -12,13 +11,11 @@ export {
   type ResolvedCaptureOptions,
   resolveCaptureOptions,
 } from "./capture.ts";
-// Formatters
 export {
   type ClefFormatterOptions,
   clefLevelNames,
   createClefFormatter,
 } from "./clef-formatter.ts";
-// Ambient context
 export {
   type ContextOptions,
   configureContext,
@@ -28,9 +25,7 @@ export {
   withoutContext,
 } from "./context.ts";
 export { createLogEvent, type LogEventInit } from "./create-log-event.ts";
-// Helpers for sink authors
 export { type CreateSinkOptions, createSink } from "./create-sink.ts";
-// Errors and the self-log
 export {
   invalidOption,
   LoggingError,
@@ -39,11 +34,9 @@ export {
   positiveIntegerOption,
 } from "./errors.ts";
 export { FdWriter, type FdWriterOptions, type WriteErrorDecision } from "./fd-writer.ts";
-// Message templates
 export { alignText, formatDate, formatNumber } from "./format-value.ts";
 export { type Formatter, formatEvent } from "./formatter.ts";
 export { toJson, toJsonString } from "./json-writer.ts";
-// Levels
 export {
   compareLogLevels,
   isLevelEnabled,
@@ -55,7 +48,6 @@ export {
   parseLogLevel,
   severityNumber,
 } from "./level.ts";
-// Events
 export {
   CapturedError,
   type CapturedObject,
@@ -64,7 +56,6 @@ export {
   type LogEvent,
   LogEventRecord,
 } from "./log-event.ts";
-// Logger
 export {
   createLogger,
   type Enricher,
@@ -99,7 +90,6 @@ export {
   type SelfLogOptions,
   selfLog,
 } from "./self-log.ts";
-// Sink contracts
 export {
   checkConservation,
   createDropCounts,
