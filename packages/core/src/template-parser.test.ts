@@ -153,6 +153,35 @@ describe("parseTemplate (Serilog parser parity)", () => {
     );
   });
 
+  it("keeps widths and positions within 32 bits, as Serilog's integer parse does", () => {
+    expect(parseTemplate("{A,2147483647}").properties[0]?.alignment?.width).toBe(2147483647);
+    expect(parseTemplate("{A,2147483648}").properties).toEqual([]);
+    expect(parseTemplate("{A,-99999999999}").properties).toEqual([]);
+    expect(parseTemplate("{007}").properties[0]?.position).toBe(7);
+    expect(parseTemplate("{2147483648}").properties[0]?.position).toBeUndefined();
+    expect(parseTemplate("{2147483648}").properties[0]?.name).toBe("2147483648");
+    // Non-ASCII digits are name characters but not positions.
+    expect(parseTemplate("{\u0663}").properties[0]?.position).toBeUndefined();
+  });
+
+  it("writes back to a source that parses to the same tokens", () => {
+    const escapeBraces = (text: string): string => text.replaceAll("{", "{{").replaceAll("}", "}}");
+    const pieces = fc.oneof(
+      fc.string({ unit: "binary", maxLength: 6 }),
+      fc.constantFrom("{", "}", "{{", "}}", "{A}", "{@B:x}", "{$C,-3}", "{0}", "{D,5:0.0}", "{ }"),
+    );
+    fc.assert(
+      fc.property(fc.array(pieces, { maxLength: 12 }), (parts) => {
+        const template = parseTemplate(parts.join(""));
+        const source = template.tokens
+          .map((token) => (token.kind === "text" ? escapeBraces(token.text) : token.raw))
+          .join("");
+        expect(parseTemplate(source).tokens).toEqual(template.tokens);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it("parses templates made mostly of braces and hole syntax", () => {
     const pieces = fc.constantFrom("{", "}", "@", "$", ":", ",", "-", "1", "a", " ", "_", "x");
     fc.assert(

@@ -160,8 +160,20 @@ function toPropertyToken(raw: string, content: string): PropertyToken | undefine
     format,
     alignment,
     raw,
-    position: /^\d+$/.test(name) ? Number(name) : undefined,
+    position: positionOf(name),
   });
+}
+
+const maximumInt32 = 2147483647;
+
+// A name of ASCII digits within the 32-bit range is positional, as Serilog decides it.
+function positionOf(name: string): number | undefined {
+  for (let index = 0; index < name.length; index++) {
+    const code = name.charCodeAt(index);
+    if (code < 0x30 || code > 0x39) return undefined;
+  }
+  const position = Number(name);
+  return position <= maximumInt32 ? position : undefined;
 }
 
 function parseAlignment(text: string): Alignment | undefined {
@@ -174,7 +186,8 @@ function parseAlignment(text: string): Alignment | undefined {
   const digits = lastDash === -1 ? text : text.slice(1);
   if (digits.length === 0) return undefined;
   const width = Number(digits);
-  if (!Number.isSafeInteger(width) || width === 0) return undefined;
+  // The width is a 32-bit integer, as in Serilog; a larger one keeps the hole as text.
+  if (width > maximumInt32 || width === 0) return undefined;
   return Object.freeze({ direction: lastDash === -1 ? "right" : "left", width });
 }
 

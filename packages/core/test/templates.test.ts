@@ -1,0 +1,121 @@
+import {
+  alignText,
+  createLogger,
+  formatDate,
+  formatNumber,
+  type PropertiesArgument,
+  type PropertyToken,
+  parseTemplate,
+  type RenderOptions,
+  renderMessage,
+  renderPropertyValue,
+} from "@sluice/core";
+import { createMemorySink } from "@sluice/core/testing";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+
+describe("message templates through the public API", () => {
+  it("parses holes with hints, formats, alignments and positions", () => {
+    const template = parseTemplate("{{Id}} {@Order} took {Elapsed,-8:0.00} ms for {0}");
+    expect(template.text).toBe("{{Id}} {@Order} took {Elapsed,-8:0.00} ms for {0}");
+    expect(template.id).toMatch(/^[0-9a-f]{8}$/);
+    expect(
+      template.tokens.map((token) => (token.kind === "text" ? token.text : token.raw)),
+    ).toEqual(["{Id} ", "{@Order}", " took ", "{Elapsed,-8:0.00}", " ms for ", "{0}"]);
+    expect(
+      template.properties.map(({ name, capture, format, alignment, position }) => ({
+        name,
+        capture,
+        format,
+        alignment,
+        position,
+      })),
+    ).toEqual([
+      {
+        name: "Order",
+        capture: "destructure",
+        format: undefined,
+        alignment: undefined,
+        position: undefined,
+      },
+      {
+        name: "Elapsed",
+        capture: "default",
+        format: "0.00",
+        alignment: { direction: "left", width: 8 },
+        position: undefined,
+      },
+      { name: "0", capture: "default", format: undefined, alignment: undefined, position: 0 },
+    ]);
+    expect(parseTemplate(template.text)).toBe(template);
+    expect(Object.isFrozen(template.properties[0])).toBe(true);
+  });
+
+  it("gives Serilog's @i for a template (Jenkins one-at-a-time over UTF-16 units)", () => {
+    // The one-at-a-time hash of "a" is the published vector 0xca2e9442.
+    expect(parseTemplate("a").id).toBe("ca2e9442");
+    expect(parseTemplate("").id).toBe("00000000");
+  });
+
+  it("renders messages the way Serilog does", () => {
+    const template = parseTemplate("{Name} paid {Amount:N2} for {@Items} [{Code,4}] {Missing}");
+    const properties = { Name: "Ann", Amount: 1234.5, Items: ["a", 2], Code: 7 };
+    expect(renderMessage(template, properties)).toBe(
+      '"Ann" paid 1,234.50 for ["a", 2] [   7] {Missing}',
+    );
+    const bare: RenderOptions = { quoteStrings: false, json: true };
+    expect(renderMessage(template, properties, bare)).toBe(
+      'Ann paid 1,234.50 for ["a",2] [   7] {Missing}',
+    );
+    const token = parseTemplate("{Who,-6:l}").properties[0] as PropertyToken;
+    expect(renderPropertyValue("Bo", token)).toBe("Bo    ");
+  });
+
+  it("renders a logger's event with its typed properties", () => {
+    const sink = createMemorySink();
+    const log = createLogger({ sinks: [sink] });
+    log.info("User {UserId} in {@Place} at {When:yyyy}", {
+      UserId: 42,
+      Place: { City: "Oslo" },
+      When: new Date(Date.UTC(2026, 5, 1, 12)),
+    });
+    expect(sink.messages()).toEqual(['User 42 in { City: "Oslo" } at 2026']);
+  });
+
+  it("exposes the value formats", () => {
+    expect(formatNumber(0.5, "P0")).toBe("50 %");
+    expect(formatNumber(3, "000")).toBe("003");
+    expect(formatNumber(1.5, "?")).toBe("1.5");
+    expect(formatDate(Date.UTC(2026, 0, 2, 3, 4, 5, 6), "yyyy-MM-dd HH:mm:ss.fff", true)).toBe(
+      "2026-01-02 03:04:05.006",
+    );
+    expect(alignText("x", { direction: "right", width: 3 })).toBe("  x");
+  });
+
+  it("never throws, whatever the template or the values", () => {
+    fc.assert(
+      fc.property(
+        fc.string({ unit: "binary" }),
+        fc.dictionary(fc.constantFrom("A", "B", "0", "Name"), fc.anything()),
+        (text, properties) => {
+          const template = parseTemplate(text);
+          expect(typeof renderMessage(template, properties as never)).toBe("string");
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it("types the properties from the template", () => {
+    function check<const Template extends string>(
+      template: Template,
+      ...properties: PropertiesArgument<Template>
+    ): number {
+      return parseTemplate(template).properties.length + properties.length;
+    }
+    expect(check("{A} and {B}", { A: 1, B: 2 })).toBe(3);
+    expect(check("none")).toBe(0);
+    // @ts-expect-error B is missing
+    expect(check("{A} and {B}", { A: 1 })).toBe(3);
+  });
+});
