@@ -1,6 +1,6 @@
 import {
   captureAt,
-  captureEntry,
+  captureKeys,
   circularMarker,
   defaultCaptureOptions,
   depthLimitMarker,
@@ -157,27 +157,7 @@ export function captureErrorAt(
       fields["…"] = throwsMarker(thrown);
     }
     const kept = Math.min(keys.length, options.maxCollectionLength);
-    for (let index = 0; index < kept; index++) {
-      const key = keys[index] as string;
-      if (reservedFields.has(key)) continue;
-      let item: unknown;
-      try {
-        item = (error as Record<string, unknown>)[key];
-      } catch (thrown) {
-        fields[key] = throwsMarker(thrown);
-        continue;
-      }
-      fields[key] = captureEntry(
-        key,
-        item,
-        options,
-        depth,
-        ancestors,
-        path === undefined ? undefined : path,
-        options.redaction,
-      );
-    }
-    if (keys.length > kept) fields["…"] = `[${keys.length - kept} more keys]`;
+    captureKeys(error, keys, kept, fields, reservedFields, options, depth, ancestors, path);
     const cause = readField(error, "cause");
     let errors: CapturedValue[] | undefined;
     const aggregate = readField(error, "errors");

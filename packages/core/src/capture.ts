@@ -188,11 +188,7 @@ export function captureValue(value: unknown, options: ResolvedCaptureOptions): C
   if (type === "number" || type === "boolean" || type === "bigint" || value == null) {
     return value as CapturedValue;
   }
-  try {
-    return captureAt(value, options, 0, [], undefined);
-  } catch (error) {
-    return throwsMarker(error);
-  }
+  return captureSafely(value, options, 0, [], undefined);
 }
 
 /**
@@ -305,7 +301,7 @@ function captureList(
       result.push(
         typeof item === "number" || typeof item === "boolean" || item == null
           ? (item as CapturedValue)
-          : captureChild(item, options, depth, ancestors),
+          : captureSafely(item, options, depth + 1, ancestors, undefined),
       );
     }
   } else {
@@ -366,26 +362,15 @@ function captureObject(
         result[key] =
           typeof item === "number" || typeof item === "boolean" || item == null
             ? (item as CapturedValue)
-            : captureChild(item, options, depth, ancestors);
+            : captureSafely(item, options, depth + 1, ancestors, undefined);
       }
     } catch {
       return captureObjectCarefully(object, keys, kept, options, depth, ancestors, path);
     }
-  } else {
-    for (let index = 0; index < kept; index++) {
-      const key = keys[index] as string;
-      let item: unknown;
-      try {
-        item = (object as Record<string, unknown>)[key];
-      } catch (error) {
-        result[key] = throwsMarker(error);
-        continue;
-      }
-      result[key] = captureEntry(key, item, options, depth, ancestors, path, redaction);
-    }
+    if (length > kept) result["…"] = `[${length - kept} more keys]`;
+    return result;
   }
-  if (length > kept) result["…"] = `[${length - kept} more keys]`;
-  return result;
+  return captureObjectCarefully(object, keys, kept, options, depth, ancestors, path);
 }
 
 function captureObjectCarefully(
@@ -398,29 +383,51 @@ function captureObjectCarefully(
   path: string[] | undefined,
 ): CapturedObject {
   const result: Record<string, CapturedValue> = Object.create(null);
+  captureKeys(object, keys, kept, result, undefined, options, depth, ancestors, path);
+  return result;
+}
+
+/**
+ * @internal captures the first `kept` of `keys` of `object` into `into`, one try per key (a
+ * throwing getter gives a marker for that key only), skipping names in `skip`, and marks the
+ * keys left out past the collection limit.
+ */
+export function captureKeys(
+  object: object,
+  keys: readonly string[],
+  kept: number,
+  into: Record<string, CapturedValue>,
+  skip: ReadonlySet<string> | undefined,
+  options: ResolvedCaptureOptions,
+  depth: number,
+  ancestors: unknown[],
+  path: string[] | undefined,
+): void {
   for (let index = 0; index < kept; index++) {
     const key = keys[index] as string;
+    if (skip?.has(key)) continue;
     let item: unknown;
     try {
       item = (object as Record<string, unknown>)[key];
     } catch (error) {
-      result[key] = throwsMarker(error);
+      into[key] = throwsMarker(error);
       continue;
     }
-    result[key] = captureEntry(key, item, options, depth, ancestors, path, options.redaction);
+    into[key] = captureEntry(key, item, options, depth, ancestors, path, options.redaction);
   }
-  if (keys.length > kept) result["…"] = `[${keys.length - kept} more keys]`;
-  return result;
+  if (keys.length > kept) into["…"] = `[${keys.length - kept} more keys]`;
 }
 
-function captureChild(
+/** @internal `captureAt`, with anything it throws turned into a marker value. */
+function captureSafely(
   item: unknown,
   options: ResolvedCaptureOptions,
   depth: number,
   ancestors: unknown[],
+  path: string[] | undefined,
 ): CapturedValue {
   try {
-    return captureAt(item, options, depth + 1, ancestors, undefined);
+    return captureAt(item, options, depth, ancestors, path);
   } catch (error) {
     return throwsMarker(error);
   }
@@ -436,17 +443,13 @@ export function captureEntry(
   path: string[] | undefined,
   redaction: CompiledRedaction | undefined,
 ): CapturedValue {
-  if (redaction === undefined) return captureChild(item, options, depth, ancestors);
+  if (redaction === undefined) return captureSafely(item, options, depth + 1, ancestors, undefined);
   const childPath = path === undefined ? undefined : [...path, key];
   if (isRedacted(redaction, key, childPath)) {
     const replacement = applyCensor(redaction, item, childPath ?? [key]);
     return captureValue(replacement, { ...options, redaction: undefined });
   }
-  try {
-    return captureAt(item, options, depth + 1, ancestors, childPath);
-  } catch (error) {
-    return throwsMarker(error);
-  }
+  return captureSafely(item, options, depth + 1, ancestors, childPath);
 }
 
 /**
