@@ -190,34 +190,22 @@ export class Logger {
   // the whole cost of a disabled call (see apps/bench, "disabled level").
 
   /** Logs at `trace`. */
-  readonly trace: LogMethod = ((first: unknown, second?: unknown, third?: unknown): void => {
-    if (this.#core.levelSwitch.ordinal <= 0) this.#log("trace", first, second, third);
-  }) as LogMethod;
+  readonly trace: LogMethod = this.#levelMethod("trace");
 
   /** Logs at `debug`. */
-  readonly debug: LogMethod = ((first: unknown, second?: unknown, third?: unknown): void => {
-    if (this.#core.levelSwitch.ordinal <= 1) this.#log("debug", first, second, third);
-  }) as LogMethod;
+  readonly debug: LogMethod = this.#levelMethod("debug");
 
   /** Logs at `info`. */
-  readonly info: LogMethod = ((first: unknown, second?: unknown, third?: unknown): void => {
-    if (this.#core.levelSwitch.ordinal <= 2) this.#log("info", first, second, third);
-  }) as LogMethod;
+  readonly info: LogMethod = this.#levelMethod("info");
 
   /** Logs at `warn`. */
-  readonly warn: LogMethod = ((first: unknown, second?: unknown, third?: unknown): void => {
-    if (this.#core.levelSwitch.ordinal <= 3) this.#log("warn", first, second, third);
-  }) as LogMethod;
+  readonly warn: LogMethod = this.#levelMethod("warn");
 
   /** Logs at `error`. */
-  readonly error: LogMethod = ((first: unknown, second?: unknown, third?: unknown): void => {
-    if (this.#core.levelSwitch.ordinal <= 4) this.#log("error", first, second, third);
-  }) as LogMethod;
+  readonly error: LogMethod = this.#levelMethod("error");
 
   /** Logs at `fatal`. */
-  readonly fatal: LogMethod = ((first: unknown, second?: unknown, third?: unknown): void => {
-    if (this.#core.levelSwitch.ordinal <= 5) this.#log("fatal", first, second, third);
-  }) as LogMethod;
+  readonly fatal: LogMethod = this.#levelMethod("fatal");
 
   /**
    * Logs at a level chosen at runtime.
@@ -236,8 +224,9 @@ export class Logger {
       );
       return;
     }
-    if (levelOrdinal(level) >= this.#core.levelSwitch.ordinal) {
-      this.#log(level, template, properties, undefined);
+    const ordinal = levelOrdinal(level);
+    if (ordinal >= this.#core.levelSwitch.ordinal) {
+      this.#log(level, ordinal, template, properties, undefined);
     }
   }
 
@@ -328,7 +317,16 @@ export class Logger {
     };
   }
 
-  #log(level: LogLevel, first: unknown, second: unknown, third: unknown): void {
+  /** Makes one level's method; bound to the instance so `log.info` can be passed around. */
+  #levelMethod(level: LogLevel): LogMethod {
+    const ordinal = levelOrdinal(level);
+    return ((first: unknown, second?: unknown, third?: unknown): void => {
+      if (this.#core.levelSwitch.ordinal <= ordinal)
+        this.#log(level, ordinal, first, second, third);
+    }) as LogMethod;
+  }
+
+  #log(level: LogLevel, ordinal: number, first: unknown, second: unknown, third: unknown): void {
     const core = this.#core;
     let event: LogEventRecord;
     try {
@@ -370,7 +368,6 @@ export class Logger {
       return;
     }
     core.emitted += 1;
-    const ordinal = levelOrdinal(level);
     const sinks = core.sinks;
     for (let index = 0; index < sinks.length; index++) {
       const entry = sinks[index] as ResolvedSink;
