@@ -515,5 +515,5 @@ export async function settleAll(promises: readonly Promise<unknown>[]): Promise<
     if (outcome.status === "rejected") errors.push(outcome.reason);
   }
   if (errors.length === 1) throw errors[0];
-  if (errors.length > 1) throw new AggregateError(errors, `${errors.length} sinks failed`);
+  if (errors.length > 1) throw new AggregateError(errors, `${errors.length} operations failed`);
 }

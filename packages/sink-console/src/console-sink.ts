@@ -19,6 +19,7 @@ import {
   type Sink,
   SinkCounters,
   type SinkStats,
+  settleAll,
   type TextRole,
 } from "@sluice/core";
 import { escapeControlCharacters } from "./escape-control-characters.ts";
@@ -295,17 +296,12 @@ class ConsoleSinkImplementation implements ConsoleSink {
     return this.flush();
   }
 
-  async flush(): Promise<void> {
+  flush(): Promise<void> {
     const flushes: Promise<void>[] = [];
     for (const destination of [this.#stdout, this.#stderr]) {
       if (destination !== undefined) flushes.push(destination.writer.flush().catch(ignoreEpipe));
     }
-    const outcomes = await Promise.allSettled(flushes);
-    const failures = outcomes.flatMap((outcome) =>
-      outcome.status === "rejected" ? [outcome.reason] : [],
-    );
-    if (failures.length === 1) throw failures[0];
-    if (failures.length > 1) throw new AggregateError(failures, "Console output failed.");
+    return settleAll(flushes);
   }
 
   flushSync(): void {
