@@ -8,6 +8,7 @@ import {
   throwsMarker,
   truncateString,
 } from "./capture.ts";
+import { createRecord } from "./captured-record.ts";
 import { CapturedError, type CapturedObject, type CapturedValue } from "./log-event.ts";
 
 /** The `name` of the record captured from a thrown value that is not an Error. */
@@ -87,7 +88,7 @@ export function captureError(
       name: nonErrorName,
       message: throwsMarker(thrown),
       stack: undefined,
-      fields: Object.create(null),
+      fields: createRecord(),
       cause: undefined,
       errors: undefined,
     });
@@ -101,7 +102,7 @@ function nonError(
   ancestors: unknown[],
 ): CapturedError {
   let message: string;
-  let fields: CapturedObject = Object.create(null);
+  let fields: CapturedObject = createRecord();
   if (typeof error === "object" && error !== null) {
     message = readString(error, "message", options) ?? "";
     if (message === "") {
@@ -120,7 +121,7 @@ function nonError(
     ) {
       fields = captured as CapturedObject;
     } else {
-      fields = Object.assign(Object.create(null), { value: captured });
+      fields = Object.assign(createRecord(), { value: captured });
     }
   } else {
     const captured = captureAt(error, options, depth, ancestors, undefined);
@@ -149,7 +150,7 @@ export function captureErrorAt(
   if (depth >= options.maxDepth) return depthLimitMarker;
   ancestors.push(error);
   try {
-    const fields: Record<string, CapturedValue> = Object.create(null);
+    const fields: Record<string, CapturedValue> = createRecord();
     let keys: string[] = [];
     try {
       keys = Object.keys(error);

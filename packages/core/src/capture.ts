@@ -1,4 +1,5 @@
 import { captureErrorAt, isErrorLike } from "./capture-error.ts";
+import { createRecord } from "./captured-record.ts";
 
 export { captureError } from "./capture-error.ts";
 
@@ -167,11 +168,11 @@ function safeString(value: unknown, options: ResolvedCaptureOptions): string {
  * - Primitives are kept (bigint included); a symbol becomes its description `Symbol(x)`, a
  *   function `[Function name]`; long strings are cut (`maxStringLength`).
  * - A `Date` is copied (`"Invalid Date"` when invalid); errors become {@link CapturedError}.
- * - Arrays and Sets become arrays; Maps become null-prototype objects with stringified keys;
+ * - Arrays and Sets become arrays; Maps become records (inheriting nothing) with stringified keys;
  *   typed arrays, Buffers and DataViews become arrays of their numbers; an ArrayBuffer becomes
  *   `"[ArrayBuffer N bytes]"`.
  * - Other objects: their `toJSON()` result when they have one, else their own enumerable string
- *   keys, in a new null-prototype object (so `__proto__` is ordinary data).
+ *   keys, in a new record that inherits nothing (so `__proto__` is ordinary data).
  * - Cycles give `"[Circular]"`, nesting past `maxDepth` `"[Depth limit]"`, and a throwing
  *   getter, `toJSON`, `toString` or Proxy trap `"[Throws: message]"` for that value. Never throws.
  *
@@ -323,7 +324,7 @@ function captureMap(
   ancestors: unknown[],
   path: string[] | undefined,
 ): CapturedObject {
-  const result: Record<string, CapturedValue> = Object.create(null);
+  const result: Record<string, CapturedValue> = createRecord();
   const max = options.maxCollectionLength;
   let count = 0;
   for (const [rawKey, item] of map) {
@@ -349,7 +350,7 @@ function captureObject(
   path: string[] | undefined,
 ): CapturedObject {
   const keys = Object.keys(object);
-  const result: Record<string, CapturedValue> = Object.create(null);
+  const result: Record<string, CapturedValue> = createRecord();
   const redaction = options.redaction;
   const length = keys.length;
   const kept = Math.min(length, options.maxCollectionLength);
@@ -382,7 +383,7 @@ function captureObjectCarefully(
   ancestors: unknown[],
   path: string[] | undefined,
 ): CapturedObject {
-  const result: Record<string, CapturedValue> = Object.create(null);
+  const result: Record<string, CapturedValue> = createRecord();
   captureKeys(object, keys, kept, result, undefined, options, depth, ancestors, path);
   return result;
 }
@@ -453,8 +454,8 @@ export function captureEntry(
 }
 
 /**
- * Captures a logging call's properties into a new null-prototype object that no later change to
- * `properties` (at any depth) can reach. Each property is captured by {@link captureValue}
+ * Captures a logging call's properties into a new record (inheriting nothing) that no later
+ * change to `properties` (at any depth) can reach. Each property is captured by {@link captureValue}
  * (the properties object itself does not count towards `maxDepth`); a property named by a
  * `{$Name}` hole is captured as `String(value)`. Redaction applies here: `paths` start at this
  * root. When the event's estimated size passes `maxEventBytes`, the largest properties are
@@ -475,7 +476,7 @@ export function captureProperties(
   template: MessageTemplate | undefined,
   options: ResolvedCaptureOptions,
 ): Record<string, CapturedValue> {
-  const result: Record<string, CapturedValue> = Object.create(null);
+  const result: Record<string, CapturedValue> = createRecord();
   if (properties == null) return result;
   if (
     (typeof properties !== "object" && typeof properties !== "function") ||

@@ -1,7 +1,8 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { type CaptureOptions, captureValue, resolveCaptureOptions } from "./capture.ts";
+import { createRecord } from "./captured-record.ts";
 import { invalidOption } from "./errors.ts";
-import type { CapturedObject, CapturedValue } from "./log-event.ts";
+import type { CapturedObject } from "./log-event.ts";
 import { selfLog } from "./self-log.ts";
 
 interface ContextFrame {
@@ -17,7 +18,7 @@ const storage: AsyncLocalStorage<ContextFrame> =
   globalSlots[storageKey] ?? new AsyncLocalStorage<ContextFrame>();
 globalSlots[storageKey] = storage;
 
-const emptyContext: CapturedObject = Object.freeze(Object.create(null) as CapturedObject);
+const emptyContext: CapturedObject = Object.freeze(createRecord() as CapturedObject);
 
 /** Options for {@link configureContext}. */
 export interface ContextOptions {
@@ -80,7 +81,7 @@ export function withContext<Result>(
  * The properties of the ambient context where the call is made: the merged properties of every
  * enclosing {@link withContext} scope, or an empty object outside any scope.
  *
- * @returns a frozen null-prototype record of captured values.
+ * @returns a frozen record of captured values that inherits nothing.
  */
 export function getContext(): CapturedObject {
   return storage.getStore()?.properties ?? emptyContext;
@@ -110,7 +111,7 @@ function openScope(
   outer: ContextFrame | undefined,
   properties: Readonly<Record<string, unknown>>,
 ): ContextFrame {
-  const merged = Object.create(null) as Record<string, CapturedValue>;
+  const merged = createRecord();
   let size = 0;
   if (outer !== undefined) {
     for (const key in outer.properties) {

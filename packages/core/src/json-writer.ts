@@ -105,7 +105,7 @@ function objectToJson(
 ): string {
   let text = opening;
   let separator = first ? "" : ",";
-  // Captured objects have a null prototype, so `for...in` sees own keys only.
+  // Captured records inherit nothing enumerable, so `for...in` sees own keys only.
   for (const key in value) {
     text += `${separator}${toJsonString(key)}:${toJson(value[key])}`;
     separator = ",";

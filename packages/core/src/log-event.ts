@@ -3,8 +3,9 @@ import type { MessageTemplate } from "./message-template.ts";
 
 /**
  * A value after capture: plain data that no later change to the caller's objects can reach.
- * Objects are null-prototype records (so keys such as `__proto__` are ordinary data), `Date`
- * values are private copies, errors are {@link CapturedError} records.
+ * Objects are records that inherit nothing, not even `Object.prototype` (so keys such as
+ * `__proto__` are ordinary data), `Date` values are private copies, errors are
+ * {@link CapturedError} records.
  */
 export type CapturedValue =
   | null
@@ -18,7 +19,7 @@ export type CapturedValue =
   | readonly CapturedValue[]
   | CapturedObject;
 
-/** A captured object: a null-prototype record of captured values. */
+/** A captured object: a record of captured values that inherits nothing. */
 export interface CapturedObject {
   readonly [key: string]: CapturedValue;
 }

@@ -6,6 +6,7 @@ import {
   type ResolvedCaptureOptions,
   resolveCaptureOptions,
 } from "./capture.ts";
+import { createRecord } from "./captured-record.ts";
 import { getContext } from "./context.ts";
 import { invalidOption, LoggingError } from "./errors.ts";
 import { isLogLevel, LevelSwitch, type LogLevel, levelOrdinal, logLevels } from "./level.ts";
@@ -258,7 +259,7 @@ export class Logger {
    * ```
    */
   child(properties: Readonly<Record<string, unknown>>): Logger {
-    const bound = Object.create(null) as Record<string, CapturedValue>;
+    const bound = createRecord();
     for (const key in this.#bound) bound[key] = this.#bound[key];
     try {
       const captured = captureProperties(properties, undefined, this.#core.capture);

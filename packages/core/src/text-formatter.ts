@@ -1,3 +1,4 @@
+import { createRecord } from "./captured-record.ts";
 import { clefLevelNames, errorToText } from "./clef-formatter.ts";
 import { invalidOption } from "./errors.ts";
 import { alignText, formatDate } from "./format-value.ts";
@@ -388,7 +389,7 @@ function renderProperties(event: LogEvent, current: Part): string {
   const names = propertiesToShow(event, current);
   const properties = event.properties;
   if (current.json) {
-    const shown: Record<string, CapturedValue> = Object.create(null);
+    const shown: Record<string, CapturedValue> = createRecord();
     for (const name of names) shown[name] = properties[name];
     return toJson(shown as CapturedObject);
   }
