@@ -2,15 +2,20 @@ import { CapturedError, type CapturedValue, type LogEvent } from "@sluice/core";
 
 // What a queued event keeps alive on the V8 heap, estimated from its shape, so that `maxBytes`
 // bounds real memory rather than the size of the event's JSON. Calibrated on Node 20 with
-// `--expose-gc` against heapUsed (test/memory-bound.test.ts): captured properties are
-// null-prototype objects, which V8 keeps in dictionary mode at about 40 bytes per key. The
-// template is shared by every event that uses it and is not counted.
-const eventRecordBytes = 96;
-const ringSlotBytes = 40;
-const objectBytes = 64;
-const perKeyBytes = 40;
-const arrayBytes = 32;
-const perItemBytes = 8;
+// `--expose-gc` against heapUsed (test/memory-bound.test.ts holds the bound): an event with an
+// empty record costs about 126 bytes; captured records stay in V8's fast mode at about 10 bytes
+// per key up to some 25 keys and go to dictionary mode beyond, at about 53 bytes per key, so
+// records of more than 16 keys are priced as dictionaries. Each figure rounds the measurement up,
+// so the estimate stays an upper bound. The template is shared by every event that uses it and
+// is not counted.
+const eventRecordBytes = 128;
+const ringSlotBytes = 48;
+const objectBytes = 32;
+const fastKeyLimit = 16;
+const fastKeyBytes = 12;
+const dictionaryKeyBytes = 56;
+const arrayBytes = 48;
+const perItemBytes = 12;
 const stringBytes = 24;
 const numberBytes = 16;
 const dateBytes = 40;
@@ -35,6 +40,8 @@ function valueBytes(value: CapturedValue, depth: number): number {
     case "string":
       return stringBytes + value.length;
     case "number":
+      // Small integers live in the slot that holds them; other numbers are boxed.
+      return (value | 0) === value ? 0 : numberBytes;
     case "bigint":
       return numberBytes;
     case "object":
@@ -58,8 +65,10 @@ function valueBytes(value: CapturedValue, depth: number): number {
     return total;
   }
   let total = objectBytes;
+  let keys = 0;
   for (const key in value) {
-    total += perKeyBytes + valueBytes((value as Record<string, CapturedValue>)[key], depth + 1);
+    keys += 1;
+    total += valueBytes((value as Record<string, CapturedValue>)[key], depth + 1);
   }
-  return total;
+  return total + keys * (keys > fastKeyLimit ? dictionaryKeyBytes : fastKeyBytes);
 }

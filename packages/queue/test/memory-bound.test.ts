@@ -6,9 +6,9 @@ import { describe, expect, it } from "vitest";
 
 const fixture = fileURLToPath(new URL("./fixtures/stalled-producer.mjs", import.meta.url));
 const maxBytes = 16 * 1024 * 1024;
-// Three seconds fill the queue many times over (millions of events against a 16 MiB bound);
-// the child takes the duration as an argument, so the full ten-second proof is one flag away.
-const durationMs = 3000;
+// Ten seconds at full speed fill the queue many times over (some fifteen million events against a
+// 16 MiB bound).
+const durationMs = 10_000;
 
 describe("withQueue memory bound (child process, 64 MiB heap)", () => {
   it("holds a stalled sink's backlog under maxBytes and counts every event", () => {
