@@ -33,6 +33,29 @@ describe("FdWriter", () => {
     expect(writer.pendingEvents).toBe(0);
   });
 
+  it("writes the exact UTF-8 of any text, async and sync, across encoding runs", async () => {
+    // Wide characters, astral pairs, lone surrogates and texts longer than one encoding run
+    // (64 Ki code units), so every growth and boundary of the chunk buffer is crossed.
+    const samples = ["plain ascii line", "é ü ß", "日本語のログ", "🙂🚀", "\ud800 lone", "x\udfff"];
+    const texts: string[] = [];
+    for (let index = 0; index < 6000; index++) {
+      texts.push(
+        `${index} ${(samples[index % samples.length] as string).repeat(1 + (index % 7))}\n`,
+      );
+    }
+    texts.push(`${"語".repeat(200_000)}\n`);
+    for (const mode of ["async", "sync"] as const) {
+      const path = join(directory, `${mode}.log`);
+      const fd = openSync(path, "a");
+      const writer = new FdWriter({ fd, maxBufferBytes: 64 << 20 });
+      for (const text of texts) expect(writer.write(text)).toBe(true);
+      if (mode === "async") await writer.flush();
+      else writer.flushSync();
+      closeSync(fd);
+      expect(readFileSync(path).equals(Buffer.from(texts.join("")))).toBe(true);
+    }
+  });
+
   it("refuses text past its bound instead of growing", () => {
     const fd = openSync(join(directory, "bounded.log"), "a");
     const writer = new FdWriter({ fd, maxBufferBytes: 10 });

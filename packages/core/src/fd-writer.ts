@@ -64,7 +64,8 @@ interface InFlight {
 }
 
 interface Chunk {
-  readonly text: string;
+  /** The chunk's length in UTF-16 code units, prefix included. */
+  readonly textLength: number;
   readonly events: number;
   readonly pieces: string[];
   readonly pieceEvents: number[];
@@ -79,6 +80,12 @@ interface FlushWaiter {
 }
 
 const eagainInitialMs = 1;
+// Texts are joined into runs of about this many code units before each is encoded into the
+// chunk's buffer: `Buffer.from` on one large joined string costs some 9 ns a byte (V8 flattens it
+// the slow way), while encoding 64 KiB runs into one buffer costs under 0.5 ns a byte.
+const encodeRunLength = 65_536;
+// UTF-8 takes at most three bytes for one UTF-16 code unit.
+const maxBytesPerCodeUnit = 3;
 const eagainMaxMs = 100;
 
 /**
@@ -108,6 +115,7 @@ export class FdWriter {
   readonly #fsync: boolean;
   readonly #recordSeparator: string;
   #tornRecord = false;
+  #scratch: Buffer | undefined;
   #inFlightTorn = false;
   #texts: string[] = [];
   #textEvents: number[] = [];
@@ -227,7 +235,8 @@ export class FdWriter {
     let eagainRetries = 0;
     while (this.#head < this.#texts.length) {
       const chunk = this.#takeChunk();
-      const buffer = Buffer.from(chunk.text);
+      // A write in flight still reads the scratch buffer.
+      const buffer = this.#encode(chunk, this.#inFlight === undefined);
       let offset = 0;
       while (offset < buffer.length) {
         try {
@@ -278,24 +287,21 @@ export class FdWriter {
   }
 
   #takeChunk(): Chunk {
-    let text = "";
+    let textLength = 0;
     let events = 0;
     const pieces: string[] = [];
     const pieceEvents: number[] = [];
-    while (
-      this.#head < this.#texts.length &&
-      (text.length === 0 || text.length < this.#chunkBytes)
-    ) {
+    while (this.#head < this.#texts.length) {
       const next = this.#texts[this.#head] as string;
-      if (text.length > 0 && text.length + next.length > this.#chunkBytes) break;
-      text += next;
+      if (textLength > 0 && textLength + next.length > this.#chunkBytes) break;
+      textLength += next.length;
       pieces.push(next);
       pieceEvents.push(this.#textEvents[this.#head] as number);
       events += this.#textEvents[this.#head] as number;
       this.#texts[this.#head] = "";
       this.#head += 1;
     }
-    this.#bufferedLength -= text.length;
+    this.#bufferedLength -= textLength;
     this.#bufferedEvents -= events;
     if (this.#head > 1024 && this.#head * 2 > this.#texts.length) {
       this.#texts = this.#texts.slice(this.#head);
@@ -307,7 +313,38 @@ export class FdWriter {
       this.#tornRecord = false;
       prefix = this.#recordSeparator;
     }
-    return { text: prefix + text, events, pieces, pieceEvents, prefix };
+    return { textLength: prefix.length + textLength, events, pieces, pieceEvents, prefix };
+  }
+
+  /**
+   * Encodes a chunk as UTF-8: into the scratch buffer kept between writes when `reuse` is set
+   * (it grows as needed and is only read by the one write in flight), else into a new buffer.
+   */
+  #encode(chunk: Chunk, reuse: boolean): Buffer {
+    // Room for ASCII text plus one run of the widest text; wider text grows the buffer.
+    const expected = chunk.textLength + encodeRunLength * maxBytesPerCodeUnit;
+    let buffer = reuse ? this.#scratch : undefined;
+    if (buffer === undefined || buffer.length < expected) buffer = Buffer.allocUnsafe(expected);
+    let offset = buffer.write(chunk.prefix, 0);
+    let run = "";
+    for (const piece of chunk.pieces) {
+      run += piece;
+      if (run.length < encodeRunLength) continue;
+      buffer = this.#ensureCapacity(buffer, offset, run.length * maxBytesPerCodeUnit);
+      offset += buffer.write(run, offset);
+      run = "";
+    }
+    buffer = this.#ensureCapacity(buffer, offset, run.length * maxBytesPerCodeUnit);
+    offset += buffer.write(run, offset);
+    if (reuse) this.#scratch = buffer;
+    return buffer.subarray(0, offset);
+  }
+
+  #ensureCapacity(buffer: Buffer, used: number, more: number): Buffer {
+    if (used + more <= buffer.length) return buffer;
+    const bigger = Buffer.allocUnsafe(Math.max(used + more, buffer.length * 2));
+    buffer.copy(bigger, 0, 0, used);
+    return bigger;
   }
 
   #restoreChunk(chunk: { events: number }, remainder: string): void {
@@ -329,10 +366,10 @@ export class FdWriter {
     if (this.#head >= this.#texts.length) return;
     const chunk = this.#takeChunk();
     this.#inFlight = {
-      buffer: Buffer.from(chunk.text),
+      buffer: this.#encode(chunk, true),
       offset: 0,
       events: chunk.events,
-      textLength: chunk.text.length,
+      textLength: chunk.textLength,
       pieces: chunk.pieces,
       pieceEvents: chunk.pieceEvents,
       prefix: chunk.prefix,
