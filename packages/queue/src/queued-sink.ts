@@ -66,6 +66,15 @@ interface Batch {
   readonly firstSequence: number;
 }
 
+// What the queue keeps of the batch being delivered: its counts, not its events, so the events
+// can die as soon as the inner sink is done with them instead of living (and being copied by
+// the garbage collector) for the whole round trip.
+interface InFlightBatch {
+  readonly count: number;
+  readonly bytes: number;
+  readonly firstSequence: number;
+}
+
 /**
  * Wraps a sink in a bounded queue: `write` only enqueues (nothing on the caller's path waits for
  * I/O) and a drain hands the inner sink ordered batches through `writeBatch`, one at a time.
@@ -107,7 +116,7 @@ class Queue implements QueuedSink, BudgetMember, Drainable {
   readonly #protected = new EventRing();
   readonly #counters = new SinkCounters();
   #nextSequence = 0;
-  #inFlight: Batch | undefined;
+  #inFlight: InFlightBatch | undefined;
   #timer: NodeJS.Timeout | undefined;
   #immediate: NodeJS.Immediate | undefined;
   #closed = false;
@@ -189,7 +198,7 @@ class Queue implements QueuedSink, BudgetMember, Drainable {
       depthBytes: this.#sheddable.bytes + this.#protected.bytes,
       capacity: this.#options.maxEvents,
       maxBytes: this.#options.maxBytes,
-      inFlight: inFlight?.events.length ?? 0,
+      inFlight: inFlight?.count ?? 0,
       inFlightBytes: inFlight?.bytes ?? 0,
     };
   }
@@ -347,12 +356,13 @@ class Queue implements QueuedSink, BudgetMember, Drainable {
   #drain(): void {
     this.#cancelTimers();
     if (this.#inFlight !== undefined || this.#depth() === 0) return;
-    const batch = this.#takeBatch(this.#options.batchSize);
+    const { events, bytes, firstSequence } = this.#takeBatch(this.#options.batchSize);
+    const batch: InFlightBatch = { count: events.length, bytes, firstSequence };
     this.#inFlight = batch;
     this.#afterRemoval();
     let delivery: Promise<void>;
     try {
-      delivery = this.inner.writeBatch(batch.events);
+      delivery = this.inner.writeBatch(events);
     } catch (error) {
       delivery = Promise.reject(error);
     }
@@ -362,9 +372,9 @@ class Queue implements QueuedSink, BudgetMember, Drainable {
     );
   }
 
-  #settleBatch(batch: Batch, error: unknown, failed: boolean): void {
-    if (failed) this.#recordFailure(batch.events.length, batch.bytes, error);
-    else this.#counters.deliver(batch.events.length, batch.bytes);
+  #settleBatch(batch: InFlightBatch, error: unknown, failed: boolean): void {
+    if (failed) this.#recordFailure(batch.count, batch.bytes, error);
+    else this.#counters.deliver(batch.count, batch.bytes);
     this.#inFlight = undefined;
     this.#checkFlushWaiters();
     this.#scheduleAfterBatch();
