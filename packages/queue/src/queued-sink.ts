@@ -116,6 +116,7 @@ class Queue implements QueuedSink, BudgetMember, Drainable {
   readonly #protected = new EventRing();
   readonly #counters = new SinkCounters();
   #nextSequence = 0;
+  #runTime: number | undefined;
   #inFlight: InFlightBatch | undefined;
   #timer: NodeJS.Timeout | undefined;
   #immediate: NodeJS.Immediate | undefined;
@@ -243,7 +244,7 @@ class Queue implements QueuedSink, BudgetMember, Drainable {
       event,
       size,
       this.#nextSequence++,
-      options.now(),
+      this.#enqueueTime(),
     );
     this.#counters.accept(1, size);
     if (!this.#backPressured && this.#aboveThreshold()) this.#signalBackPressure();
@@ -305,6 +306,25 @@ class Queue implements QueuedSink, BudgetMember, Drainable {
       this.#drainSync(options.batchSize);
     }
   }
+
+  /**
+   * The clock, read once per synchronous run of writes: a loop that logs thousands of events
+   * pays for one reading, not one each. A stale reading only makes events look older, so they
+   * are delivered sooner, never held past `maxBatchAgeMs`.
+   */
+  #enqueueTime(): number {
+    let time = this.#runTime;
+    if (time === undefined) {
+      time = this.#options.now();
+      this.#runTime = time;
+      queueMicrotask(this.#endRun);
+    }
+    return time;
+  }
+
+  readonly #endRun = (): void => {
+    this.#runTime = undefined;
+  };
 
   #depth(): number {
     return this.#sheddable.length + this.#protected.length;

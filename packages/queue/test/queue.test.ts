@@ -66,6 +66,32 @@ describe("withQueue batching", () => {
     expect(inner.batches.map(sequenceOf)).toEqual([[0], [1]]);
   });
 
+  it("reads its clock once per synchronous run of writes, and still honours maxBatchAgeMs", async () => {
+    const inner = controlledSink();
+    let clock = 0;
+    let readings = 0;
+    const now = (): number => {
+      readings += 1;
+      return clock;
+    };
+    const queue = withQueue(inner, {
+      batchSize: 10_000,
+      flushIntervalMs: 500,
+      maxBatchAgeMs: 300,
+      now,
+    });
+    for (let n = 0; n < 1000; n++) queue.write(event(n));
+    expect(readings).toBe(1);
+    await tick();
+    clock = 250;
+    queue.write(event(1000));
+    expect(readings).toBe(2);
+    // The first run's events are 300 ms old by the clock: they go, with the newer one.
+    clock = 300;
+    await tick(300);
+    expect(inner.batches.map((batch) => batch.length)).toEqual([1001]);
+  });
+
   it("resolves flush only when everything accepted before it is settled", async () => {
     const inner = controlledSink();
     const queue = withQueue(inner, { batchSize: 2, flushIntervalMs: 10_000 });
