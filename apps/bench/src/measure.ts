@@ -46,8 +46,13 @@ export function argument(name: string, fallback: string): string {
 export interface CallerCost {
   /** Nanoseconds spent inside the calls, in all. */
   readonly totalNs: number;
-  /** The sampled single-call latencies, sorted, in nanoseconds. */
+  /**
+   * The sampled single-call latencies, sorted, in nanoseconds, net of the timer's own cost
+   * (`timerNs`), which is the same for every subject.
+   */
   readonly sortedLatencies: Float64Array;
+  /** What timing one empty call costs (the median), subtracted from each sample. */
+  readonly timerNs: number;
 }
 
 /**
@@ -77,8 +82,25 @@ export async function produce(
     totalNs += Number(process.hrtime.bigint() - blockStart);
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
+  const timerNs = timerOverhead();
+  for (let index = 0; index < latencies.length; index++) {
+    latencies[index] = Math.max(0, (latencies[index] as number) - timerNs);
+  }
   latencies.sort();
-  return { totalNs, sortedLatencies: latencies };
+  return { totalNs, sortedLatencies: latencies, timerNs };
+}
+
+/** The median cost of timing an empty call with the code `produce` times single calls with. */
+function timerOverhead(): number {
+  const empty = (index: number): number => index;
+  const samples = new Float64Array(100_000);
+  for (let index = 0; index < samples.length; index++) {
+    const before = process.hrtime.bigint();
+    empty(index);
+    samples[index] = Number(process.hrtime.bigint() - before);
+  }
+  samples.sort();
+  return samples[samples.length >> 1] as number;
 }
 
 /** The value at quantile `q` (0 to 1) of sorted samples, rounded, as text. */

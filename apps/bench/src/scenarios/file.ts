@@ -92,6 +92,7 @@ report({
     "caller ns/call": (caller.totalNs / total).toFixed(0),
     "caller p50 ns": quantile(caller.sortedLatencies, 0.5),
     "caller p99 ns": quantile(caller.sortedLatencies, 0.99),
+    "timer ns": caller.timerNs.toFixed(0),
     "peak RSS MiB": peakRssMiB.toFixed(0),
     lines: lines === total ? `${lines} (all)` : `${lines} of ${total}`,
   },
