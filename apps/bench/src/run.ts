@@ -80,6 +80,28 @@ function medianRuns(all: readonly Measurement[]): Measurement[] {
 }
 const results = medianRuns(runs);
 
+/** A Markdown table with padded columns, laid out as the repository's formatter lays it out. */
+function markdownTable(
+  head: readonly string[],
+  right: readonly boolean[],
+  body: readonly (readonly string[])[],
+): string {
+  const widths = head.map((title, column) =>
+    Math.max(3, title.length, ...body.map((row) => (row[column] ?? "").length)),
+  );
+  const line = (cells: readonly string[]): string =>
+    `| ${cells
+      .map((cell, column) => {
+        const width = widths[column] as number;
+        return right[column] ? cell.padStart(width) : cell.padEnd(width);
+      })
+      .join(" | ")} |`;
+  const rule = `| ${widths
+    .map((width, column) => (right[column] ? `${"-".repeat(width - 1)}:` : "-".repeat(width)))
+    .join(" | ")} |`;
+  return [line(head), rule, ...body.map(line)].join("\n");
+}
+
 const titles: Record<string, string> = {
   disabled: "disabled level (`debug` at `info`)",
   null: "`info`, 2 properties, null sink (pino: to /dev/null)",
@@ -88,10 +110,9 @@ const titles: Record<string, string> = {
   "slow-consumer": "caller cost of `withQueue(createFileSink)`: a file, then a pipe read at 5 MB/s",
 };
 
-const rows: string[] = [
-  "| scenario | subject | ns per call | ratio to pino | notes |",
-  "| --- | --- | ---: | ---: | --- |",
-];
+const header = ["scenario", "subject", "ns per call", "ratio to pino", "notes"];
+const rightAligned = [false, false, true, true, false];
+const rows: string[][] = [];
 for (const scenario of [...new Set(results.map((result) => result.scenario))]) {
   const group = results.filter((result) => result.scenario === scenario);
   const pinoResult = group.find(
@@ -111,12 +132,16 @@ for (const scenario of [...new Set(results.map((result) => result.scenario))]) {
     const notes = Object.entries({ ...result.extra, ...callerRatio })
       .map(([name, value]) => `${name}: ${value}`)
       .join(", ");
-    rows.push(
-      `| ${titles[scenario] ?? scenario} | ${result.subject} | ${result.nsPerOp.toFixed(1)} | ${ratio} | ${notes} |`,
-    );
+    rows.push([
+      titles[scenario] ?? scenario,
+      result.subject,
+      result.nsPerOp.toFixed(1),
+      ratio,
+      notes,
+    ]);
   }
 }
-const table = rows.join("\n");
+const table = markdownTable(header, rightAligned, rows);
 const machine = `Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}`;
 console.log(`${machine}\n\n${table}`);
 
