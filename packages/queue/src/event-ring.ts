@@ -14,7 +14,9 @@ export class EventRing {
   #length = 0;
   #bytes = 0;
 
-  constructor(initialCapacity = 64) {
+  constructor() {
+    // A power of two that only ever doubles, so a slot index wraps with a mask.
+    const initialCapacity = 64;
     this.#events = new Array(initialCapacity);
     this.#sizes = new Array(initialCapacity).fill(0);
     this.#sequences = new Array(initialCapacity).fill(0);
@@ -32,7 +34,7 @@ export class EventRing {
 
   push(event: LogEvent, size: number, sequence: number, time: number): void {
     if (this.#length === this.#events.length) this.#grow();
-    const slot = (this.#head + this.#length) % this.#events.length;
+    const slot = (this.#head + this.#length) & (this.#events.length - 1);
     this.#events[slot] = event;
     this.#sizes[slot] = size;
     this.#sequences[slot] = sequence;
@@ -62,7 +64,7 @@ export class EventRing {
     const event = this.#events[slot] as LogEvent;
     this.#events[slot] = undefined;
     this.#bytes -= this.#sizes[slot] as number;
-    this.#head = (slot + 1) % this.#events.length;
+    this.#head = (slot + 1) & (this.#events.length - 1);
     this.#length -= 1;
     return event;
   }
@@ -74,7 +76,7 @@ export class EventRing {
     const sequences = new Array<number>(capacity).fill(0);
     const times = new Array<number>(capacity).fill(0);
     for (let index = 0; index < this.#length; index++) {
-      const slot = (this.#head + index) % this.#events.length;
+      const slot = (this.#head + index) & (this.#events.length - 1);
       events[index] = this.#events[slot];
       sizes[index] = this.#sizes[slot] as number;
       sequences[index] = this.#sequences[slot] as number;

@@ -258,6 +258,13 @@ class Queue implements QueuedSink, BudgetMember, Drainable {
   /** Makes room for one event of `size` bytes, or counts it as dropped and returns false. */
   #makeRoom(size: number, sheddable: boolean): boolean {
     const options = this.#options;
+    if (
+      options.memoryBudget === undefined &&
+      this.#depth() < options.maxEvents &&
+      this.#sheddable.bytes + this.#protected.bytes + size <= options.maxBytes
+    ) {
+      return true;
+    }
     const shedding = options.shedOrdinal >= 0;
     let deadline: number | undefined;
     for (;;) {
