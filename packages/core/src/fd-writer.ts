@@ -80,13 +80,13 @@ interface FlushWaiter {
 }
 
 const eagainInitialMs = 1;
+const eagainMaxMs = 100;
 // Texts are joined into runs of about this many code units before each is encoded into the
 // chunk's buffer: `Buffer.from` on one large joined string costs some 9 ns a byte (V8 flattens it
 // the slow way), while encoding 64 KiB runs into one buffer costs under 0.5 ns a byte.
 const encodeRunLength = 65_536;
 // UTF-8 takes at most three bytes for one UTF-16 code unit.
 const maxBytesPerCodeUnit = 3;
-const eagainMaxMs = 100;
 
 /**
  * Writes text to a file descriptor off the caller's path: `write` buffers (bounded) and returns

@@ -20,6 +20,14 @@ const stringBytes = 24;
 const numberBytes = 16;
 const dateBytes = 40;
 const errorBytes = 120;
+// V8 stores Latin-1 text at one byte a character and anything else at two. Short strings are
+// priced at two without looking (at most 64 bytes too many); longer ones are scanned once.
+const shortStringLength = 64;
+const beyondLatin1 = /[^\u0000-\u00ff]/;
+
+function bytesPerCodeUnit(text: string): number {
+  return text.length <= shortStringLength || beyondLatin1.test(text) ? 2 : 1;
+}
 
 /**
  * The estimated heap bytes one queued event retains: a fixed cost for the event and its queue
@@ -38,7 +46,7 @@ export function retainedEventBytes(event: LogEvent): number {
 function valueBytes(value: CapturedValue, depth: number): number {
   switch (typeof value) {
     case "string":
-      return stringBytes + value.length;
+      return stringBytes + value.length * bytesPerCodeUnit(value);
     case "number":
       // Small integers live in the slot that holds them; other numbers are boxed.
       return (value | 0) === value ? 0 : numberBytes;

@@ -214,6 +214,17 @@ describe("withQueue overflow", () => {
     expect(queue.stats().depthBytes).toBeLessThanOrEqual(4096);
     expect(checkConservation(queue.stats())).toBeUndefined();
   });
+
+  it("counts text beyond Latin-1 at two bytes a character, as V8 stores it", () => {
+    const depthBytesOf = (padding: string): number => {
+      const queue = withQueue(controlledSink());
+      queue.write(event(0, "info", padding));
+      return queue.stats().depthBytes;
+    };
+    const latin1 = depthBytesOf("é".repeat(1000));
+    expect(depthBytesOf("語".repeat(1000)) - latin1).toBe(1000);
+    expect(depthBytesOf("🙂".repeat(500)) - latin1).toBe(1000);
+  });
 });
 
 describe("withQueue back-pressure", () => {
