@@ -28,8 +28,8 @@ import { ansiReset, type ConsoleTheme, defaultTheme } from "./theme.ts";
 /** Options for {@link createConsoleSink}. */
 export interface ConsoleSinkOptions {
   /**
-   * `"text"` for readable lines, `"json"` for one JSON object per line.
-   * @default "text" when standard output is a terminal, `"json"` otherwise
+   * `"text"` for readable lines, `"json"` for one JSON object per line, for both streams.
+   * @default `"text"` for a stream that is a terminal, `"json"` for one that is not
    */
   readonly format?: "text" | "json";
   /**
@@ -48,8 +48,9 @@ export interface ConsoleSinkOptions {
    */
   readonly jsonFormatter?: Formatter;
   /**
-   * Colour text output. When not given: on for a terminal, off otherwise; `NO_COLOR` turns it
-   * off and `FORCE_COLOR` (other than `0` or `false`) turns it on, `FORCE_COLOR` winning.
+   * Colour text output on both streams. When not given, for each stream: on for a terminal, off
+   * otherwise; `NO_COLOR` turns it off and `FORCE_COLOR` (other than `0` or `false`) turns it
+   * on, `FORCE_COLOR` winning.
    */
   readonly colors?: boolean;
   /**
@@ -74,9 +75,10 @@ export interface ConsoleSinkOptions {
    */
   readonly stderrFd?: number;
   /**
-   * Whether standard output is a terminal, instead of asking the OS.
+   * Whether the streams are terminals, instead of asking the OS: one answer for both, or one
+   * per stream (a stream left out is asked about).
    */
-  readonly isTTY?: boolean;
+  readonly isTTY?: boolean | { readonly stdout?: boolean; readonly stderr?: boolean };
   /**
    * The environment read for `NO_COLOR` and `FORCE_COLOR`.
    * @default process.env
@@ -95,12 +97,21 @@ export interface ConsoleSinkOptions {
   readonly onError?: ErrorHandler;
 }
 
+/** How one stream is written. */
+export interface ConsoleOutput {
+  /** `"text"` or `"json"`. */
+  readonly format: "text" | "json";
+  /** Whether text is coloured (always `false` for JSON). */
+  readonly colors: boolean;
+}
+
 /** The sink `createConsoleSink` returns. */
 export interface ConsoleSink extends Sink {
-  /** The format in use. */
-  readonly format: "text" | "json";
-  /** Whether text output is coloured. */
-  readonly colors: boolean;
+  /**
+   * How each stream is written. Each is decided on its own, as Node's console does, so with
+   * `node app | jq` the warnings `stderrLevel` sends to a terminal are still readable text.
+   */
+  readonly outputs: { readonly stdout: ConsoleOutput; readonly stderr: ConsoleOutput };
   /** Writes everything buffered with synchronous calls, for exit paths. */
   flushSync(): void;
   /** The sink's counters. */
@@ -108,7 +119,8 @@ export interface ConsoleSink extends Sink {
 }
 
 /**
- * Creates a console sink: readable, coloured text on a terminal, JSON lines anywhere else.
+ * Creates a console sink: readable, coloured text on a terminal, JSON lines anywhere else,
+ * decided for stdout and stderr separately.
  * Writes are asynchronous and bounded; a full pipe is waited for without a busy loop. When the
  * reader goes away (`node app | head -1`), output stops quietly: the lost events are counted as
  * `epipe`, nothing is thrown, the exit code stays the application's, and other sinks carry on.
@@ -131,10 +143,8 @@ export function createConsoleSink(options: ConsoleSinkOptions = {}): ConsoleSink
   const stdoutFd = descriptor("stdoutFd", options.stdoutFd, 1);
   const stderrFd = descriptor("stderrFd", options.stderrFd, 2);
   const env = options.env ?? process.env;
-  const isTTY = options.isTTY ?? isatty(stdoutFd);
-  const format = options.format ?? (isTTY ? "text" : "json");
-  if (format !== "text" && format !== "json") {
-    throw invalidOption("format", '"text" or "json"', format);
+  if (options.format !== undefined && options.format !== "text" && options.format !== "json") {
+    throw invalidOption("format", '"text" or "json"', options.format);
   }
   const stderrLevel = options.stderrLevel ?? false;
   if (stderrLevel !== false && !isLogLevel(stderrLevel)) {
@@ -152,11 +162,17 @@ export function createConsoleSink(options: ConsoleSinkOptions = {}): ConsoleSink
     );
   }
   const maxBufferBytes = positiveIntegerOption("maxBufferBytes", options.maxBufferBytes, 4 << 20);
-  const colors = format === "text" && (options.colors ?? colorsFromEnvironment(env, isTTY));
+  const terminals = resolveTerminals(options.isTTY, stdoutFd, stderrFd);
+  const outputFor = (isTTY: boolean): ConsoleOutput => {
+    const format = options.format ?? (isTTY ? "text" : "json");
+    return {
+      format,
+      colors: format === "text" && (options.colors ?? colorsFromEnvironment(env, isTTY)),
+    };
+  };
   const compiled = compileOutputTemplate(options.outputTemplate, { utc: options.utc ?? false });
   return new ConsoleSinkImplementation({
-    format,
-    colors,
+    outputs: { stdout: outputFor(terminals.stdout), stderr: outputFor(terminals.stderr) },
     theme: options.theme ?? defaultTheme,
     compiled,
     jsonFormatter,
@@ -176,6 +192,28 @@ function descriptor(name: string, value: unknown, fallback: number): number {
   return value;
 }
 
+function resolveTerminals(
+  isTTY: ConsoleSinkOptions["isTTY"] | null,
+  stdoutFd: number,
+  stderrFd: number,
+): { stdout: boolean; stderr: boolean } {
+  if (typeof isTTY === "boolean") return { stdout: isTTY, stderr: isTTY };
+  const accepted = "a boolean, or an object with optional boolean stdout and stderr";
+  if (isTTY !== undefined && (isTTY === null || typeof isTTY !== "object")) {
+    throw invalidOption("isTTY", accepted, isTTY);
+  }
+  const answers = { stdout: isTTY?.stdout, stderr: isTTY?.stderr };
+  for (const answer of [answers.stdout, answers.stderr]) {
+    if (answer !== undefined && typeof answer !== "boolean") {
+      throw invalidOption("isTTY", accepted, isTTY);
+    }
+  }
+  return {
+    stdout: answers.stdout ?? isatty(stdoutFd),
+    stderr: answers.stderr ?? isatty(stderrFd),
+  };
+}
+
 function colorsFromEnvironment(
   env: Readonly<Record<string, string | undefined>>,
   isTTY: boolean,
@@ -187,8 +225,7 @@ function colorsFromEnvironment(
 }
 
 interface ResolvedConsoleOptions {
-  readonly format: "text" | "json";
-  readonly colors: boolean;
+  readonly outputs: ConsoleSink["outputs"];
   readonly theme: ConsoleTheme;
   readonly compiled: CompiledOutputTemplate;
   readonly jsonFormatter: Formatter;
@@ -199,8 +236,11 @@ interface ResolvedConsoleOptions {
   readonly onError: ErrorHandler | undefined;
 }
 
-/** One output stream: its writer, and whether its reader has gone. */
+/** One output stream: how it is written, its writer, and whether its reader has gone. */
 interface Destination {
+  readonly output: ConsoleOutput;
+  /** Collects text lines, coloured or not as `output` says. */
+  readonly line: TextLine;
   readonly writer: FdWriter;
   broken: boolean;
 }
@@ -244,11 +284,9 @@ function escapeErrorBlock(block: string): string {
 
 class ConsoleSinkImplementation implements ConsoleSink {
   readonly name = "console";
-  readonly format: "text" | "json";
-  readonly colors: boolean;
+  readonly outputs: ConsoleSink["outputs"];
   readonly #options: ResolvedConsoleOptions;
   readonly #counters = new SinkCounters();
-  readonly #line: TextLine;
   #stdout: Destination | undefined;
   #stderr: Destination | undefined;
   #closed = false;
@@ -256,9 +294,7 @@ class ConsoleSinkImplementation implements ConsoleSink {
 
   constructor(options: ResolvedConsoleOptions) {
     this.#options = options;
-    this.format = options.format;
-    this.colors = options.colors;
-    this.#line = new TextLine(options.colors, options.theme);
+    this.outputs = options.outputs;
   }
 
   write(event: LogEvent): void {
@@ -273,7 +309,7 @@ class ConsoleSinkImplementation implements ConsoleSink {
     }
     let text: string;
     try {
-      text = this.#render(event);
+      text = this.#render(event, destination);
     } catch (error) {
       this.#counters.refuse("sink_error");
       reportError(
@@ -327,9 +363,11 @@ class ConsoleSinkImplementation implements ConsoleSink {
     return this.#counters.snapshot();
   }
 
-  #render(event: LogEvent): string {
-    if (this.format === "json") return formatEvent(event, this.#options.jsonFormatter);
-    const line = this.#line;
+  #render(event: LogEvent, destination: Destination): string {
+    if (destination.output.format === "json") {
+      return formatEvent(event, this.#options.jsonFormatter);
+    }
+    const line = destination.line;
     line.text = "";
     line.level = event.level;
     this.#options.compiled(event, line);
@@ -338,15 +376,17 @@ class ConsoleSinkImplementation implements ConsoleSink {
 
   #destinationFor(event: LogEvent): Destination {
     if (levelOrdinal(event.level) >= this.#options.stderrOrdinal) {
-      this.#stderr ??= this.#createDestination(this.#options.stderrFd);
+      this.#stderr ??= this.#createDestination(this.#options.stderrFd, this.outputs.stderr);
       return this.#stderr;
     }
-    this.#stdout ??= this.#createDestination(this.#options.stdoutFd);
+    this.#stdout ??= this.#createDestination(this.#options.stdoutFd, this.outputs.stdout);
     return this.#stdout;
   }
 
-  #createDestination(fd: number): Destination {
+  #createDestination(fd: number, output: ConsoleOutput): Destination {
     const destination: Destination = {
+      output,
+      line: new TextLine(output.colors, this.#options.theme),
       broken: false,
       writer: new FdWriter({
         fd,

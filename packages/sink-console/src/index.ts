@@ -1,5 +1,6 @@
 // @sluice/sink-console: readable text on a terminal, JSON lines everywhere else.
 export {
+  type ConsoleOutput,
   type ConsoleSink,
   type ConsoleSinkOptions,
   createConsoleSink,

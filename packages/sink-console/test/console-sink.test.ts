@@ -75,29 +75,49 @@ describe("createConsoleSink", () => {
 
   it("chooses text on a terminal and JSON elsewhere, and honours NO_COLOR and FORCE_COLOR", () => {
     const fd = openSync(join(directory, "x"), "a");
-    expect(createConsoleSink({ stdoutFd: fd, isTTY: true, env: {} })).toMatchObject({
-      format: "text",
-      colors: true,
-    });
-    expect(createConsoleSink({ stdoutFd: fd, isTTY: false, env: {} })).toMatchObject({
-      format: "json",
-      colors: false,
-    });
-    expect(createConsoleSink({ stdoutFd: fd, isTTY: true, env: { NO_COLOR: "1" } }).colors).toBe(
-      false,
-    );
-    expect(
-      createConsoleSink({ stdoutFd: fd, isTTY: false, format: "text", env: { FORCE_COLOR: "1" } })
-        .colors,
-    ).toBe(true);
-    expect(createConsoleSink({ stdoutFd: fd, isTTY: true, env: { FORCE_COLOR: "0" } }).colors).toBe(
-      false,
-    );
-    expect(
-      createConsoleSink({ stdoutFd: fd, isTTY: true, env: { NO_COLOR: "1", FORCE_COLOR: "1" } })
-        .colors,
-    ).toBe(true);
+    const stdoutOf = (options: ConsoleSinkOptions) =>
+      createConsoleSink({ stdoutFd: fd, stderrFd: fd, ...options }).outputs.stdout;
+    expect(stdoutOf({ isTTY: true, env: {} })).toEqual({ format: "text", colors: true });
+    expect(stdoutOf({ isTTY: false, env: {} })).toEqual({ format: "json", colors: false });
+    expect(stdoutOf({ isTTY: true, env: { NO_COLOR: "1" } }).colors).toBe(false);
+    expect(stdoutOf({ isTTY: false, format: "text", env: { FORCE_COLOR: "1" } }).colors).toBe(true);
+    expect(stdoutOf({ isTTY: true, env: { FORCE_COLOR: "0" } }).colors).toBe(false);
+    expect(stdoutOf({ isTTY: true, env: { NO_COLOR: "1", FORCE_COLOR: "1" } }).colors).toBe(true);
     closeSync(fd);
+  });
+
+  it("decides format and colours for each stream from whether that stream is a terminal", async () => {
+    const fd = openSync(join(directory, "y"), "a");
+    const sink = createConsoleSink({
+      stdoutFd: fd,
+      stderrFd: fd,
+      isTTY: { stdout: false, stderr: true },
+      env: {},
+    });
+    expect(sink.outputs).toEqual({
+      stdout: { format: "json", colors: false },
+      stderr: { format: "text", colors: true },
+    });
+    expect(
+      createConsoleSink({ stdoutFd: fd, stderrFd: fd, isTTY: { stderr: false }, format: "text" })
+        .outputs.stderr,
+    ).toMatchObject({ format: "text", colors: false });
+    closeSync(fd);
+    const { stdout, stderr } = await capture(
+      { isTTY: { stdout: false, stderr: true }, stderrLevel: "warn" },
+      [
+        event("info", "Handled {Path}", { Path: "/a" }),
+        event("warn", "Slow {Path}", { Path: "/b" }),
+      ],
+    );
+    expect(JSON.parse(stdout.trim())).toMatchObject({ "@mt": "Handled {Path}", Path: "/a" });
+    expect(stderr).toContain("\u001b[");
+    expect(stderr.replace(/\u001b\[[0-9;]*m/g, "")).toBe("09:30:15.250 [WRN] Slow /b\n");
+    for (const bad of ["yes", null, { stdout: 1 }]) {
+      expect(() => createConsoleSink({ isTTY: bad as unknown as boolean })).toThrow(
+        /isTTY.*a boolean, or an object with optional boolean stdout and stderr/,
+      );
+    }
   });
 
   it("writes readable text lines, with the error's cause chain indented below", async () => {

@@ -1,9 +1,14 @@
 import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { SinkStats } from "@sluice/core";
 import { describe, expect, it } from "vitest";
 
 const fixture = fileURLToPath(new URL("./fixtures/console-writer.mjs", import.meta.url));
+const streamStyles = fileURLToPath(new URL("./fixtures/stream-styles.mjs", import.meta.url));
+const hasScript = spawnSync("script", ["--version"]).status === 0;
 
 interface Report {
   readonly stats: SinkStats;
@@ -37,6 +42,36 @@ describe("createConsoleSink in a real process", () => {
     const { delivered, dropped, failed, pending } = report.stats;
     expect(delivered + dropped.epipe + dropped.buffer_full + failed + pending).toBe(50_000);
     expect(failed).toBe(0);
+  });
+
+  it("writes JSON to a piped stdout and coloured text to a terminal stderr", (context) => {
+    // util-linux `script` gives the child a real pseudo-terminal; stdout is sent on to a file.
+    if (!hasScript) context.skip("util-linux script is not installed");
+    const directory = mkdtempSync(join(tmpdir(), "sluice-console-tty-"));
+    const stdoutPath = join(directory, "stdout");
+    try {
+      const child = spawnSync(
+        "script",
+        [
+          "-q",
+          "-e",
+          "-c",
+          `"${process.execPath}" "${streamStyles}" > "${stdoutPath}"`,
+          "/dev/null",
+        ],
+        { encoding: "utf8", timeout: 60_000, env: { ...process.env, NO_COLOR: "1" } },
+      );
+      expect(child.status).toBe(0);
+      const terminal = child.stdout.replaceAll("\r", "");
+      expect(terminal).toContain(
+        '@@outputs {"stdout":{"format":"json","colors":false},"stderr":{"format":"text","colors":true}}',
+      );
+      expect(terminal).toMatch(/\u001b\[[0-9;]*mWRN\u001b\[0m\] Slow/);
+      const line = JSON.parse(readFileSync(stdoutPath, "utf8")) as Record<string, unknown>;
+      expect(line).toMatchObject({ "@mt": "Handled {Path}", Path: "/a" });
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
   });
 
   it("delivers every line through flushSync when the program calls process.exit()", () => {
