@@ -8,7 +8,9 @@ import { describe, expect, it } from "vitest";
 
 const fixture = fileURLToPath(new URL("./fixtures/console-writer.mjs", import.meta.url));
 const streamStyles = fileURLToPath(new URL("./fixtures/stream-styles.mjs", import.meta.url));
-const hasScript = spawnSync("script", ["--version"]).status === 0;
+// util-linux `script` runs a command on a new pseudo-terminal; both it and a pty must be present.
+const canOpenTerminal =
+  spawnSync("script", ["-q", "-e", "-c", "true", "/dev/null"], { timeout: 10_000 }).status === 0;
 
 interface Report {
   readonly stats: SinkStats;
@@ -45,8 +47,8 @@ describe("createConsoleSink in a real process", () => {
   });
 
   it("writes JSON to a piped stdout and coloured text to a terminal stderr", (context) => {
-    // util-linux `script` gives the child a real pseudo-terminal; stdout is sent on to a file.
-    if (!hasScript) context.skip("util-linux script is not installed");
+    // The child's stderr is a real pseudo-terminal; its stdout is sent on to a file.
+    if (!canOpenTerminal) context.skip("no pseudo-terminal: util-linux script could not open one");
     const directory = mkdtempSync(join(tmpdir(), "sluice-console-tty-"));
     const stdoutPath = join(directory, "stdout");
     try {
