@@ -321,8 +321,12 @@ export class FdWriter {
    * (it grows as needed and is only read by the one write in flight), else into a new buffer.
    */
   #encode(chunk: Chunk, reuse: boolean): Buffer {
-    // Room for ASCII text plus one run of the widest text; wider text grows the buffer.
-    const expected = chunk.textLength + encodeRunLength * maxBytesPerCodeUnit;
+    // Room for the widest text when the chunk is small, else for ASCII text plus one run of the
+    // widest; wider text grows the buffer.
+    const expected = Math.min(
+      chunk.textLength * maxBytesPerCodeUnit,
+      chunk.textLength + encodeRunLength * maxBytesPerCodeUnit,
+    );
     let buffer = reuse ? this.#scratch : undefined;
     if (buffer === undefined || buffer.length < expected) buffer = Buffer.allocUnsafe(expected);
     let offset = buffer.write(chunk.prefix, 0);
