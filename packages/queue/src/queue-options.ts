@@ -107,8 +107,8 @@ export interface QueueOptions {
    */
   readonly onError?: ErrorHandler;
   /**
-   * The clock for batch ages and block timeouts, in milliseconds. Writes read it once per
-   * synchronous run (a stale reading only makes events look older).
+   * The clock for batch ages and block timeouts, in milliseconds. Writes read it when the queue
+   * is empty and once in 64 otherwise (a stale reading only makes events look older).
    * @default Date.now
    */
   readonly now?: () => number;

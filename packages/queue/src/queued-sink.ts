@@ -75,6 +75,9 @@ interface InFlightBatch {
   readonly firstSequence: number;
 }
 
+// How many writes may share one reading of the clock while the queue is not empty.
+const clockReadInterval = 64;
+
 /**
  * Wraps a sink in a bounded queue: `write` only enqueues (nothing on the caller's path waits for
  * I/O) and a drain hands the inner sink ordered batches through `writeBatch`, one at a time.
@@ -116,7 +119,8 @@ class Queue implements QueuedSink, BudgetMember, Drainable {
   readonly #protected = new EventRing();
   readonly #counters = new SinkCounters();
   #nextSequence = 0;
-  #runTime: number | undefined;
+  #clockReading = 0;
+  #writesUntilClockRead = 0;
   #inFlight: InFlightBatch | undefined;
   #timer: NodeJS.Timeout | undefined;
   #immediate: NodeJS.Immediate | undefined;
@@ -315,23 +319,18 @@ class Queue implements QueuedSink, BudgetMember, Drainable {
   }
 
   /**
-   * The clock, read once per synchronous run of writes: a loop that logs thousands of events
-   * pays for one reading, not one each. A stale reading only makes events look older, so they
-   * are delivered sooner, never held past `maxBatchAgeMs`.
+   * The enqueue time, reading the clock only when the queue is empty or every
+   * {@link clockReadInterval} writes: a busy producer pays for one reading in many. A stale
+   * reading only makes events look older, so they are delivered sooner, never held past
+   * `maxBatchAgeMs`.
    */
   #enqueueTime(): number {
-    let time = this.#runTime;
-    if (time === undefined) {
-      time = this.#options.now();
-      this.#runTime = time;
-      queueMicrotask(this.#endRun);
+    if (this.#depth() === 0 || --this.#writesUntilClockRead <= 0) {
+      this.#writesUntilClockRead = clockReadInterval;
+      this.#clockReading = this.#options.now();
     }
-    return time;
+    return this.#clockReading;
   }
-
-  readonly #endRun = (): void => {
-    this.#runTime = undefined;
-  };
 
   #depth(): number {
     return this.#sheddable.length + this.#protected.length;
