@@ -30,10 +30,10 @@ for (const scenario of ["disabled", "null", "json"]) {
   }
 }
 
-// One run of the file scenario takes seconds and a shared machine drifts over that time, so the
-// subjects run in interleaved rounds and each keeps its median run.
-const fileRounds = quick ? 1 : 3;
-for (let round = 0; round < fileRounds; round++) {
+// One run of the file and slow-consumer scenarios takes seconds and a shared machine drifts over
+// that time, so their subjects run in interleaved rounds and each keeps its median run.
+const rounds = quick ? 1 : 5;
+for (let round = 0; round < rounds; round++) {
   for (const subject of ["sluice", "sluice-queue", "pino", "floor"]) {
     jobs.push({
       script: "scenarios/file.js",
@@ -42,11 +42,13 @@ for (let round = 0; round < fileRounds; round++) {
   }
 }
 
-for (const subject of ["fast", "slow"]) {
-  jobs.push({
-    script: "scenarios/slow-consumer.js",
-    args: [`--subject=${subject}`, `--events=${Math.round(3e5 * scale)}`],
-  });
+for (let round = 0; round < rounds; round++) {
+  for (const subject of ["fast", "slow"]) {
+    jobs.push({
+      script: "scenarios/slow-consumer.js",
+      args: [`--subject=${subject}`, `--events=${Math.round(3e5 * scale)}`],
+    });
+  }
 }
 
 const runs: Measurement[] = [];
@@ -115,21 +117,23 @@ const rightAligned = [false, false, true, true, false];
 const rows: string[][] = [];
 for (const scenario of [...new Set(results.map((result) => result.scenario))]) {
   const group = results.filter((result) => result.scenario === scenario);
-  const pinoResult = group.find(
+  const baseline = group.find(
     (result) => result.subject === (scenario === "slow-consumer" ? "fast" : "pino"),
   );
   for (const result of group) {
-    const ratio = pinoResult === undefined ? "" : (result.nsPerOp / pinoResult.nsPerOp).toFixed(2);
-    const callerRatio =
-      result.extra?.["caller ns/call"] !== undefined &&
-      pinoResult?.extra?.["caller ns/call"] !== undefined
-        ? {
-            "caller ratio to pino": (
-              Number(result.extra["caller ns/call"]) / Number(pinoResult.extra["caller ns/call"])
-            ).toFixed(2),
-          }
-        : {};
-    const notes = Object.entries({ ...result.extra, ...callerRatio })
+    const ratio = baseline === undefined ? "" : (result.nsPerOp / baseline.nsPerOp).toFixed(2);
+    const ratios: Record<string, string> = {};
+    for (const [figure, label] of [
+      ["caller ns/call", "caller ratio"],
+      ["caller p99 ns", "caller p99 ratio"],
+    ] as const) {
+      const own = result.extra?.[figure];
+      const base = baseline?.extra?.[figure];
+      if (own !== undefined && base !== undefined) {
+        ratios[`${label} to ${baseline?.subject}`] = (Number(own) / Number(base)).toFixed(2);
+      }
+    }
+    const notes = Object.entries({ ...result.extra, ...ratios })
       .map(([name, value]) => `${name}: ${value}`)
       .join(", ");
     rows.push([
