@@ -1,6 +1,8 @@
-// `pnpm demo`: a few structured events, printed once as readable text and once as CLEF JSON.
+// `pnpm demo`: a few structured events, printed once as readable text and once as CLEF JSON,
+// then a burst through a small queue into a file, with what became of every event.
 import { createLogger, LevelSwitch, type Sink, withContext } from "@sluice/core";
 import { createConsoleSink } from "@sluice/sink-console";
+import { queuedFileDemo } from "./queued-file.ts";
 
 async function main(): Promise<void> {
   const verbosity = new LevelSwitch("info");
@@ -41,6 +43,7 @@ async function main(): Promise<void> {
       });
     });
     await log.flush();
+    if (sink === text) await queuedFileDemo(log);
   }
 }
 
