@@ -1,3 +1,4 @@
+import { inspect } from "node:util";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
@@ -19,10 +20,18 @@ function expectInheritsNothing(record: object): void {
   const prototype = Object.getPrototypeOf(record) as object | null;
   if (prototype === null) return;
   expect(Object.getPrototypeOf(prototype)).toBeNull();
-  expect(Reflect.ownKeys(prototype)).toEqual([]);
+  expect(Object.getOwnPropertyNames(prototype)).toEqual([]);
   expect(Object.isFrozen(prototype)).toBe(true);
   expect("toString" in record || "hasOwnProperty" in record).toBe(false);
 }
+
+describe("captured records", () => {
+  it("inspect as the plain data they hold", () => {
+    const captured = captureValue({ A: 1, B: { c: "x" }, ["__proto__"]: 2 }, options);
+    expect(inspect(captured)).toBe(inspect({ A: 1, B: { c: "x" }, ["__proto__"]: 2 }));
+    expect(inspect(captured, { depth: 0 })).toBe("{ A: 1, B: [Object], ['__proto__']: 2 }");
+  });
+});
 
 describe("resolveCaptureOptions", () => {
   it("returns frozen defaults and validates", () => {

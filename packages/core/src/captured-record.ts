@@ -11,7 +11,22 @@ const CapturedRecord = function CapturedRecord() {} as unknown as new () => Reco
   string,
   CapturedValue
 >;
-CapturedRecord.prototype = Object.freeze(Object.create(null));
+CapturedRecord.prototype = Object.freeze(
+  Object.create(null, {
+    // Node's inspector would show "CapturedRecord <[Object: null prototype] {}> { ... }"; a
+    // record reads best as the plain data it is. A symbol key: for...in and `in` never see it.
+    [Symbol.for("nodejs.util.inspect.custom")]: {
+      value(
+        this: Record<string, CapturedValue>,
+        depth: number,
+        options: object,
+        inspect: (value: unknown, options: object) => string,
+      ): string {
+        return inspect({ ...this }, { ...options, depth });
+      },
+    },
+  }),
+);
 
 /**
  * @internal a new, empty record for captured properties: it inherits nothing (not even
