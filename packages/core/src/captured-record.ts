@@ -4,9 +4,9 @@ import type { CapturedValue } from "./log-event.ts";
 // `constructor` or `toString` are ordinary data. `Object.create(null)` gives that, but V8 keeps
 // such objects in dictionary mode: about four times slower to build and five times slower to
 // walk (every formatter and the queue's size estimate walk them), and larger. Instances of a
-// plain function whose prototype is an empty, frozen, null-prototype object get V8's fast
-// hidden-class layout with the same safety: nothing is inherited, and assigning `__proto__`
-// makes an own data property because no accessor for it is on the chain.
+// plain function whose prototype is a frozen, null-prototype object with no string keys get V8's
+// fast hidden-class layout with the same safety: no string key is inherited, and assigning
+// `__proto__` makes an own data property because no accessor for it is on the chain.
 const CapturedRecord = function CapturedRecord() {} as unknown as new () => Record<
   string,
   CapturedValue
@@ -29,8 +29,8 @@ CapturedRecord.prototype = Object.freeze(
 );
 
 /**
- * @internal a new, empty record for captured properties: it inherits nothing (not even
- * `Object.prototype`), so every key is data, and V8 keeps it in fast mode.
+ * @internal a new, empty record for captured properties: it inherits no string key (not even
+ * `Object.prototype`'s), so every key is data, and V8 keeps it in fast mode.
  */
 export function createRecord(): Record<string, CapturedValue> {
   return new CapturedRecord();
