@@ -68,7 +68,7 @@ for (const job of jobs) {
   }
 }
 
-/** Each subject's median run, where a scenario ran in rounds; in the order first run. */
+/** Each subject's median run (by ns per operation), in the order of their first runs. */
 function medianRuns(all: readonly Measurement[]): Measurement[] {
   const groups = new Map<string, Measurement[]>();
   for (const run of all) {
