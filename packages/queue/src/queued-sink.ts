@@ -200,7 +200,7 @@ class Queue implements QueuedSink, BudgetMember, Drainable {
     return {
       ...this.#counters.snapshot(),
       depth: this.#depth(),
-      depthBytes: this.#sheddable.bytes + this.#protected.bytes,
+      depthBytes: this.#queuedBytes(),
       capacity: this.#options.maxEvents,
       maxBytes: this.#options.maxBytes,
       inFlight: inFlight?.count ?? 0,
@@ -262,19 +262,11 @@ class Queue implements QueuedSink, BudgetMember, Drainable {
   /** Makes room for one event of `size` bytes, or counts it as dropped and returns false. */
   #makeRoom(size: number, sheddable: boolean): boolean {
     const options = this.#options;
-    if (
-      options.memoryBudget === undefined &&
-      this.#depth() < options.maxEvents &&
-      this.#sheddable.bytes + this.#protected.bytes + size <= options.maxBytes
-    ) {
-      return true;
-    }
     const shedding = options.shedOrdinal >= 0;
     let deadline: number | undefined;
     for (;;) {
       const localRoom =
-        this.#depth() + 1 <= options.maxEvents &&
-        this.#sheddable.bytes + this.#protected.bytes + size <= options.maxBytes;
+        this.#depth() < options.maxEvents && this.#queuedBytes() + size <= options.maxBytes;
       if (localRoom) {
         const budget = options.memoryBudget;
         if (budget === undefined || budget.reserve(size, !sheddable)) return true;
@@ -334,6 +326,10 @@ class Queue implements QueuedSink, BudgetMember, Drainable {
 
   #depth(): number {
     return this.#sheddable.length + this.#protected.length;
+  }
+
+  #queuedBytes(): number {
+    return this.#sheddable.bytes + this.#protected.bytes;
   }
 
   #oldestRing(): EventRing | undefined {
@@ -463,7 +459,7 @@ class Queue implements QueuedSink, BudgetMember, Drainable {
   #aboveThreshold(): boolean {
     return (
       this.#depth() >= this.#options.backPressureThreshold ||
-      this.#sheddable.bytes + this.#protected.bytes >= this.#options.backPressureThresholdBytes
+      this.#queuedBytes() >= this.#options.backPressureThresholdBytes
     );
   }
 
@@ -472,7 +468,7 @@ class Queue implements QueuedSink, BudgetMember, Drainable {
     const callback = this.#options.onBackPressure;
     if (callback === undefined) return;
     try {
-      callback({ depth: this.#depth(), bytes: this.#sheddable.bytes + this.#protected.bytes });
+      callback({ depth: this.#depth(), bytes: this.#queuedBytes() });
     } catch (error) {
       reportError(
         error,
@@ -492,7 +488,7 @@ class Queue implements QueuedSink, BudgetMember, Drainable {
     if (
       this.#backPressured &&
       this.#depth() <= options.backPressureThreshold / 2 &&
-      this.#sheddable.bytes + this.#protected.bytes <= options.backPressureThresholdBytes / 2
+      this.#queuedBytes() <= options.backPressureThresholdBytes / 2
     ) {
       this.#backPressured = false;
     }
