@@ -60,32 +60,18 @@ export function compileRedaction(
     throw invalidOption("redact", "an object with keys, paths or censor", options);
   }
   const keys = new Set<string>();
-  if (options.keys !== undefined) {
-    if (!Array.isArray(options.keys))
-      throw invalidOption("redact.keys", "an array of strings", options.keys);
-    for (const key of options.keys as unknown[]) {
-      if (typeof key !== "string" || key === "") {
-        throw invalidOption("redact.keys", "an array of non-empty strings", key);
-      }
-      keys.add(key.toLowerCase());
-    }
+  for (const key of nonEmptyStrings("redact.keys", options.keys, "strings")) {
+    keys.add(key.toLowerCase());
   }
   const paths: string[][] = [];
   let maxPathLength = 0;
-  if (options.paths !== undefined) {
-    if (!Array.isArray(options.paths))
-      throw invalidOption("redact.paths", "an array of dot paths", options.paths);
-    for (const path of options.paths as unknown[]) {
-      if (typeof path !== "string" || path === "") {
-        throw invalidOption("redact.paths", "an array of non-empty dot paths", path);
-      }
-      const segments = path.split(".");
-      if (segments.some((segment) => segment === "")) {
-        throw invalidOption("redact.paths", "dot paths without empty segments", path);
-      }
-      paths.push(segments);
-      if (segments.length > maxPathLength) maxPathLength = segments.length;
+  for (const path of nonEmptyStrings("redact.paths", options.paths, "dot paths")) {
+    const segments = path.split(".");
+    if (segments.some((segment) => segment === "")) {
+      throw invalidOption("redact.paths", "dot paths without empty segments", path);
     }
+    paths.push(segments);
+    if (segments.length > maxPathLength) maxPathLength = segments.length;
   }
   const censor = options.censor ?? defaultCensor;
   if (typeof censor !== "string" && typeof censor !== "function") {
@@ -93,6 +79,18 @@ export function compileRedaction(
   }
   if (keys.size === 0 && paths.length === 0) return undefined;
   return Object.freeze({ keys, paths: Object.freeze(paths), maxPathLength, censor });
+}
+
+/** Checks an optional list option: an array of non-empty strings (`what` names them). */
+function nonEmptyStrings(option: string, value: unknown, what: string): readonly string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw invalidOption(option, `an array of ${what}`, value);
+  for (const item of value as unknown[]) {
+    if (typeof item !== "string" || item === "") {
+      throw invalidOption(option, `an array of non-empty ${what}`, item);
+    }
+  }
+  return value as string[];
 }
 
 /**
