@@ -88,6 +88,14 @@ const encodeRunLength = 65_536;
 // UTF-8 takes at most three bytes for one UTF-16 code unit.
 const maxBytesPerCodeUnit = 3;
 
+/** `buffer`, or a larger copy of its first `used` bytes, with room for `more` bytes after them. */
+function withCapacity(buffer: Buffer, used: number, more: number): Buffer {
+  if (used + more <= buffer.length) return buffer;
+  const bigger = Buffer.allocUnsafe(Math.max(used + more, buffer.length * 2));
+  buffer.copy(bigger, 0, 0, used);
+  return bigger;
+}
+
 /**
  * Writes text to a file descriptor off the caller's path: `write` buffers (bounded) and returns
  * at once; one write system call is in flight at a time, with many small texts joined into
@@ -334,21 +342,14 @@ export class FdWriter {
     for (const piece of chunk.pieces) {
       run += piece;
       if (run.length < encodeRunLength) continue;
-      buffer = this.#ensureCapacity(buffer, offset, run.length * maxBytesPerCodeUnit);
+      buffer = withCapacity(buffer, offset, run.length * maxBytesPerCodeUnit);
       offset += buffer.write(run, offset);
       run = "";
     }
-    buffer = this.#ensureCapacity(buffer, offset, run.length * maxBytesPerCodeUnit);
+    buffer = withCapacity(buffer, offset, run.length * maxBytesPerCodeUnit);
     offset += buffer.write(run, offset);
     if (reuse) this.#scratch = buffer;
     return buffer.subarray(0, offset);
-  }
-
-  #ensureCapacity(buffer: Buffer, used: number, more: number): Buffer {
-    if (used + more <= buffer.length) return buffer;
-    const bigger = Buffer.allocUnsafe(Math.max(used + more, buffer.length * 2));
-    buffer.copy(bigger, 0, 0, used);
-    return bigger;
   }
 
   #restoreChunk(chunk: { events: number }, remainder: string): void {
