@@ -73,7 +73,9 @@ function medianRuns(all: readonly Measurement[]): Measurement[] {
   const groups = new Map<string, Measurement[]>();
   for (const run of all) {
     const key = `${run.scenario}\u0000${run.subject}`;
-    groups.set(key, [...(groups.get(key) ?? []), run]);
+    const group = groups.get(key);
+    if (group === undefined) groups.set(key, [run]);
+    else group.push(run);
   }
   return [...groups.values()].map((group) => {
     const sorted = [...group].sort((a, b) => a.nsPerOp - b.nsPerOp);
