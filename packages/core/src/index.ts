@@ -75,6 +75,7 @@ export type {
   TemplateToken,
   TextToken,
 } from "./message-template.ts";
+export { deliveredCount, PartialDeliveryError } from "./partial-delivery.ts";
 export {
   createPinoFormatter,
   type PinoFormatterOptions,

@@ -26,6 +26,10 @@ export interface Sink {
   /**
    * Delivers events, in order. Resolves when they are handed to the OS or the peer; rejects
    * (with the cause) when they were not. Each event counts as accepted by this sink.
+   *
+   * A rejection with a {@link PartialDeliveryError} says that the leading `delivered` events
+   * were delivered and the rest were not; any other rejection says that none were. Wrappers
+   * count from it with {@link deliveredCount}.
    */
   writeBatch(events: readonly LogEvent[]): Promise<void>;
   /**
@@ -59,6 +63,7 @@ export const dropReasons: readonly DropReason[] = Object.freeze([
   "circuit_open",
   "shutdown_timeout",
   "epipe",
+  "reentrant",
 ] as const);
 
 /**
@@ -74,6 +79,8 @@ export const dropReasons: readonly DropReason[] = Object.freeze([
  * - `circuit_open`: a circuit breaker was open.
  * - `shutdown_timeout`: shutdown's deadline passed before the event was delivered.
  * - `epipe`: the reading end of a pipe went away (`node app | head -1`).
+ * - `reentrant`: the event was logged from inside the logging pipeline itself (a getter, an
+ *   enricher, a sink or an error callback that logs) and could not be taken without recursing.
  */
 export type DropReason =
   | "queue_full"
@@ -84,7 +91,8 @@ export type DropReason =
   | "sink_error"
   | "circuit_open"
   | "shutdown_timeout"
-  | "epipe";
+  | "epipe"
+  | "reentrant";
 
 /** Drop counts by reason; every reason is present. */
 export type DropCounts = Readonly<Record<DropReason, number>>;
@@ -132,6 +140,7 @@ export function createDropCounts(): Record<DropReason, number> {
     circuit_open: 0,
     shutdown_timeout: 0,
     epipe: 0,
+    reentrant: 0,
   };
 }
 
