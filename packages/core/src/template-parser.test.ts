@@ -249,6 +249,27 @@ describe("parseTemplate (further cases)", () => {
     expect(parseTemplate("Hello, {Name}!").id).not.toBe(parseTemplate("Hello, {Other}!").id);
   });
 
+  it("gives holes only by Serilog's rules: names, alignments, one closing brace", () => {
+    const name = /^(?:\p{Nd}+|[\p{L}_][\p{L}\p{Nd}_]*(?:\.[\p{L}_][\p{L}\p{Nd}_]*)*)$/u;
+    const pieces = fc.oneof(
+      fc.string({ unit: "binary", maxLength: 4 }),
+      fc.constantFrom("{", "}", "{{", "}}", ".", ",", ":", "-", "+", "0", "a", "_", "@", "$", "é"),
+    );
+    fc.assert(
+      fc.property(fc.array(pieces, { maxLength: 16 }), (parts) => {
+        for (const token of parseTemplate(parts.join("")).properties) {
+          expect(token.name).toMatch(name);
+          expect(token.raw.indexOf("}")).toBe(token.raw.length - 1);
+          if (token.alignment !== undefined) {
+            expect(Number.isInteger(token.alignment.width)).toBe(true);
+            expect(token.alignment.width).toBeLessThanOrEqual(2147483647);
+          }
+        }
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
   it("never throws, and text plus raw holes rebuild an unescaped input", () => {
     fc.assert(
       fc.property(fc.string({ unit: "binary" }), (text) => {

@@ -21,7 +21,7 @@ const cache = new Map<string, MessageTemplate>();
  * @returns the parsed template.
  * @example
  * ```ts
- * parseTemplate("Took {Elapsed:0.00,8} ms").properties[0];
+ * parseTemplate("Took {Elapsed,8:0.00} ms").properties[0];
  * // { kind: "property", name: "Elapsed", format: "0.00", alignment: { direction: "right", width: 8 }, ... }
  * ```
  */
