@@ -69,10 +69,10 @@ interface PreparedTemplate {
 /**
  * Creates a formatter writing Serilog's compact log event format (CLEF): one JSON object per
  * line, `@t` the ISO-8601 UTC time, `@m` the rendered message (only with `includeMessage`), `@mt`
- * the template, `@i` its id, `@l` the level (left out for
- * `info`; levels map trace→Verbose, debug→Debug, warn→Warning, error→Error, fatal→Fatal), `@x`
- * the error as a stack trace with its `[cause]` and `[errors][n]` chain, `@r` the renderings of
- * formatted holes, then every property by name, a leading `@` doubled (`@@name`).
+ * the template, `@i` its id, `@l` the level (left out for `info`; levels map trace→Verbose,
+ * debug→Debug, warn→Warning, error→Error, fatal→Fatal), `@x` the error as a stack trace with its
+ * `[cause]` and `[errors][n]` chain, `@r` the renderings of formatted holes, then every property
+ * by name, a leading `@` doubled (`@@name`).
  *
  * Values: `NaN` and `±Infinity` are written as strings, a `bigint` as a bare number, `undefined`
  * as `null`, a `Date` as its ISO string, an error as `{name,message,stack,...fields,cause,errors}`.
