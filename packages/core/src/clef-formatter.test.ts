@@ -143,3 +143,102 @@ describe("createClefFormatter", () => {
     );
   });
 });
+
+// The cases of Serilog.Formatting.Compact's CompactJsonFormatterTests and
+// RenderedCompactJsonFormatterTests: every line is valid JSON, and the rendered formatter's `@m`
+// is the message as Serilog renders it (strings quoted, formats applied).
+describe("createClefFormatter: Serilog.Formatting.Compact cases", () => {
+  const compact = createClefFormatter();
+  const rendered = createClefFormatter({ includeMessage: true });
+  const failure = capturedError("RangeError", "Attempted to divide by zero.", {
+    stack: "RangeError: Attempted to divide by zero.\n    at divide (d.js:1:1)",
+  });
+  const cases: [string, ReturnType<typeof event>, string][] = [
+    ["AnEmptyEventIsValidJson", event("info", "No properties"), "No properties"],
+    ["AMinimalEventIsValidJson", event("info", "One {Property}", { Property: 42 }), "One 42"],
+    [
+      "MultiplePropertiesAreDelimited",
+      event("info", "Property {First} and {Second}", { First: "One", Second: "Two" }),
+      'Property "One" and "Two"',
+    ],
+    [
+      "ExceptionsAreFormattedToValidJson",
+      event("info", "With exception", {}, failure),
+      "With exception",
+    ],
+    [
+      "ExceptionAndPropertiesAreValidJson",
+      event("info", "With exception and {Property}", { Property: 42 }, failure),
+      "With exception and 42",
+    ],
+    [
+      "RenderingsAreValidJson",
+      event("info", "One {Rendering:x8}", { Rendering: 42 }),
+      "One 0000002a",
+    ],
+    [
+      "MultipleRenderingsAreDelimited",
+      event("info", "Rendering {First:x8} and {Second:x8}", { First: 1, Second: 2 }),
+      "Rendering 00000001 and 00000002",
+    ],
+  ];
+
+  it.each(cases)("%s", (_, sample, message) => {
+    const plain = JSON.parse(compact.format(sample));
+    expect(plain["@m"]).toBeUndefined();
+    expect(plain["@mt"]).toBe(sample.template.text);
+    expect(plain["@t"]).toMatch(/Z$/);
+    const withMessage = JSON.parse(rendered.format(sample));
+    expect(withMessage["@m"]).toBe(message);
+    expect(withMessage["@i"]).toBe(sample.template.id);
+    expect({ ...withMessage, "@m": undefined }).toEqual({ ...plain, "@m": undefined });
+    if (sample.error !== undefined) expect(withMessage["@x"]).toBe(errorToText(sample.error));
+  });
+
+  it("AtPrefixedPropertyNamesAreEscaped, with @m too", () => {
+    const line = rendered.format(event("info", "Hello", { "@Mistake": 42 }));
+    expect(JSON.parse(line)).toMatchObject({ "@m": "Hello", "@@Mistake": 42 });
+  });
+
+  it("writes @m right after @t, and only when asked", () => {
+    const sample = event("warn", "User {UserId} from {Place}", { UserId: 7, Place: "Oslo" });
+    expect(rendered.format(sample)).toBe(
+      `{"@t":"2026-11-28T05:52:37.123Z","@m":"User 7 from \\"Oslo\\"","@mt":"User {UserId} from {Place}","@i":"${sample.template.id}","@l":"Warning","UserId":7,"Place":"Oslo"}\n`,
+    );
+    expect(compact.format(sample)).not.toContain('"@m"');
+  });
+
+  it("renders Serilog 4 holes in @m and @r", () => {
+    const sample = event("info", "Hi {User.Id} [{Lvl,0}] [{Lvl,0:l}] {T:ss$fff} {N:+##.0} {0a}", {
+      "User.Id": 7,
+      Lvl: "x",
+      T: new Date(time),
+      N: 3.14,
+    });
+    const parsed = JSON.parse(rendered.format(sample));
+    expect(parsed["@m"]).toBe('Hi 7 ["x"] [x] 37$123 +3.1 {0a}');
+    expect(parsed["@r"]).toEqual(["x", "37$123", "+3.1"]);
+    expect(parsed["User.Id"]).toBe(7);
+  });
+
+  it("rejects an includeMessage that is not a boolean", () => {
+    expect(() => createClefFormatter({ includeMessage: 1 as never })).toThrow(/includeMessage/);
+  });
+
+  it("always writes valid JSON with @m", () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.string(), fc.string({ unit: "binary" })),
+        fc.dictionary(
+          fc.string({ unit: "binary" }),
+          fc.oneof(fc.string({ unit: "binary" }), fc.double()),
+        ),
+        (text, properties) => {
+          const line = rendered.format(event("info", text, properties));
+          expect(line.indexOf("\n")).toBe(line.length - 1);
+          expect(typeof JSON.parse(line)["@m"]).toBe("string");
+        },
+      ),
+    );
+  });
+});

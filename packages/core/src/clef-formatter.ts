@@ -10,7 +10,7 @@ import {
   type LogEvent,
 } from "./log-event.ts";
 import type { MessageTemplate, PropertyToken } from "./message-template.ts";
-import { renderPropertyValue } from "./render-message.ts";
+import { renderMessage, renderPropertyValue } from "./render-message.ts";
 
 /** Options for {@link createClefFormatter}. */
 export interface ClefFormatterOptions {
@@ -25,6 +25,13 @@ export interface ClefFormatterOptions {
    * @default true
    */
   readonly includeRenderings?: boolean;
+  /**
+   * Write `@m`, the rendered message (as {@link renderMessage} gives it: strings quoted), for
+   * readers that do not render templates themselves. Serilog's `CompactJsonFormatter` leaves it
+   * out and its `RenderedCompactJsonFormatter` writes it; here `@mt` is kept either way.
+   * @default false
+   */
+  readonly includeMessage?: boolean;
 }
 
 /**
@@ -61,10 +68,11 @@ interface PreparedTemplate {
 
 /**
  * Creates a formatter writing Serilog's compact log event format (CLEF): one JSON object per
- * line, `@t` the ISO-8601 UTC time, `@mt` the template, `@i` its id, `@l` the level (left out for
- * `info`; levels map trace→Verbose, debug→Debug, warn→Warning, error→Error, fatal→Fatal), `@x`
- * the error as a stack trace with its `[cause]` and `[errors][n]` chain, `@r` the renderings of
- * formatted holes, then every property by name, a leading `@` doubled (`@@name`).
+ * line, `@t` the ISO-8601 UTC time, `@m` the rendered message (only with `includeMessage`), `@mt`
+ * the template, `@i` its id, `@l` the level (left out for `info`; levels map trace→Verbose,
+ * debug→Debug, warn→Warning, error→Error, fatal→Fatal), `@x` the error as a stack trace with its
+ * `[cause]` and `[errors][n]` chain, `@r` the renderings of formatted holes, then every property
+ * by name, a leading `@` doubled (`@@name`).
  *
  * Values: `NaN` and `±Infinity` are written as strings, a `bigint` as a bare number, `undefined`
  * as `null`, a `Date` as its ISO string, an error as `{name,message,stack,...fields,cause,errors}`.
@@ -81,8 +89,9 @@ interface PreparedTemplate {
  * ```
  */
 export function createClefFormatter(options: ClefFormatterOptions = {}): Formatter {
-  const includeEventId = booleanOption(options.includeEventId, "includeEventId");
-  const includeRenderings = booleanOption(options.includeRenderings, "includeRenderings");
+  const includeEventId = booleanOption(options.includeEventId, "includeEventId", true);
+  const includeRenderings = booleanOption(options.includeRenderings, "includeRenderings", true);
+  const includeMessage = booleanOption(options.includeMessage, "includeMessage", false);
   const prepared = new WeakMap<MessageTemplate, PreparedTemplate>();
   // Property names repeat from event to event: caching `,"Name":` saves the escape check
   // (measured: 570 -> 400 ns for a five-property event). Bounded for names built from data.
@@ -113,7 +122,10 @@ export function createClefFormatter(options: ClefFormatterOptions = {}): Formatt
     format(event: LogEvent): string {
       const template = event.template;
       const parts = prepared.get(template) ?? prepare(template);
-      let line = `{"@t":"${isoTimestamp(event.timestamp)}"${parts.head}${levelFragments[event.level] ?? ""}`;
+      let line = `{"@t":"${isoTimestamp(event.timestamp)}"`;
+      if (includeMessage)
+        line += `,"@m":${toJsonString(renderMessage(template, event.properties))}`;
+      line += `${parts.head}${levelFragments[event.level] ?? ""}`;
       if (event.error !== undefined) line += `,"@x":${toJsonString(errorToText(event.error))}`;
       if (parts.formatted !== undefined) line += renderings(parts.formatted, event.properties);
       const properties = event.properties;
@@ -146,8 +158,8 @@ function renderOrRaw(value: CapturedValue, token: PropertyToken): string {
   }
 }
 
-function booleanOption(value: boolean | undefined, name: string): boolean {
-  if (value === undefined) return true;
+function booleanOption(value: boolean | undefined, name: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
   if (typeof value !== "boolean") throw invalidOption(name, "a boolean", value);
   return value;
 }

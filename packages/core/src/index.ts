@@ -106,6 +106,7 @@ export { SinkCounters } from "./sink-counters.ts";
 export { templateId } from "./template-id.ts";
 export { parseTemplate } from "./template-parser.ts";
 export type {
+  LogArguments,
   PropertiesArgument,
   TemplateHoleNames,
   TemplateProperties,

@@ -19,7 +19,7 @@ import {
 import { type ErrorHandler, reportError } from "./self-log.ts";
 import type { Sink } from "./sink.ts";
 import { parseTemplate } from "./template-parser.ts";
-import type { PropertiesArgument } from "./template-properties.ts";
+import type { LogArguments } from "./template-properties.ts";
 
 /**
  * Adds properties to events. Called once per event that passed the level check, before filters;
@@ -103,32 +103,30 @@ export interface LoggerStats {
   readonly pipelineErrors: number;
 }
 
-/** The shape shared by the six level methods of a {@link Logger}. */
-export interface LogMethod {
-  /**
-   * Logs an event.
-   *
-   * @param template a message template, e.g. `"User {UserId} logged in"`.
-   * @param properties the values for the template's holes, plus any extra properties. Required
-   *   when the template has holes; a missing hole property is a compile-time error.
-   */
-  <const Template extends string>(
-    template: Template,
-    ...properties: PropertiesArgument<Template>
-  ): void;
-  /**
-   * Logs an event with an error.
-   *
-   * @param error the error (anything thrown is accepted).
-   * @param template a message template.
-   * @param properties the values for the template's holes, plus any extra properties.
-   */
-  <const Template extends string>(
-    error: unknown,
-    template: Template,
-    ...properties: PropertiesArgument<Template>
-  ): void;
-}
+/**
+ * The shape shared by the six level methods of a {@link Logger}: `(template, properties?)` or
+ * `(error, template, properties?)`. A first argument that is a string is the template; anything
+ * else is the error.
+ *
+ * It is one signature rather than two overloads so that a wrong properties object is reported
+ * against the template's properties and names the property: with overloads, TypeScript 7 reports
+ * only the last overload's failure, which for `(template, properties)` is "not assignable to
+ * parameter of type 'string'".
+ *
+ * @param first the message template (a string), e.g. `"User {UserId} logged in"`, or the error
+ *   (anything thrown is accepted; then the template comes second).
+ * @param rest after the template, the values for its holes plus any extra properties: required
+ *   when the template has holes, and a missing hole property is a compile-time error.
+ * @example
+ * ```ts
+ * log.info("User {UserId} logged in", { UserId: 42 });
+ * log.error(caught, "Payment {OrderId} failed", { OrderId: "A-17" });
+ * ```
+ */
+export type LogMethod = <const First, const Template extends string>(
+  first: First,
+  ...rest: LogArguments<First, Template>
+) => void;
 
 interface ResolvedSink {
   readonly sink: Sink;

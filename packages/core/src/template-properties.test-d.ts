@@ -3,6 +3,7 @@
 import { expectTypeOf } from "vitest";
 import type { Logger } from "./logger.ts";
 import type {
+  LogArguments,
   PropertiesArgument,
   TemplateHoleNames,
   TemplateProperties,
@@ -28,12 +29,61 @@ expectTypeOf<TemplateHoleNames<"{not a hole} { } {}">>().toEqualTypeOf<never>();
 expectTypeOf<TemplateHoleNames<"{Name,-10}">>().toEqualTypeOf<"Name">();
 expectTypeOf<TemplateProperties<string>>().toEqualTypeOf<Readonly<Record<string, unknown>>>();
 
+// The runtime parser's rules (template-parser.test.ts has the same cases).
+// Dotted names are names.
+expectTypeOf<TemplateHoleNames<"Hi {User.Id} {te.st.na.me}">>().toEqualTypeOf<
+  "User.Id" | "te.st.na.me"
+>();
+expectTypeOf<
+  TemplateHoleNames<"{.testname} {testname.} {.} {..} {test..name} {10.name} {User.0}">
+>().toEqualTypeOf<never>();
+// A zero alignment is an alignment; a bad one leaves the hole as text.
+expectTypeOf<TemplateHoleNames<"[{Lvl,0}] {A,-0} {B,-5:000}">>().toEqualTypeOf<"Lvl" | "A" | "B">();
+expectTypeOf<
+  TemplateHoleNames<"{H,+10} {H,-aa} {H,aa} {H,-10-1} {H,10-1} {H,} {H,:f} {H, 1} {H,-}">
+>().toEqualTypeOf<never>();
+// Widths fit in 32 bits, leading zeros aside.
+expectTypeOf<
+  TemplateHoleNames<"{A,2147483647} {B,-0002147483647} {C,2147483648} {D,99999999999}">
+>().toEqualTypeOf<"A" | "B">();
+// A format is any text but `}`: `$`, `<`, a backtick, `+`, `,` and `{` included.
+expectTypeOf<TemplateHoleNames<"{T:HH$mm} {N:+##.0}">>().toEqualTypeOf<"T" | "N">();
+expectTypeOf<
+  TemplateHoleNames<"{A:HH<MM} {B:HH`MM} {C:000,-5} {D:##.0;-##.0;zero} {E:{x}">
+>().toEqualTypeOf<"A" | "B" | "C" | "D" | "E">();
+// A name starting with a digit is all digits or text.
+expectTypeOf<TemplateHoleNames<"{0a} {0_} {0 space} {3.1415} {-1}">>().toEqualTypeOf<never>();
+expectTypeOf<TemplateHoleNames<"{0}}space} {_123_Hello} {007}">>().toEqualTypeOf<
+  "0" | "_123_Hello" | "007"
+>();
+// A hole runs to the first `}`: escapes inside a malformed hole are part of its text.
+expectTypeOf<TemplateHoleNames<"{0_{{space} {Hello {Name} {{{A}">>().toEqualTypeOf<"A">();
+expectTypeOf<TemplateHoleNames<"{@$} {$@} {@} {$} {@@A} {,,} {}">>().toEqualTypeOf<never>();
+expectTypeOf<TemplateHoleNames<"{@A.B} {$C,3}">>().toEqualTypeOf<"A.B" | "C">();
+// Names the types cannot read (not ASCII) require nothing.
+expectTypeOf<TemplateHoleNames<"{Größe}">>().toEqualTypeOf<never>();
+
+info("Hi {User.Id}", { "User.Id": 7 });
+info("[{Lvl,0}]", { Lvl: "x" });
+info("{T:HH$mm} {N:+##.0}", { T: new Date(), N: 1 });
+info("{0a} is text", {});
+info("{0a} is text");
+// @ts-expect-error a dotted hole needs its dotted property
+info("Hi {User.Id}", { User: { Id: 7 } });
+// @ts-expect-error a zero-aligned hole is a hole
+info("[{Lvl,0}]", {});
+// @ts-expect-error both holes of a `$` format
+info("{T:HH$mm} {N:+##.0}", { T: 1 });
+
 info("User {UserId} in {@Place}", { UserId: 1, Place: {}, Extra: 2 });
 info("no holes");
 info("no holes", { Anything: 1 });
 info(someString, { any: 1 });
 info(someString);
 info("{0} and {1}", ["a", "b"]);
+// An array fills positional holes only.
+// @ts-expect-error a named hole cannot come from an array
+info("{0} and {Name}", ["a", "b"]);
 // @ts-expect-error a hole's property is missing
 info("User {UserId} in {@Place}", { UserId: 1 });
 // @ts-expect-error a hole's property is misspelled
@@ -49,6 +99,22 @@ log.debug("Plain message");
 log.info("User {UserId} logged in", { User: 42 });
 // @ts-expect-error and with an error first
 log.error(new Error("boom"), "Payment {OrderId} failed", {});
+log.error(caught, someString, { any: 1 });
+log.fatal(new Error("boom"), "{0} of {1}", [1, 2]);
+// @ts-expect-error an error first needs a template
+log.error(new Error("boom"));
+// @ts-expect-error the template is a string
+log.error(new Error("boom"), 42);
+// @ts-expect-error a template without an error takes no third argument
+log.info("Plain message", {}, {});
+
+// The argument types the methods take, by first argument.
+expectTypeOf<LogArguments<"User {UserId}", string>>().toEqualTypeOf<
+  [properties: TemplateProperties<"User {UserId}">]
+>();
+expectTypeOf<LogArguments<Error, "Done">>().toEqualTypeOf<
+  [template: "Done", properties?: Readonly<Record<string, unknown>>]
+>();
 
 // Twenty holes stay cheap to check.
 info("{A}{B}{C}{D}{E}{F}{G}{H}{I}{J}{K}{L}{M}{N}{O}{P}{Q}{R}{S}{T}", {

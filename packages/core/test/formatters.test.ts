@@ -58,6 +58,20 @@ describe("formatters through the public API", () => {
     );
   });
 
+  it("writes the rendered message as @m in CLEF when asked", () => {
+    const event = logOne((log) =>
+      log.info("User {User.Id} paid {Amount:0.00} for {Item}", {
+        "User.Id": 7,
+        Amount: 5,
+        Item: "tea",
+      }),
+    );
+    expect(JSON.parse(createClefFormatter().format(event))["@m"]).toBeUndefined();
+    const clef = JSON.parse(createClefFormatter({ includeMessage: true }).format(event));
+    expect(clef["@m"]).toBe('User 7 paid 5.00 for "tea"');
+    expect(clef["@mt"]).toBe("User {User.Id} paid {Amount:0.00} for {Item}");
+  });
+
   it("writes a thrown error's cause chain into @x", () => {
     const event = logOne((log) =>
       log.error(

@@ -119,3 +119,85 @@ describe("message templates through the public API", () => {
     expect(check("{A} and {B}", { A: 1 })).toBe(3);
   });
 });
+
+// Serilog's rendering cases (test/Serilog.Tests/Core/MessageTemplateTests.cs and
+// Rendering/MessageTemplateRendererTests.cs) that apply to JavaScript, through a logger: the
+// positional arguments of .NET become named properties, and the culture is the invariant one.
+describe("rendering by Serilog's cases", () => {
+  function render(template: string, properties: Record<string, unknown> | unknown[]): string {
+    const sink = createMemorySink();
+    const log = createLogger({ sinks: [sink] });
+    log.info(template as string, properties);
+    const event = sink.events[0];
+    if (event === undefined) throw new Error("no event");
+    return renderMessage(event.template, event.properties);
+  }
+
+  it.each<[string, Record<string, unknown> | unknown[], string]>([
+    // AnAnonymousObjectIsRenderedInSimpleNotationWithoutType
+    [
+      "I sat at {@Chair}",
+      { Chair: { Back: "straight", Legs: [1, 2, 3, 4] } },
+      'I sat at { Back: "straight", Legs: [1, 2, 3, 4] }',
+    ],
+    // AnObjectWithStringifyDestructuringIsRenderedAsAString
+    ["I sat at {$Chair}", { Chair: { toString: () => "a chair" } }, 'I sat at "a chair"'],
+    // MultiplePropertiesAreRenderedInOrder
+    [
+      "Just biting {Fruit} number {Count}",
+      { Fruit: "Apple", Count: 12 },
+      'Just biting "Apple" number 12',
+    ],
+    // FormatStringsArePropagated
+    ["Welcome, customer {CustomerId:0000}", { CustomerId: 12 }, "Welcome, customer 0012"],
+    // AlignmentStringsArePropagated
+    [
+      "Welcome, customer #{CustomerId,-10}, pleasure to see you",
+      { CustomerId: 1234 },
+      "Welcome, customer #1234      , pleasure to see you",
+    ],
+    [
+      "Welcome, customer #{CustomerId,-10:000000}, pleasure to see you",
+      { CustomerId: 1234 },
+      "Welcome, customer #001234    , pleasure to see you",
+    ],
+    [
+      "Welcome, customer #{CustomerId,10}, pleasure to see you",
+      { CustomerId: 1234 },
+      "Welcome, customer #      1234, pleasure to see you",
+    ],
+    [
+      "Welcome, customer #{CustomerId,10:000000}, pleasure to see you",
+      { CustomerId: 1234 },
+      "Welcome, customer #    001234, pleasure to see you",
+    ],
+    [
+      "Welcome, customer #{CustomerId,10:0,0}, pleasure to see you",
+      { CustomerId: 1234 },
+      "Welcome, customer #     1,234, pleasure to see you",
+    ],
+    [
+      "Welcome, customer #{CustomerId:0,0}, pleasure to see you",
+      { CustomerId: 1234 },
+      "Welcome, customer #1,234, pleasure to see you",
+    ],
+    // ATemplateWithOnlyPositionalPropertiesIsAnalyzedAndRenderedPositionally
+    ["{1}, {0}", ["world", "Hello"], '"Hello", "world"'],
+    // MissingPositionalParametersRenderAsTextLikeStandardFormats
+    ["{1}, {0}", ["world"], '{1}, "world"'],
+    // PropertyTokenFormatsAreApplied
+    ["{Number}", { Number: 16 }, "16"],
+    ["{Number:X8}", { Number: 16 }, "00000010"],
+    // The Serilog 4 parsing rules, end to end.
+    ["Hi {User.Id}", { "User.Id": 7 }, "Hi 7"],
+    ["[{Lvl,0}] [{Lvl,0:l}] [{Lvl,-0:l}]", { Lvl: "x" }, '["x"] [x] [x]'],
+    ["{N:+##.0} {0a} {a..b}", { N: 3.14, "0a": 1 }, "+3.1 {0a} {a..b}"],
+  ])("renders %j", (template, properties, expected) => {
+    expect(render(template, properties)).toBe(expected);
+  });
+
+  it("applies a hole's format when the message is rendered as JSON (the `j` format)", () => {
+    const template = parseTemplate("{Number} {Number:X8}");
+    expect(renderMessage(template, { Number: 16 }, { json: true })).toBe("16 00000010");
+  });
+});
