@@ -1,6 +1,6 @@
 import { constants } from "node:os";
 import { inspect } from "node:util";
-import { invalidOption, type Logger } from "@sluice/core";
+import { claimExitDrains, type ExitDrainClaim, invalidOption, type Logger } from "@sluice/core";
 import type { Shutdown } from "./shutdown.ts";
 import { resolveStrategy, type ShutdownStrategy } from "./strategy.ts";
 
@@ -71,6 +71,9 @@ interface Installation {
 interface HookState {
   readonly installations: Set<Installation>;
   readonly listeners: Map<string, (...args: unknown[]) => void>;
+  // While our beforeExit listener is installed it also runs the drains sinks registered with
+  // core (the queue's), and core's own listener steps aside: one listener for the event.
+  exitDrains: ExitDrainClaim | undefined;
   terminating: boolean;
 }
 
@@ -78,7 +81,12 @@ const stateKey = Symbol.for("sluice.shutdown.processHooks");
 
 function hookState(): HookState {
   const holder = globalThis as unknown as Record<symbol, HookState | undefined>;
-  holder[stateKey] ??= { installations: new Set(), listeners: new Map(), terminating: false };
+  holder[stateKey] ??= {
+    installations: new Set(),
+    listeners: new Map(),
+    exitDrains: undefined,
+    terminating: false,
+  };
   return holder[stateKey];
 }
 
@@ -176,6 +184,11 @@ function syncListeners(state: HookState): void {
     process.off(event, listener);
     state.listeners.delete(event);
   }
+  if (wanted.has("beforeExit")) state.exitDrains ??= claimExitDrains();
+  else {
+    state.exitDrains?.release();
+    state.exitDrains = undefined;
+  }
   for (const event of wanted) {
     if (state.listeners.has(event)) continue;
     const listener = makeListener(state, event);
@@ -218,9 +231,8 @@ function onSignal(state: HookState, signal: string): void {
 }
 
 function reraise(state: HookState, signal: string, code: number): void {
-  for (const [event, listener] of state.listeners) process.off(event, listener);
-  state.listeners.clear();
   state.installations.clear();
+  syncListeners(state);
   try {
     process.kill(process.pid, signal);
   } catch {
@@ -276,6 +288,7 @@ function onExit(state: HookState): void {
 }
 
 function onBeforeExit(state: HookState): void {
+  state.exitDrains?.run();
   for (const installation of state.installations) {
     if (!installation.beforeExit || installation.shutdown.state !== "idle") continue;
     if (installation.beforeExitFlush !== undefined) continue;

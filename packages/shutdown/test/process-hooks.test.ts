@@ -3,8 +3,9 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createLogger } from "@sluice/core";
+import { createLogEvent, createLogger } from "@sluice/core";
 import { createMemorySink } from "@sluice/core/testing";
+import { withQueue } from "@sluice/queue";
 import { createShutdown, installProcessHooks } from "@sluice/shutdown";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 
@@ -99,7 +100,9 @@ const readReport = (file: string): ChildReport => JSON.parse(readFileSync(file, 
 describe("installProcessHooks in a real process", () => {
   test("SIGTERM with 1,000,000 queued events: every one on disk, in order, exit 143", async () => {
     const { file, report } = paths("burst");
-    const child = start(process.execPath, [fixture, "burst", file, report, "1000000", "5000"]);
+    // The deadline is generous so the test holds on a loaded machine; the drain takes about
+    // 2.5 s here (see the shutdown scenario of apps/bench).
+    const child = start(process.execPath, [fixture, "burst", file, report, "1000000", "30000"]);
     const result = await signalWhenReady(child, ["SIGTERM"]);
     expect(result.code).toBe(143);
     const { report: shutdownReport } = readReport(report);
@@ -257,6 +260,29 @@ describe("process listeners", () => {
     }
     expect(counts()).toEqual(before);
     expect(warnings).toEqual([]);
+  });
+
+  test("with hooks installed, a queue's exit drain runs from the one beforeExit listener", async () => {
+    const beforeExit = () => process.listenerCount("beforeExit");
+    const before = beforeExit();
+    const memory = createMemorySink();
+    const queue = withQueue(memory, { flushIntervalMs: 60_000 });
+    expect(beforeExit()).toBe(before + 1);
+    const uninstall = installProcessHooks(createShutdown());
+    try {
+      expect(beforeExit()).toBe(before + 1);
+      queue.write(createLogEvent({ level: "info", template: "queued" }));
+      const ours = process.listeners("beforeExit").at(-1) as () => void;
+      ours();
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(memory.messages()).toEqual(["queued"]);
+    } finally {
+      uninstall();
+    }
+    expect(beforeExit()).toBe(before + 1);
+    await queue.close();
+    expect(beforeExit()).toBe(before);
   });
 
   test("only the hooks asked for are installed", () => {
