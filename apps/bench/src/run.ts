@@ -51,6 +51,15 @@ for (let round = 0; round < rounds; round++) {
   }
 }
 
+for (let round = 0; round < rounds; round++) {
+  for (const subject of ["idle", "queued"]) {
+    jobs.push({
+      script: "scenarios/shutdown.js",
+      args: [`--subject=${subject}`, `--events=${Math.round(1e6 * scale)}`],
+    });
+  }
+}
+
 const runs: Measurement[] = [];
 for (const job of jobs) {
   const script = fileURLToPath(new URL(job.script, import.meta.url));
@@ -112,6 +121,8 @@ const titles: Record<string, string> = {
   json: "`info`, 2 properties, JSON line to /dev/null",
   file: "1M `info` events to a file, until all are on disk (ns per event, wall)",
   "slow-consumer": "caller cost of `withQueue(createFileSink)`: a file, then a pipe read at 5 MB/s",
+  shutdown:
+    "SIGTERM to exit on tmpfs, `installProcessHooks` (idle: ns in all; queued: ns per event)",
 };
 
 const header = ["scenario", "subject", "ns per call", "ratio to pino", "notes"];

@@ -64,6 +64,7 @@ export const dropReasons: readonly DropReason[] = Object.freeze([
   "shutdown_timeout",
   "epipe",
   "reentrant",
+  "process_exit",
 ] as const);
 
 /**
@@ -81,6 +82,8 @@ export const dropReasons: readonly DropReason[] = Object.freeze([
  * - `epipe`: the reading end of a pipe went away (`node app | head -1`).
  * - `reentrant`: the event was logged from inside the logging pipeline itself (a getter, an
  *   enricher, a sink or an error callback that logs) and could not be taken without recursing.
+ * - `process_exit`: the process ended without waiting (`process.exit()`, a crash) while the event
+ *   was held by a sink that can only deliver asynchronously.
  */
 export type DropReason =
   | "queue_full"
@@ -92,7 +95,8 @@ export type DropReason =
   | "circuit_open"
   | "shutdown_timeout"
   | "epipe"
-  | "reentrant";
+  | "reentrant"
+  | "process_exit";
 
 /** Drop counts by reason; every reason is present. */
 export type DropCounts = Readonly<Record<DropReason, number>>;
@@ -141,6 +145,7 @@ export function createDropCounts(): Record<DropReason, number> {
     shutdown_timeout: 0,
     epipe: 0,
     reentrant: 0,
+    process_exit: 0,
   };
 }
 

@@ -3,13 +3,13 @@ import {
   type LogEvent,
   LoggingError,
   levelOrdinal,
+  registerExitDrain,
   reportError,
   type Sink,
   SinkCounters,
   type SinkStats,
 } from "@sluice/core";
 import { EventRing } from "./event-ring.ts";
-import { type Drainable, registerForExitDrain, unregisterFromExitDrain } from "./exit-drain.ts";
 import type { BudgetMember } from "./memory-budget.ts";
 import { oversizePlaceholder } from "./oversize-placeholder.ts";
 import {
@@ -109,7 +109,7 @@ export function withQueue(sink: Sink, options: QueueOptions = {}): QueuedSink {
   return new Queue(sink, resolveQueueOptions(sink, options));
 }
 
-class Queue implements QueuedSink, BudgetMember, Drainable {
+class Queue implements QueuedSink, BudgetMember {
   readonly name: string;
   readonly inner: Sink;
   readonly #options: ResolvedQueueOptions;
@@ -122,6 +122,7 @@ class Queue implements QueuedSink, BudgetMember, Drainable {
   #clockReading = 0;
   #writesUntilClockRead = 0;
   #inFlight: InFlightBatch | undefined;
+  readonly #unregisterExitDrain: () => void;
   #timer: NodeJS.Timeout | undefined;
   #immediate: NodeJS.Immediate | undefined;
   #closed = false;
@@ -137,7 +138,7 @@ class Queue implements QueuedSink, BudgetMember, Drainable {
     this.name = options.name;
     this.#options = options;
     options.memoryBudget?.join(this);
-    registerForExitDrain(this);
+    this.#unregisterExitDrain = registerExitDrain(() => this.drainNow());
   }
 
   write(event: LogEvent): void {
@@ -208,6 +209,7 @@ class Queue implements QueuedSink, BudgetMember, Drainable {
     };
   }
 
+  /** Starts a drain when events are queued; run when the event loop runs dry. */
   drainNow(): void {
     if (this.#depth() > 0) this.#scheduleImmediate();
   }
@@ -534,7 +536,7 @@ class Queue implements QueuedSink, BudgetMember, Drainable {
       errors.push(error);
     }
     this.#cancelTimers();
-    unregisterFromExitDrain(this);
+    this.#unregisterExitDrain();
     this.#options.memoryBudget?.leave(this);
     try {
       await this.inner.close();

@@ -1,0 +1,67 @@
+import { createDropCounts, type DropCounts, type DropReason, dropReasons } from "@sluice/core";
+
+/**
+ * Anything a shutdown can flush and close: a logger, a sink or wrapper of any package, or a
+ * resource of the application's own. It needs `flush` or `close` (or both); `stats` (a sink's
+ * `SinkStats`) lets the report say what became of its events, and `flushSync` lets the exit
+ * hook drain it when the process ends without waiting.
+ */
+export interface ShutdownResource {
+  /** Delivers what is pending. */
+  flush?(): Promise<void> | void;
+  /** Releases the resource (for a sink: flushes first). */
+  close?(): Promise<void> | void;
+  /** Drains synchronously, for `process.exit()` and crash paths. */
+  flushSync?(): void;
+  /** Counters with `accepted`, `delivered`, `dropped`, `failed` and `pending`, as sinks keep. */
+  stats?(): unknown;
+}
+
+/**
+ * A cleanup step of the application's own. It receives a signal that aborts when its time is up
+ * (its timeout, the overall deadline, or an escalation to `"immediate"`).
+ */
+export type CleanupFunction = (signal: AbortSignal) => Promise<void> | void;
+
+/** @internal the counters of a resource that keeps sink stats. */
+export interface EventCounts {
+  readonly accepted: number;
+  readonly delivered: number;
+  readonly failed: number;
+  readonly pending: number;
+  readonly dropped: DropCounts;
+}
+
+/** @internal reads a resource's sink counters; `undefined` when it keeps none or they throw. */
+export function readEventCounts(
+  resource: ShutdownResource | CleanupFunction,
+): EventCounts | undefined {
+  if (typeof resource === "function" || typeof resource.stats !== "function") return undefined;
+  let stats: unknown;
+  try {
+    stats = resource.stats();
+  } catch {
+    return undefined;
+  }
+  if (typeof stats !== "object" || stats === null) return undefined;
+  const { accepted, delivered, failed, pending, dropped } = stats as Record<string, unknown>;
+  if (
+    typeof accepted !== "number" ||
+    typeof delivered !== "number" ||
+    typeof failed !== "number" ||
+    typeof pending !== "number"
+  ) {
+    return undefined;
+  }
+  return { accepted, delivered, failed, pending, dropped: copyDropCounts(dropped) };
+}
+
+function copyDropCounts(value: unknown): DropCounts {
+  const counts: Record<DropReason, number> = createDropCounts();
+  if (typeof value !== "object" || value === null) return counts;
+  for (const reason of dropReasons) {
+    const count = (value as Record<string, unknown>)[reason];
+    if (typeof count === "number") counts[reason] = count;
+  }
+  return counts;
+}
