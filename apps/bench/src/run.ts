@@ -51,6 +51,15 @@ for (let round = 0; round < rounds; round++) {
   }
 }
 
+for (let round = 0; round < rounds; round++) {
+  for (const subject of ["queue", "queue-metrics"]) {
+    jobs.push({
+      script: "scenarios/metrics.js",
+      args: [`--subject=${subject}`, `--events=${Math.round(1e6 * scale)}`],
+    });
+  }
+}
+
 const runs: Measurement[] = [];
 for (const job of jobs) {
   const script = fileURLToPath(new URL(job.script, import.meta.url));
@@ -112,16 +121,16 @@ const titles: Record<string, string> = {
   json: "`info`, 2 properties, JSON line to /dev/null",
   file: "1M `info` events to a file, until all are on disk (ns per event, wall)",
   "slow-consumer": "caller cost of `withQueue(createFileSink)`: a file, then a pipe read at 5 MB/s",
+  metrics: "1M `info` events to `withQueue(createFileSink)`, without and with `withMetrics` (wall)",
 };
+const baselines: Record<string, string> = { "slow-consumer": "fast", metrics: "queue" };
 
 const header = ["scenario", "subject", "ns per call", "ratio to pino", "notes"];
 const rightAligned = [false, false, true, true, false];
 const rows: string[][] = [];
 for (const scenario of [...new Set(results.map((result) => result.scenario))]) {
   const group = results.filter((result) => result.scenario === scenario);
-  const baseline = group.find(
-    (result) => result.subject === (scenario === "slow-consumer" ? "fast" : "pino"),
-  );
+  const baseline = group.find((result) => result.subject === (baselines[scenario] ?? "pino"));
   for (const result of group) {
     const ratio = baseline === undefined ? "" : (result.nsPerOp / baseline.nsPerOp).toFixed(2);
     const ratios: Record<string, string> = {};

@@ -92,8 +92,9 @@ export interface MetricsOptions {
    */
   readonly alertIntervalMs?: number;
   /**
-   * Time one `write` in this many (1 times every write). The counters see every write.
-   * @default 16
+   * Time one `write` in this many, a power of two (1 times every write). The counters see every
+   * write.
+   * @default 64
    */
   readonly writeSampleInterval?: number;
   /**
@@ -130,6 +131,15 @@ const thresholdOptions: readonly {
   { option: "writeP99Ms", kind: "write_p99", share: false },
   { option: "queueFill", kind: "queue_fill", share: true },
 ];
+
+function powerOfTwo(option: string, value: unknown, fallback: number): number {
+  const resolved = positiveInteger(option, value, fallback);
+  // A power of two lets the write path pick its samples with one mask instead of a countdown.
+  if (resolved > 2 ** 30 || (resolved & (resolved - 1)) !== 0) {
+    throw invalidOption(option, "a power of two from 1 to 2^30", value);
+  }
+  return resolved;
+}
 
 /**
  * Validates options and applies defaults.
@@ -170,7 +180,7 @@ export function resolveMetricsOptions(options: MetricsOptions): ResolvedMetricsO
     thresholds,
     onAlert: options.onAlert,
     alertIntervalMs: positiveInteger("alertIntervalMs", options.alertIntervalMs, 10_000),
-    writeSampleInterval: positiveInteger("writeSampleInterval", options.writeSampleInterval, 16),
+    writeSampleInterval: powerOfTwo("writeSampleInterval", options.writeSampleInterval, 64),
     now: options.now ?? Date.now,
     onError: options.onError,
   };

@@ -237,6 +237,7 @@ describe("options", () => {
     );
     expect(() => createMetrics({ alertIntervalMs: 0 })).toThrow(/alertIntervalMs/);
     expect(() => createMetrics({ writeSampleInterval: 1.5 })).toThrow(/writeSampleInterval/);
+    expect(() => createMetrics({ writeSampleInterval: 48 })).toThrow(/power of two/);
     expect(() => createMetrics({ onAlert: "loud" as never })).toThrow(/onAlert/);
     const metrics = createMetrics();
     expect(() => withMetrics(createMemorySink(), { metrics, name: "" })).toThrow(/"name"/);
