@@ -46,7 +46,7 @@ export interface QueueSnapshot {
   readonly bytes: number;
   /** The most events it holds. */
   readonly capacity: number;
-  /** The most bytes it holds. */
+  /** The most bytes it holds (`Infinity`, `null` in JSON, when the queue does not say). */
   readonly maxBytes: number;
 }
 

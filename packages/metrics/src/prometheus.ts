@@ -158,7 +158,9 @@ function formatValue(value: number): string {
   if (Number.isNaN(value)) return "NaN";
   if (value === Number.POSITIVE_INFINITY) return "+Inf";
   if (value === Number.NEGATIVE_INFINITY) return "-Inf";
-  return String(value);
+  // Unit conversions leave binary noise in the last digits (0.000015123999999957506); twelve
+  // significant digits are far beyond what any of these values measures.
+  return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(12)));
 }
 
 /**
