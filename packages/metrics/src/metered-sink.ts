@@ -1,7 +1,9 @@
 import {
   deliveredCount,
+  type ErrorHandler,
   type LogEvent,
   LoggingError,
+  reportError,
   type Sink,
   SinkCounters,
   type SinkStats,
@@ -14,6 +16,8 @@ export interface MeterSettings {
   readonly writeSampleInterval: number;
   /** The wall clock, in epoch milliseconds, the clock of `LogEvent.timestamp`. */
   readonly now: () => number;
+  /** Receives a wrapped sink's throwing `write`. */
+  readonly onError: ErrorHandler | undefined;
 }
 
 const nanosecondsPerMillisecond = 1e6;
@@ -26,6 +30,8 @@ const nanosecondsPerMillisecond = 1e6;
 export class MeteredSink implements Sink {
   readonly name: string;
   readonly inner: Sink;
+  /** Present when the wrapped sink has it, so a wrapper that needs it (a blocking queue) can tell. */
+  readonly flushSync?: () => void;
   /** Caller-side cost of `write`, in nanoseconds, sampled. */
   readonly writeLatency: Histogram = new Histogram();
   /** Log call to delivery, in nanoseconds, for events delivered through `writeBatch`. */
@@ -40,14 +46,17 @@ export class MeteredSink implements Sink {
   #writeFailures = 0;
   readonly #sampleMask: number;
   readonly #now: () => number;
+  readonly #onError: ErrorHandler | undefined;
   #closed = false;
   #closing: Promise<void> | undefined;
 
   constructor(inner: Sink, name: string, settings: MeterSettings) {
     this.inner = inner;
     this.name = name;
+    if (typeof inner.flushSync === "function") this.flushSync = () => inner.flushSync?.();
     this.#sampleMask = settings.writeSampleInterval - 1;
     this.#now = settings.now;
+    this.#onError = settings.onError;
   }
 
   write(event: LogEvent): void {
@@ -102,10 +111,6 @@ export class MeteredSink implements Sink {
     return this.inner.flush();
   }
 
-  flushSync(): void {
-    this.inner.flushSync?.();
-  }
-
   close(): Promise<void> {
     this.#closing ??= this.#close();
     return this.#closing;
@@ -129,6 +134,7 @@ export class MeteredSink implements Sink {
       this.#writeFailures++;
       this.#counters.lastError = error;
       this.lastErrorTime = this.#now();
+      reportError(error, { source: "metrics", operation: "write", sink: this.name }, this.#onError);
     }
   }
 

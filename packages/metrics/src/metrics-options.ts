@@ -104,7 +104,8 @@ export interface MetricsOptions {
    */
   readonly now?: () => number;
   /**
-   * Receives a throwing `onAlert`.
+   * Receives a throwing `onAlert`, and a wrapped sink's throwing `write` (which breaks the sink
+   * contract).
    * @default the self-log
    */
   readonly onError?: ErrorHandler;

@@ -80,7 +80,11 @@ const registries = new WeakMap<Metrics, Registry>();
 export function createMetrics(options: MetricsOptions = {}): Metrics {
   const resolved = resolveMetricsOptions(options);
   const registry: Registry = {
-    settings: { writeSampleInterval: resolved.writeSampleInterval, now: resolved.now },
+    settings: {
+      writeSampleInterval: resolved.writeSampleInterval,
+      now: resolved.now,
+      onError: resolved.onError,
+    },
     options: resolved,
     entries: new Map(),
     trackers: new Map(),

@@ -181,6 +181,50 @@ describe("withMetrics counters", () => {
     expect(only(metrics.snapshot()).state).toBe("open");
   });
 
+  it("keeps a wrapped sink's throwing write from the caller, counting and reporting it", () => {
+    const errors: unknown[] = [];
+    const metrics = createMetrics({ onError: (error) => errors.push(error), now: () => 1234 });
+    const broken: Sink = {
+      name: "broken",
+      write: () => {
+        throw Object.assign(new Error("bad write"), { code: "EBROKEN" });
+      },
+      writeBatch: () => Promise.resolve(),
+      flush: () => Promise.resolve(),
+      close: () => Promise.resolve(),
+    };
+    const sink = withMetrics(broken, { metrics, name: "app" });
+    expect(() => sink.write(event(1))).not.toThrow();
+    expect(errors).toEqual([expect.objectContaining({ message: "bad write" })]);
+    const snapshot = only(metrics.snapshot());
+    expect(snapshot).toMatchObject({ events: 1, delivered: 0, failed: 1, pending: 0 });
+    expect(snapshot.lastError).toEqual({
+      message: "bad write",
+      code: "EBROKEN",
+      time: 1234,
+      component: "app",
+    });
+  });
+
+  it("has flushSync only when the wrapped sink has it", () => {
+    const metrics = createMetrics();
+    const memory = createMemorySink();
+    const plain: Sink = {
+      write: (value) => memory.write(value),
+      writeBatch: (events) => memory.writeBatch(events),
+      flush: () => memory.flush(),
+      close: () => memory.close(),
+    };
+    expect(withMetrics(plain, { metrics, name: "plain" }).flushSync).toBeUndefined();
+    let drained = 0;
+    const draining = withMetrics(Object.assign(plain, { flushSync: () => drained++ }), {
+      metrics,
+      name: "draining",
+    });
+    draining.flushSync?.();
+    expect(drained).toBe(1);
+  });
+
   it("passes the sink contract kit", async () => {
     const metrics = createMetrics();
     let count = 0;
