@@ -52,6 +52,15 @@ for (let round = 0; round < rounds; round++) {
 }
 
 for (let round = 0; round < rounds; round++) {
+  for (const subject of ["queue", "queue-metrics"]) {
+    jobs.push({
+      script: "scenarios/metrics.js",
+      args: [`--subject=${subject}`, `--events=${Math.round(1e6 * scale)}`],
+    });
+  }
+}
+
+for (let round = 0; round < rounds; round++) {
   for (const subject of ["idle", "queued"]) {
     jobs.push({
       script: "scenarios/shutdown.js",
@@ -121,18 +130,18 @@ const titles: Record<string, string> = {
   json: "`info`, 2 properties, JSON line to /dev/null",
   file: "1M `info` events to a file, until all are on disk (ns per event, wall)",
   "slow-consumer": "caller cost of `withQueue(createFileSink)`: a file, then a pipe read at 5 MB/s",
+  metrics: "1M `info` events to `withQueue(createFileSink)`, without and with `withMetrics` (wall)",
   shutdown:
     "SIGTERM to exit on tmpfs, `installProcessHooks` (idle: ns in all; queued: ns per event)",
 };
+const baselines: Record<string, string> = { "slow-consumer": "fast", metrics: "queue" };
 
 const header = ["scenario", "subject", "ns per call", "ratio to pino", "notes"];
 const rightAligned = [false, false, true, true, false];
 const rows: string[][] = [];
 for (const scenario of [...new Set(results.map((result) => result.scenario))]) {
   const group = results.filter((result) => result.scenario === scenario);
-  const baseline = group.find(
-    (result) => result.subject === (scenario === "slow-consumer" ? "fast" : "pino"),
-  );
+  const baseline = group.find((result) => result.subject === (baselines[scenario] ?? "pino"));
   for (const result of group) {
     const ratio = baseline === undefined ? "" : (result.nsPerOp / baseline.nsPerOp).toFixed(2);
     const ratios: Record<string, string> = {};

@@ -1,0 +1,123 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { invalidOption } from "@sluice/core";
+import type { Metrics } from "./metrics.ts";
+
+/** Options for {@link serveMetrics}. */
+export interface MetricsServerOptions {
+  /**
+   * The TCP port; 0 picks a free one.
+   * @default 9464 (the port of OpenTelemetry's Prometheus exporter)
+   */
+  readonly port?: number;
+  /**
+   * The address to listen on. The default keeps the endpoint off the network; use `"0.0.0.0"` or
+   * `"::"` for a Prometheus server on another host.
+   * @default "127.0.0.1"
+   */
+  readonly host?: string;
+  /**
+   * The path that serves the metrics.
+   * @default "/metrics"
+   */
+  readonly path?: string;
+}
+
+/** A running metrics endpoint. */
+export interface MetricsServer {
+  /** The endpoint's URL, e.g. `http://127.0.0.1:9464/metrics`. */
+  readonly url: string;
+  /** The port it listens on. */
+  readonly port: number;
+  /**
+   * Stops listening and closes open connections.
+   *
+   * @returns a promise that resolves once the server is closed.
+   */
+  close(): Promise<void>;
+}
+
+/** The content type of the Prometheus text exposition format. */
+export const prometheusContentType = "text/plain; version=0.0.4; charset=utf-8";
+
+/**
+ * Serves `metrics.toPrometheus()` over HTTP for a Prometheus scrape: `GET` (or `HEAD`) of `path`
+ * gets the metrics, other paths 404, other methods 405. The server does not keep the process
+ * alive (`unref()`).
+ *
+ * @param metrics the metrics to serve.
+ * @param options port, host and path.
+ * @returns the running server, once it listens.
+ * @throws {LoggingError} `invalid_option` for a bad option (synchronously); the promise rejects
+ *   when the port cannot be bound.
+ * @example
+ * ```ts
+ * const server = await serveMetrics(metrics, { port: 9464 });
+ * console.log(`metrics at ${server.url}`);
+ * ```
+ */
+export function serveMetrics(
+  metrics: Metrics,
+  options: MetricsServerOptions = {},
+): Promise<MetricsServer> {
+  const port = options.port ?? 9464;
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw invalidOption("port", "an integer from 0 to 65535", port);
+  }
+  const host = options.host ?? "127.0.0.1";
+  if (typeof host !== "string" || host.length === 0) {
+    throw invalidOption("host", "a host name or address", host);
+  }
+  const path = options.path ?? "/metrics";
+  if (typeof path !== "string" || !path.startsWith("/")) {
+    throw invalidOption("path", 'a path starting with "/"', path);
+  }
+  const server = createServer((request, response) => {
+    const requested = (request.url ?? "/").split("?")[0];
+    if (requested !== path) {
+      response.writeHead(404, { "content-type": "text/plain; charset=utf-8" }).end("Not found\n");
+      return;
+    }
+    if (request.method !== "GET" && request.method !== "HEAD") {
+      response
+        .writeHead(405, { allow: "GET, HEAD", "content-type": "text/plain; charset=utf-8" })
+        .end("Method not allowed\n");
+      return;
+    }
+    let body: string;
+    try {
+      body = metrics.toPrometheus();
+    } catch (error) {
+      response
+        .writeHead(500, { "content-type": "text/plain; charset=utf-8" })
+        .end(`Metrics could not be read: ${String(error)}\n`);
+      return;
+    }
+    response.writeHead(200, {
+      "content-type": prometheusContentType,
+      "content-length": Buffer.byteLength(body),
+    });
+    response.end(request.method === "HEAD" ? undefined : body);
+  });
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      server.unref();
+      const bound = (server.address() as AddressInfo).port;
+      const shownHost = host.includes(":") ? `[${host}]` : host;
+      resolve({
+        url: `http://${shownHost}:${bound}${path}`,
+        port: bound,
+        close: () => closeServer(server),
+      });
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}

@@ -1,0 +1,218 @@
+import {
+  createDropCounts,
+  type DropReason,
+  dropReasons,
+  type Sink,
+  type SinkStats,
+  walkSinkChain,
+} from "@sluice/core";
+import { describeError } from "./error-description.ts";
+import type { Histogram } from "./histogram.ts";
+import type { MeteredSink } from "./metered-sink.ts";
+import type { AlertKind } from "./metrics-options.ts";
+import type {
+  ComponentSnapshot,
+  LastErrorSnapshot,
+  LatencySnapshot,
+  QueueSnapshot,
+  SinkMetricsSnapshot,
+} from "./metrics-snapshot.ts";
+
+/** The counters of a snapshot that reset sets back to zero. */
+interface Totals {
+  events: number;
+  delivered: number;
+  readonly dropped: Record<DropReason, number>;
+  failed: number;
+  bytes: number;
+}
+
+const millisecondsPerNanosecond = 1e-6;
+
+function zeroTotals(): Totals {
+  return { events: 0, delivered: 0, dropped: createDropCounts(), failed: 0, bytes: 0 };
+}
+
+function readStats(sink: Sink): SinkStats | undefined {
+  if (typeof sink.stats !== "function") return undefined;
+  try {
+    return sink.stats();
+  } catch {
+    // A component whose stats() throws is read as one without counters.
+    return undefined;
+  }
+}
+
+function numberField(stats: SinkStats, field: string): number | undefined {
+  const value = (stats as unknown as Record<string, unknown>)[field];
+  return typeof value === "number" ? value : undefined;
+}
+
+/**
+ * A latency histogram (in nanoseconds) summarised in milliseconds.
+ *
+ * @param histogram the histogram.
+ * @returns count, sum, p50, p95, p99 and max; all 0 when empty.
+ */
+export function summariseLatency(histogram: Histogram): LatencySnapshot {
+  if (histogram.count === 0) return { count: 0, sum: 0, p50: 0, p95: 0, p99: 0, max: 0 };
+  return {
+    count: histogram.count,
+    sum: histogram.sum * millisecondsPerNanosecond,
+    p50: histogram.quantile(0.5) * millisecondsPerNanosecond,
+    p95: histogram.quantile(0.95) * millisecondsPerNanosecond,
+    p99: histogram.quantile(0.99) * millisecondsPerNanosecond,
+    max: histogram.max * millisecondsPerNanosecond,
+  };
+}
+
+/**
+ * One named sink as the metrics see it: reads the chain's counters through `stats()`, keeps the
+ * baseline that `reset()` subtracts, and notices new failures along the chain.
+ */
+export class SinkEntry {
+  readonly sink: MeteredSink;
+  readonly #now: () => number;
+  #baseline: Totals = zeroTotals();
+  #lastError: LastErrorSnapshot | undefined;
+  // The last error each component reported when last read, so a new one is noticed once.
+  readonly #seenErrors = new WeakMap<Sink, unknown>();
+
+  constructor(sink: MeteredSink, now: () => number) {
+    this.sink = sink;
+    this.#now = now;
+  }
+
+  /**
+   * Reads everything measured for this sink now.
+   *
+   * @param alerts the alerts in an episode now.
+   * @returns the snapshot.
+   */
+  read(alerts: readonly AlertKind[]): SinkMetricsSnapshot {
+    const sink = this.sink;
+    const chain = walkSinkChain(sink);
+    const components: ComponentSnapshot[] = [];
+    const statsByComponent: (SinkStats | undefined)[] = [];
+    let queue: QueueSnapshot | undefined;
+    let state: string | undefined;
+    for (const component of chain) {
+      const stats = readStats(component);
+      statsByComponent.push(stats);
+      if (stats === undefined) continue;
+      const name = component === sink ? sink.name : (component.name ?? "sink");
+      components.push({
+        name,
+        accepted: stats.accepted,
+        delivered: stats.delivered,
+        dropped: { ...stats.dropped },
+        failed: stats.failed,
+        pending: stats.pending,
+        pendingBytes: stats.pendingBytes,
+        bytes: stats.bytes,
+        lastError: stats.lastError === undefined ? undefined : describeError(stats.lastError),
+        state: stats.state,
+      });
+      if (state === undefined && typeof stats.state === "string") state = stats.state;
+      const depth = numberField(stats, "depth");
+      const capacity = numberField(stats, "capacity");
+      if (queue === undefined && depth !== undefined && capacity !== undefined) {
+        queue = {
+          component: name,
+          size: depth,
+          bytes: numberField(stats, "depthBytes") ?? stats.pendingBytes,
+          capacity,
+          maxBytes: numberField(stats, "maxBytes") ?? Number.POSITIVE_INFINITY,
+        };
+      }
+    }
+    this.#noticeErrors(chain, statsByComponent);
+    const { totals, pending } = this.#totals(chain, statsByComponent);
+    const baseline = this.#baseline;
+    const dropped = createDropCounts();
+    for (const reason of dropReasons)
+      dropped[reason] = totals.dropped[reason] - baseline.dropped[reason];
+    return {
+      name: sink.name,
+      events: totals.events - baseline.events,
+      delivered: totals.delivered - baseline.delivered,
+      dropped,
+      failed: totals.failed - baseline.failed,
+      pending,
+      bytes: totals.bytes - baseline.bytes,
+      lastError: this.#lastError,
+      queue,
+      state,
+      writeLatency: summariseLatency(sink.writeLatency),
+      deliveryLatency: summariseLatency(sink.deliveryLatency),
+      alerts,
+      components,
+    };
+  }
+
+  /**
+   * Starts counting from now: counters, histograms and the last error. Events pending now count
+   * as received after the reset, so the conservation law still holds.
+   */
+  reset(): void {
+    const chain = walkSinkChain(this.sink);
+    const statsByComponent = chain.map(readStats);
+    this.#noticeErrors(chain, statsByComponent);
+    const { totals, pending } = this.#totals(chain, statsByComponent);
+    totals.events -= pending;
+    this.#baseline = totals;
+    this.#lastError = undefined;
+    this.sink.writeLatency.reset();
+    this.sink.deliveryLatency.reset();
+  }
+
+  /**
+   * The chain's counters, before the baseline: events as the metered sink received them, the
+   * outcomes as the first component inside counts them (the metered sink's own when that one
+   * has no counters), and the bytes of the innermost sinks.
+   */
+  #totals(
+    chain: readonly Sink[],
+    statsByComponent: readonly (SinkStats | undefined)[],
+  ): { totals: Totals; pending: number } {
+    const own = statsByComponent[0] as SinkStats;
+    const entry = chain[1] === this.sink.inner ? statsByComponent[1] : undefined;
+    const outcomes = entry ?? own;
+    const totals = zeroTotals();
+    totals.events = own.accepted;
+    totals.delivered = outcomes.delivered;
+    totals.failed = outcomes.failed;
+    for (const reason of dropReasons) {
+      totals.dropped[reason] =
+        outcomes.dropped[reason] + (entry === undefined ? 0 : own.dropped[reason]);
+    }
+    for (let index = 0; index < chain.length; index++) {
+      if ((chain[index] as Sink).inner !== undefined) continue;
+      totals.bytes += statsByComponent[index]?.bytes ?? 0;
+    }
+    return { totals, pending: outcomes.pending };
+  }
+
+  /** Keeps the newest failure along the chain, the innermost when several are new at once. */
+  #noticeErrors(
+    chain: readonly Sink[],
+    statsByComponent: readonly (SinkStats | undefined)[],
+  ): void {
+    const sink = this.sink;
+    let found: LastErrorSnapshot | undefined;
+    for (let index = chain.length - 1; index >= 0; index--) {
+      const component = chain[index] as Sink;
+      const error = statsByComponent[index]?.lastError;
+      if (error === undefined || this.#seenErrors.get(component) === error) continue;
+      this.#seenErrors.set(component, error);
+      if (found !== undefined) continue;
+      const ownFailure = sink.stats().lastError === error;
+      found = {
+        ...describeError(error),
+        time: ownFailure ? sink.lastErrorTime : this.#now(),
+        component: component === sink ? sink.name : (component.name ?? "sink"),
+      };
+    }
+    if (found !== undefined) this.#lastError = found;
+  }
+}

@@ -1,0 +1,60 @@
+import { invalidOption, type Sink, type SinkStats } from "@sluice/core";
+import { MeteredSink } from "./metered-sink.ts";
+import { attachSink, type Metrics } from "./metrics.ts";
+
+/** Options for {@link withMetrics}. */
+export interface WithMetricsOptions {
+  /** The metrics to report to, from `createMetrics`. */
+  readonly metrics: Metrics;
+  /** The sink's name in the metrics (the `sink` label in Prometheus); unique per metrics. */
+  readonly name: string;
+}
+
+/** The sink `withMetrics` returns. */
+export interface MetricsSink extends Sink {
+  /** The name given in the options. */
+  readonly name: string;
+  /** The wrapped sink. */
+  readonly inner: Sink;
+  /**
+   * The metered sink's own counters: an event is delivered once the wrapped sink took it
+   * (`write`) or its `writeBatch` resolved.
+   */
+  stats(): SinkStats;
+}
+
+/**
+ * Wraps a sink so that `metrics` reports it under `name`: events received, the outcomes and
+ * drop reasons of the first component inside, bytes written, last error, queue depth and state
+ * read along the `inner` chain, the caller-side cost of `write` (sampled) and the delivery
+ * latency of events that pass through `writeBatch`. Outside a queue it sees the queue's drops;
+ * inside one (`withQueue(withMetrics(sink, ...))`) it sees delivery latency.
+ *
+ * @param sink the sink to meter.
+ * @param options the metrics and the sink's name.
+ * @returns the metered sink.
+ * @throws {LoggingError} `invalid_option` for a missing sink, metrics not made by
+ *   `createMetrics`, or an empty or taken name.
+ * @example
+ * ```ts
+ * const metrics = createMetrics();
+ * const sink = withMetrics(withQueue(createFileSink({ path: "logs/app.log" })), {
+ *   metrics,
+ *   name: "app",
+ * });
+ * const log = createLogger({ sinks: [sink] });
+ * ```
+ */
+export function withMetrics(sink: Sink, options: WithMetricsOptions): MetricsSink {
+  if (sink === null || typeof sink !== "object" || typeof sink.writeBatch !== "function") {
+    throw invalidOption("sink", "a sink (an object with write, writeBatch, flush and close)", sink);
+  }
+  if (options === null || typeof options !== "object") {
+    throw invalidOption("options", "an object with metrics and name", options);
+  }
+  const name = options.name;
+  if (typeof name !== "string" || name.length === 0) {
+    throw invalidOption("name", "a non-empty string", name);
+  }
+  return attachSink(options.metrics, name, (settings) => new MeteredSink(sink, name, settings));
+}

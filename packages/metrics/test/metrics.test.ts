@@ -1,0 +1,315 @@
+import {
+  checkConservation,
+  createLogEvent,
+  type LogEvent,
+  LoggingError,
+  PartialDeliveryError,
+  type Sink,
+  SinkCounters,
+  type SinkStats,
+  totalDropped,
+} from "@sluice/core";
+import { checkSinkContract, createMemorySink } from "@sluice/core/testing";
+import { createMetrics, type SinkMetricsSnapshot, withMetrics } from "@sluice/metrics";
+import { withQueue } from "@sluice/queue";
+import { afterEach, describe, expect, it, vi } from "vitest";
+
+function event(n: number, timestamp = Date.now()): LogEvent {
+  return createLogEvent({ level: "info", template: "Event {N}", properties: { N: n }, timestamp });
+}
+
+function only(snapshot: { sinks: readonly SinkMetricsSnapshot[] }): SinkMetricsSnapshot {
+  expect(snapshot.sinks).toHaveLength(1);
+  return snapshot.sinks[0] as SinkMetricsSnapshot;
+}
+
+function expectConserved(sink: SinkMetricsSnapshot): void {
+  expect(sink.events).toBe(
+    sink.delivered + totalDropped(sink.dropped) + sink.failed + sink.pending,
+  );
+}
+
+/** A sink whose batches settle as the test says: delivered, failed, or delivered in part. */
+function scriptedSink(): Sink & {
+  stats(): SinkStats;
+  settle(outcome: "deliver" | "fail" | number, error?: unknown): void;
+} {
+  const counters = new SinkCounters();
+  const waiting: { count: number; resolve: () => void; reject: (error: unknown) => void }[] = [];
+  return {
+    name: "scripted",
+    write: () => counters.refuse("closed"),
+    writeBatch(events) {
+      counters.accept(events.length);
+      return new Promise((resolve, reject) =>
+        waiting.push({ count: events.length, resolve, reject }),
+      );
+    },
+    flush: () => Promise.resolve(),
+    close: () => Promise.resolve(),
+    stats: () => counters.snapshot(),
+    settle(outcome, error = new Error("refused")) {
+      const batch = waiting.shift();
+      if (batch === undefined) throw new Error("no batch in flight");
+      if (outcome === "deliver") {
+        counters.deliver(batch.count);
+        batch.resolve();
+        return;
+      }
+      const delivered = outcome === "fail" ? 0 : outcome;
+      counters.deliver(delivered);
+      counters.fail(batch.count - delivered, 0, error);
+      batch.reject(
+        outcome === "fail"
+          ? error
+          : new PartialDeliveryError(delivered, batch.count, { cause: error }),
+      );
+    },
+  };
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe("withMetrics counters", () => {
+  it("reads a queue's drops and outcomes through the chain, under the conservation law", async () => {
+    const metrics = createMetrics();
+    const memory = createMemorySink();
+    const queue = withQueue(memory, {
+      maxEvents: 10,
+      overflow: "drop-newest",
+      shedBelow: false,
+      onError: () => {},
+    });
+    const sink = withMetrics(queue, { metrics, name: "app" });
+    for (let n = 0; n < 25; n++) sink.write(event(n));
+    const busy = only(metrics.snapshot());
+    expect(busy).toMatchObject({ events: 25, pending: 10, queue: { size: 10, capacity: 10 } });
+    expect(busy.dropped.queue_full).toBe(15);
+    expectConserved(busy);
+
+    await sink.flush();
+    memory.failWith(Object.assign(new Error("disk gone"), { code: "EIO" }));
+    for (let n = 0; n < 4; n++) sink.write(event(n));
+    await sink.flush().catch(() => {});
+    const settled = only(metrics.snapshot());
+    expect(settled).toMatchObject({ events: 29, delivered: 10, failed: 4, pending: 0 });
+    expect(settled.dropped.queue_full).toBe(15);
+    expect(settled.lastError).toMatchObject({ message: "disk gone", code: "EIO" });
+    expectConserved(settled);
+    expect(settled.components.map((component) => component.name)).toEqual([
+      "app",
+      queue.name,
+      "memory",
+    ]);
+    for (const component of settled.components) {
+      const { name, state, ...counters } = component;
+      expect(checkConservation({ ...counters, lastError: undefined }), name).toBeUndefined();
+    }
+  });
+
+  it("counts writes after close as dropped (closed) by the metered sink itself", async () => {
+    const metrics = createMetrics();
+    const sink = withMetrics(createMemorySink(), { metrics, name: "app" });
+    sink.write(event(1));
+    await sink.close();
+    sink.write(event(2));
+    await expect(sink.writeBatch([event(3), event(4)])).rejects.toSatisfy(LoggingError.is);
+    const snapshot = only(metrics.snapshot());
+    expect(snapshot).toMatchObject({ events: 4, delivered: 1, pending: 0 });
+    expect(snapshot.dropped.closed).toBe(3);
+    expectConserved(snapshot);
+  });
+
+  it("counts a batch delivered in part exactly, and keeps the failure with its time", async () => {
+    let now = 1_000_000;
+    const metrics = createMetrics({ now: () => now });
+    const inner = scriptedSink();
+    const sink = withMetrics(inner, { metrics, name: "remote" });
+    const first = sink.writeBatch([event(0, now), event(1, now), event(2, now - 5)]);
+    now += 40;
+    inner.settle("deliver");
+    await first;
+    const second = sink.writeBatch([event(3, now), event(4, now), event(5, now)]);
+    now += 10;
+    inner.settle(2, Object.assign(new Error("peer reset"), { code: "ECONNRESET" }));
+    await expect(second).rejects.toSatisfy(PartialDeliveryError.is);
+    const snapshot = only(metrics.snapshot());
+    expect(snapshot).toMatchObject({ events: 6, delivered: 5, failed: 1, pending: 0 });
+    expect(sink.stats()).toMatchObject({ accepted: 6, delivered: 5, failed: 1, pending: 0 });
+    expect(snapshot.lastError).toMatchObject({
+      code: "ECONNRESET",
+      message: "peer reset",
+      time: now,
+      component: "scripted",
+    });
+    // Delivery latency: 40, 40, 45 ms for the first batch, 10 and 10 for the two delivered.
+    expect(snapshot.deliveryLatency.count).toBe(5);
+    expect(snapshot.deliveryLatency.max).toBe(45);
+    expect(snapshot.deliveryLatency.sum).toBeCloseTo(145, 6);
+    expect(snapshot.deliveryLatency.p50).toBeCloseTo(40, 0);
+    expectConserved(snapshot);
+  });
+
+  it("times one write in writeSampleInterval and counts every one", () => {
+    const metrics = createMetrics({ writeSampleInterval: 4 });
+    const sink = withMetrics(createMemorySink(), { metrics, name: "app" });
+    for (let n = 0; n < 40; n++) sink.write(event(n));
+    const snapshot = only(metrics.snapshot());
+    expect(snapshot.events).toBe(40);
+    expect(snapshot.delivered).toBe(40);
+    expect(snapshot.writeLatency.count).toBe(10);
+    expect(snapshot.writeLatency.max).toBeGreaterThan(0);
+    expect(snapshot.writeLatency.p50).toBeLessThanOrEqual(snapshot.writeLatency.p99);
+    expect(snapshot.deliveryLatency.count).toBe(0);
+  });
+
+  it("reports the first component state along the chain, e.g. a breaker's", () => {
+    const metrics = createMetrics();
+    const memory = createMemorySink();
+    const breaker: Sink = {
+      name: "breaker",
+      inner: memory,
+      write: (value) => memory.write(value),
+      writeBatch: (events) => memory.writeBatch(events),
+      flush: () => memory.flush(),
+      close: () => memory.close(),
+      stats: () => ({ ...new SinkCounters().snapshot("open") }),
+    };
+    withMetrics(withQueue(breaker), { metrics, name: "guarded" });
+    expect(only(metrics.snapshot()).state).toBe("open");
+  });
+
+  it("keeps a wrapped sink's throwing write from the caller, counting and reporting it", () => {
+    const errors: unknown[] = [];
+    const metrics = createMetrics({ onError: (error) => errors.push(error), now: () => 1234 });
+    const broken: Sink = {
+      name: "broken",
+      write: () => {
+        throw Object.assign(new Error("bad write"), { code: "EBROKEN" });
+      },
+      writeBatch: () => Promise.resolve(),
+      flush: () => Promise.resolve(),
+      close: () => Promise.resolve(),
+    };
+    const sink = withMetrics(broken, { metrics, name: "app" });
+    expect(() => sink.write(event(1))).not.toThrow();
+    expect(errors).toEqual([expect.objectContaining({ message: "bad write" })]);
+    const snapshot = only(metrics.snapshot());
+    expect(snapshot).toMatchObject({ events: 1, delivered: 0, failed: 1, pending: 0 });
+    expect(snapshot.lastError).toEqual({
+      message: "bad write",
+      code: "EBROKEN",
+      time: 1234,
+      component: "app",
+    });
+  });
+
+  it("has flushSync only when the wrapped sink has it", () => {
+    const metrics = createMetrics();
+    const memory = createMemorySink();
+    const plain: Sink = {
+      write: (value) => memory.write(value),
+      writeBatch: (events) => memory.writeBatch(events),
+      flush: () => memory.flush(),
+      close: () => memory.close(),
+    };
+    expect(withMetrics(plain, { metrics, name: "plain" }).flushSync).toBeUndefined();
+    let drained = 0;
+    const draining = withMetrics(Object.assign(plain, { flushSync: () => drained++ }), {
+      metrics,
+      name: "draining",
+    });
+    draining.flushSync?.();
+    expect(drained).toBe(1);
+  });
+
+  it("passes the sink contract kit", async () => {
+    const metrics = createMetrics();
+    let count = 0;
+    const violations = await checkSinkContract(() =>
+      withMetrics(createMemorySink(), { metrics, name: `contract-${count++}` }),
+    );
+    expect(violations).toEqual([]);
+  });
+});
+
+describe("reset", () => {
+  it("starts counters and histograms from zero and keeps the conservation law", async () => {
+    const metrics = createMetrics({ writeSampleInterval: 1 });
+    const memory = createMemorySink();
+    const queue = withQueue(memory, {
+      maxEvents: 5,
+      overflow: "drop-newest",
+      shedBelow: false,
+      onError: () => {},
+    });
+    const sink = withMetrics(queue, { metrics, name: "app" });
+    for (let n = 0; n < 8; n++) sink.write(event(n));
+    memory.failWith(new Error("no"));
+    await sink.flush().catch(() => {});
+    expect(only(metrics.snapshot())).toMatchObject({ events: 8, failed: 5 });
+    memory.failWith(undefined);
+    for (let n = 0; n < 3; n++) sink.write(event(n));
+
+    metrics.reset();
+    const fresh = only(metrics.snapshot());
+    // The three queued events count as received after the reset: they settle after it.
+    expect(fresh).toMatchObject({ events: 3, delivered: 0, failed: 0, pending: 3 });
+    expect(fresh.lastError).toBeUndefined();
+    expect(totalDropped(fresh.dropped)).toBe(0);
+    expect(fresh.writeLatency.count).toBe(0);
+    expectConserved(fresh);
+
+    await sink.flush();
+    sink.write(event(99));
+    await sink.flush();
+    const after = only(metrics.snapshot());
+    expect(after).toMatchObject({ events: 4, delivered: 4, failed: 0, pending: 0 });
+    expect(after.writeLatency.count).toBe(1);
+    expect(after.lastError).toBeUndefined();
+    expectConserved(after);
+  });
+});
+
+describe("options", () => {
+  it("refuses bad options at construction, naming the option", () => {
+    expect(() => createMetrics({ thresholds: { dropRate: 2 } })).toThrow(/thresholds\.dropRate/);
+    expect(() => createMetrics({ thresholds: { deliveryP99Ms: -1 } })).toThrow(
+      /thresholds\.deliveryP99Ms/,
+    );
+    expect(() => createMetrics({ alertIntervalMs: 0 })).toThrow(/alertIntervalMs/);
+    expect(() => createMetrics({ writeSampleInterval: 1.5 })).toThrow(/writeSampleInterval/);
+    expect(() => createMetrics({ writeSampleInterval: 48 })).toThrow(/power of two/);
+    expect(() => createMetrics({ onAlert: "loud" as never })).toThrow(/onAlert/);
+    const metrics = createMetrics();
+    expect(() => withMetrics(createMemorySink(), { metrics, name: "" })).toThrow(/"name"/);
+    expect(() => withMetrics({} as Sink, { metrics, name: "x" })).toThrow(/"sink"/);
+    expect(() => withMetrics(createMemorySink(), { metrics: {} as never, name: "x" })).toThrow(
+      /"metrics"/,
+    );
+    withMetrics(createMemorySink(), { metrics, name: "taken" });
+    expect(() => withMetrics(createMemorySink(), { metrics, name: "taken" })).toThrow(
+      expect.objectContaining({ code: "invalid_option" }),
+    );
+  });
+});
+
+describe("toJSON", () => {
+  it("serialises the snapshot as plain data", async () => {
+    const metrics = createMetrics();
+    const memory = createMemorySink();
+    const sink = withMetrics(memory, { metrics, name: "app" });
+    memory.failWith(Object.assign(new Error("full"), { code: "ENOSPC" }));
+    await sink.writeBatch([event(1)]).catch(() => {});
+    const parsed = JSON.parse(JSON.stringify(metrics));
+    expect(parsed.sinks[0]).toMatchObject({
+      name: "app",
+      events: 1,
+      failed: 1,
+      lastError: { message: "full", code: "ENOSPC" },
+    });
+    expect(parsed.sinks[0].components[1].lastError).toEqual({ message: "full", code: "ENOSPC" });
+  });
+});
