@@ -33,6 +33,7 @@ export {
   type LoggingErrorOptions,
   positiveIntegerOption,
 } from "./errors.ts";
+export { escapeControlCharacters } from "./escape-control-characters.ts";
 export { FdWriter, type FdWriterOptions, type WriteErrorDecision } from "./fd-writer.ts";
 export { alignText, formatDate, formatNumber } from "./format-value.ts";
 export { type Formatter, formatEvent } from "./formatter.ts";
