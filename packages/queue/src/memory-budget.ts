@@ -154,8 +154,8 @@ class SharedMemoryBudget implements MemoryBudget {
     while (this.usage + bytes > this.maxBytes) {
       const sheddable = this.#largestHolder(share, requester, true);
       if (sheddable !== undefined) {
-        sheddable.evictOldestSheddable();
-        continue;
+        if (sheddable.evictOldestSheddable()) continue;
+        return;
       }
       const any = entitled ? this.#largestHolder(share, requester, false) : undefined;
       if (any === undefined || !any.evictOldest()) return;
