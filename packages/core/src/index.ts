@@ -33,6 +33,7 @@ export {
   type LoggingErrorOptions,
   positiveIntegerOption,
 } from "./errors.ts";
+export { escapeControlCharacters } from "./escape-control-characters.ts";
 export { claimExitDrains, type ExitDrainClaim, registerExitDrain } from "./exit-drains.ts";
 export { FdWriter, type FdWriterOptions, type WriteErrorDecision } from "./fd-writer.ts";
 export { alignText, formatDate, formatNumber } from "./format-value.ts";

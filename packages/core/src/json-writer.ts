@@ -1,14 +1,17 @@
 import { CapturedError, type CapturedValue } from "./log-event.ts";
 
 // Characters that JSON or a line-oriented reader cannot take as they are: controls, `"`, `\`,
+// U+0085 (NEL, a line break for Python's `splitlines` and other Unicode-aware readers),
 // U+2028/U+2029 (line terminators for JavaScript and many log shippers) and every surrogate (a
 // well-formed pair is kept, a lone one is escaped by the slow path).
-const needsEscape = /[\u0000-\u001f"\\\u2028\u2029\ud800-\udfff]/;
-const lineSeparators = /[\u2028\u2029]/g;
+const needsEscape = /[\u0000-\u001f"\\\u0085\u2028\u2029\ud800-\udfff]/;
+const lineBreaks = /[\u0085\u2028\u2029]/;
+const lineBreaksGlobal = /[\u0085\u2028\u2029]/g;
 
 /**
- * Writes a string as a JSON string literal, quotes included. Control characters, lone surrogates
- * and U+2028/U+2029 are escaped, so the result is valid JSON on a single line.
+ * Writes a string as a JSON string literal, quotes included. Control characters, lone surrogates,
+ * U+0085 (NEL), U+2028 and U+2029 are escaped, so the result is valid JSON on a single line for
+ * every line reader.
  *
  * @param text any string.
  * @returns the quoted, escaped literal.
@@ -21,15 +24,13 @@ export function toJsonString(text: string): string {
   // The regex test covers the common case (measured: ~2x faster than JSON.stringify on short text).
   if (!needsEscape.test(text)) return `"${text}"`;
   // JSON.stringify escapes controls, quotes, backslashes and lone surrogates (well-formed
-  // JSON.stringify); only the two line separators are left for us.
+  // JSON.stringify); only the Unicode line breaks are left for us.
   const quoted = JSON.stringify(text);
-  return quoted.indexOf("\u2028") === -1 && quoted.indexOf("\u2029") === -1
-    ? quoted
-    : quoted.replace(lineSeparators, escapeLineSeparator);
+  return lineBreaks.test(quoted) ? quoted.replace(lineBreaksGlobal, escapeLineBreak) : quoted;
 }
 
-function escapeLineSeparator(character: string): string {
-  return character === "\u2028" ? "\\u2028" : "\\u2029";
+function escapeLineBreak(character: string): string {
+  return `\\u${character.charCodeAt(0).toString(16).padStart(4, "0")}`;
 }
 
 /**

@@ -56,8 +56,9 @@ export interface MessageTemplate {
   /** The hole tokens only, in order. */
   readonly properties: readonly PropertyToken[];
   /**
-   * A stable event type id derived from the source text (8 hex digits, Murmur3 32-bit as
-   * Serilog's compact JSON uses), written as `@i` by the CLEF formatter.
+   * A stable event type id derived from the source text (8 hex digits, Jenkins' one-at-a-time
+   * hash of its UTF-16 code units, the values Serilog's compact JSON writes), written as `@i` by
+   * the CLEF formatter.
    */
   readonly id: string;
 }

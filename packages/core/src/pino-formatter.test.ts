@@ -41,8 +41,72 @@ describe("createPinoFormatter", () => {
     expect(JSON.parse(pino.format(event("info", ""))).msg).toBe("");
   });
 
+  it("never repeats a key: properties named like pino's keys get one more leading underscore", () => {
+    const pino = createPinoFormatter();
+    const error = new CapturedError({
+      name: "Error",
+      message: "boom",
+      stack: "Error: boom",
+      fields: record({}),
+      cause: undefined,
+      errors: undefined,
+    });
+    const line = pino.format(
+      event(
+        "info",
+        "x",
+        { level: "a", time: "b", msg: "c", pid: 1, hostname: "h", err: "e", _level: "u", Level: 2 },
+        error,
+      ),
+    );
+    expect(line).toBe(
+      `{"level":30,"time":${time},"pid":${process.pid},"hostname":${JSON.stringify(hostname())},` +
+        `"_level":"a","_time":"b","_msg":"c","_pid":1,"_hostname":"h","_err":"e","__level":"u","Level":2,` +
+        `"err":{"type":"Error","message":"boom","stack":"Error: boom"},"msg":"x"}\n`,
+    );
+    const custom = createPinoFormatter({ includePid: false, messageKey: "message" });
+    expect(
+      JSON.parse(custom.format(event("info", "x", { message: 1, msg: 2, pid: 3 }))),
+    ).toMatchObject({ message: "x", _message: 1, _msg: 2, _pid: 3, level: 30 });
+  });
+
+  it("writes every property under its own key, whatever the names", () => {
+    const reservedLike = fc.constantFrom(
+      "level",
+      "time",
+      "msg",
+      "pid",
+      "hostname",
+      "err",
+      "message",
+    );
+    const name = fc.oneof(
+      reservedLike,
+      fc.tuple(fc.integer({ min: 1, max: 3 }), reservedLike).map(([n, key]) => "_".repeat(n) + key),
+      fc.string(),
+    );
+    fc.assert(
+      fc.property(
+        fc.boolean(),
+        fc.uniqueArray(name, { maxLength: 12 }),
+        (withMessageKey, names) => {
+          const pino = createPinoFormatter(withMessageKey ? { messageKey: "message" } : {});
+          const properties = Object.fromEntries(names.map((key, index) => [key, index]));
+          const parsed = JSON.parse(pino.format(event("warn", "m", properties)));
+          // JSON.parse keeps the last of repeated keys, so a repeat shows as a missing key.
+          expect(Object.keys(parsed)).toHaveLength(5 + names.length);
+          expect(parsed.level).toBe(40);
+          expect(parsed.time).toBe(time);
+          expect(parsed[withMessageKey ? "message" : "msg"]).toBe("m");
+        },
+      ),
+    );
+  });
+
   it("rejects bad options", () => {
     expect(() => createPinoFormatter({ messageKey: "" })).toThrow(/messageKey/);
+    expect(() => createPinoFormatter({ messageKey: "_msg" })).toThrow(/messageKey/);
+    expect(() => createPinoFormatter({ messageKey: "level" })).toThrow(/messageKey/);
     expect(() => createPinoFormatter({ includePid: 1 as never })).toThrow(/includePid/);
   });
 
@@ -70,7 +134,7 @@ describe("createPinoFormatter", () => {
     const pino = createPinoFormatter();
     const hostile = fc.oneof(
       fc.string({ unit: "binary" }),
-      fc.constantFrom("\ud800", "\udc00x", "\u2029", "\u0000\u001b[31m"),
+      fc.constantFrom("\ud800", "\udc00x", "\u2029", "\u0085", "\u0000\u001b[31m"),
       fc.bigInt(),
       fc.double(),
       fc.constant(null),
@@ -86,7 +150,7 @@ describe("createPinoFormatter", () => {
           );
           expect(line.endsWith("}\n")).toBe(true);
           expect(line.indexOf("\n")).toBe(line.length - 1);
-          expect(line).not.toMatch(/[\r\u2028\u2029]/);
+          expect(line).not.toMatch(/[\r\u0085\u2028\u2029]/);
           expect(typeof JSON.parse(line).msg).toBe("string");
         },
       ),

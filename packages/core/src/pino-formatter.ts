@@ -19,7 +19,8 @@ export interface PinoFormatterOptions {
    */
   readonly includeHostname?: boolean;
   /**
-   * The key of the rendered message.
+   * The key of the rendered message: not one of the other keys the formatter writes (`level`,
+   * `time`, `pid`, `hostname`, `err`), and not starting with `_`, the escape of property names.
    * @default "msg"
    */
   readonly messageKey?: string;
@@ -51,12 +52,19 @@ const levelFragments: Readonly<Record<LogLevel, string>> = Object.freeze({
  * read: `{"level":30,"time":<epoch ms>,"pid":..,"hostname":"..",<properties>,"err":{..},"msg":".."}`.
  * The message is the template rendered with string values unquoted; the error is written as
  * pino's error serializer does (`type`, `message`, `stack`, its fields, `cause`, `errors`).
- * Properties are written as they are, so one named like a pino key (`level`, `msg`) repeats that
- * key. Values are written as the CLEF formatter writes them; lines are always valid JSON.
+ * Values are written as the CLEF formatter writes them; lines are always valid JSON.
+ *
+ * A line never repeats a key, so every JSON reader sees the formatter's own `level`, `time` and
+ * message: a property named like one of pino's keys (`level`, `time`, `pid`, `hostname`, `err`,
+ * `msg` and the configured `messageKey`), or like one preceded by underscores, is written with one
+ * more leading underscore: `level` as `_level`, `_level` as `__level`. The rule is the same
+ * whichever keys a line holds, and no two property names end up as one key (as CLEF writes `@t`
+ * as `@@t`).
  *
  * @param options which members to write and the message key.
  * @returns the formatter; share one between sinks.
- * @throws {LoggingError} `invalid_option` for a non-boolean flag or an empty or non-string `messageKey`.
+ * @throws {LoggingError} `invalid_option` for a non-boolean flag, or a `messageKey` that is not a
+ * non-empty string, starts with `_` or is another key of the line.
  * @example
  * ```ts
  * createPinoFormatter({ includeHostname: false }).format(event);
@@ -67,19 +75,29 @@ export function createPinoFormatter(options: PinoFormatterOptions = {}): Formatt
   const includePid = booleanOption(options.includePid, "includePid");
   const includeHostname = booleanOption(options.includeHostname, "includeHostname");
   const messageKey = options.messageKey ?? "msg";
-  if (typeof messageKey !== "string" || messageKey.length === 0) {
-    throw invalidOption("messageKey", "a non-empty string", messageKey);
+  if (
+    typeof messageKey !== "string" ||
+    messageKey.length === 0 ||
+    messageKey.startsWith("_") ||
+    (messageKey !== "msg" && pinoKeys.includes(messageKey))
+  ) {
+    throw invalidOption(
+      "messageKey",
+      "a non-empty string not starting with _ and other than level, time, pid, hostname and err",
+      messageKey,
+    );
   }
   // Constant for the life of the process: written once into the fragment after `time`.
   let fixed = "";
   if (includePid) fixed += `,"pid":${process.pid}`;
   if (includeHostname) fixed += `,"hostname":${toJsonString(hostname())}`;
   const messageFragment = `,${toJsonString(messageKey)}:`;
+  const reserved = new Set([...pinoKeys, messageKey]);
   // `,"Name":` per property name, as in the CLEF formatter; bounded for names built from data.
   const keys = new Map<string, string>();
 
   function keyFragment(name: string): string {
-    const fragment = `,${toJsonString(name)}:`;
+    const fragment = `,${toJsonString(propertyKey(name, reserved))}:`;
     if (keys.size < keyCacheLimit) keys.set(name, fragment);
     return fragment;
   }
@@ -98,6 +116,20 @@ export function createPinoFormatter(options: PinoFormatterOptions = {}): Formatt
       return `${line}${messageFragment}${toJsonString(message)}}\n`;
     },
   };
+}
+
+/** The keys the formatter writes itself (the message key aside, which is an option). */
+const pinoKeys: readonly string[] = ["level", "time", "pid", "hostname", "err", "msg"];
+
+/**
+ * The key of a property: a reserved name, or a reserved name after leading underscores, gets one
+ * more underscore. Escaped keys all start with `_`, so none is reserved, and two names never share
+ * a key.
+ */
+function propertyKey(name: string, reserved: ReadonlySet<string>): string {
+  let start = 0;
+  while (name.charCodeAt(start) === 0x5f /* _ */) start += 1;
+  return reserved.has(start === 0 ? name : name.slice(start)) ? `_${name}` : name;
 }
 
 const messageOptions = Object.freeze({ quoteStrings: false });

@@ -29,7 +29,7 @@ describe("createTextFormatter", () => {
       text.format(event("info", "User {Name} has {Count} items", { Name: "ann", Count: 3 })),
     ).toBe("05:52:37.123 [INF] User ann has 3 items\n");
     expect(text.format(event("warn", "failed", {}, error))).toBe(
-      "05:52:37.123 [WRN] failed\nError: boom\n    at f (f.js:1:1)\n",
+      "05:52:37.123 [WRN] failed\n  Error: boom\n      at f (f.js:1:1)\n",
     );
   });
 
@@ -131,7 +131,7 @@ describe("compileOutputTemplate", () => {
       ['"eu"', "string"],
       [" }", "text"],
       ["\n", "newline"],
-      ["Error: boom\n    at f (f.js:1:1)\n", "error"],
+      ["  Error: boom\n      at f (f.js:1:1)\n", "error"],
     ]);
     const joined = pieces.map(([text]) => text).join("");
     expect(joined).toBe(createTextFormatter({ outputTemplate, utc: true }).format(sample));

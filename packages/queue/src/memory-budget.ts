@@ -22,10 +22,12 @@ export interface MemoryBudgetOptions {
 }
 
 /**
- * @internal what a queue offers its budget: the age and eviction of its oldest events, so the
- * budget can make room across queues, low levels first.
+ * @internal what a queue offers its budget: the bytes it holds and the age and eviction of its
+ * oldest events, so the budget can make room across queues, low levels first.
  */
 export interface BudgetMember {
+  /** Estimated bytes of the events the queue holds (all reserved from the budget). */
+  heldBytes(): number;
   /** Enqueue time of the oldest sheddable event, `Infinity` if none. */
   oldestSheddableTime(): number;
   /** Enqueue time of the oldest event, `Infinity` if none. */
@@ -39,6 +41,13 @@ export interface BudgetMember {
 /**
  * A byte budget shared by several queues: their estimated bytes together stay under `maxBytes`.
  * Make one with {@link createMemoryBudget} and pass it to each `withQueue` as `memoryBudget`.
+ *
+ * Each queue is guaranteed a fair share, `maxBytes` divided by the number of queues. A queue may
+ * borrow whatever the others leave free, but what it holds past its share is taken back, largest
+ * holder first and its low-level events first, as soon as a queue within its share needs room; a
+ * severe event may also take the low-level events a queue holds past its share. What a queue holds
+ * within its share is never dropped for another queue's sake. So a queue whose sink has stopped
+ * draining ends up holding at most what the others leave, and the others keep delivering.
  */
 export interface MemoryBudget {
   /** The limit, in estimated bytes. */
@@ -46,8 +55,9 @@ export interface MemoryBudget {
   /** Estimated bytes held by all queues that share the budget. */
   readonly usage: number;
   /**
-   * Drops events until usage is at most `targetBytes`: the oldest events below each queue's
-   * shedding level first (across all queues), then the oldest of any level.
+   * Drops events until usage is at most `targetBytes`, from the queue that holds the most bytes
+   * each time: the oldest events below the queues' shedding levels first, then the oldest of any
+   * level.
    *
    * @param targetBytes the usage to reach.
    * @default maxBytes
@@ -58,8 +68,11 @@ export interface MemoryBudget {
   join(member: BudgetMember): void;
   /** @internal */
   leave(member: BudgetMember): void;
-  /** @internal reserves bytes, making room from other queues' sheddable events if `protectedEvent`. */
-  reserve(bytes: number, protectedEvent: boolean): boolean;
+  /**
+   * @internal reserves bytes for `member`, taking back what other queues hold past their fair
+   * share when `member` is within its own, or their sheddable events for a `protectedEvent`.
+   */
+  reserve(bytes: number, protectedEvent: boolean, member: BudgetMember): boolean;
   /** @internal */
   release(bytes: number): void;
 }
@@ -111,12 +124,8 @@ class SharedMemoryBudget implements MemoryBudget {
     this.#members.delete(member);
   }
 
-  reserve(bytes: number, protectedEvent: boolean): boolean {
-    if (this.usage + bytes > this.maxBytes && protectedEvent) {
-      while (this.usage + bytes > this.maxBytes && this.#evict(true)) {
-        // Each pass drops the oldest sheddable event across the queues.
-      }
-    }
+  reserve(bytes: number, protectedEvent: boolean, member: BudgetMember): boolean {
+    if (this.usage + bytes > this.maxBytes) this.#reclaim(bytes, protectedEvent, member);
     if (this.usage + bytes <= this.maxBytes) {
       this.usage += bytes;
       return true;
@@ -132,6 +141,47 @@ class SharedMemoryBudget implements MemoryBudget {
     return false;
   }
 
+  /**
+   * Takes back what other queues hold past their fair share, until `bytes` fit: their low-level
+   * events first, largest holder first; then, for a requester within its own share, their
+   * oldest events of any level. A requester within its share always gets its room this way,
+   * since the others cannot all be within theirs while the budget is full.
+   */
+  #reclaim(bytes: number, protectedEvent: boolean, requester: BudgetMember): void {
+    const share = this.maxBytes / this.#members.size;
+    const entitled = requester.heldBytes() + bytes <= share;
+    if (!entitled && !protectedEvent) return;
+    while (this.usage + bytes > this.maxBytes) {
+      const sheddable = this.#largestHolder(share, requester, true);
+      if (sheddable !== undefined) {
+        if (sheddable.evictOldestSheddable()) continue;
+        return;
+      }
+      const any = entitled ? this.#largestHolder(share, requester, false) : undefined;
+      if (any === undefined || !any.evictOldest()) return;
+    }
+  }
+
+  /** The member other than `except` holding the most bytes above `floor` (with sheddable events). */
+  #largestHolder(
+    floor: number,
+    except: BudgetMember | undefined,
+    withSheddable: boolean,
+  ): BudgetMember | undefined {
+    let largest: BudgetMember | undefined;
+    let largestBytes = floor;
+    for (const member of this.#members) {
+      if (member === except) continue;
+      if (withSheddable && member.oldestSheddableTime() === Number.POSITIVE_INFINITY) continue;
+      const held = member.heldBytes();
+      if (held > largestBytes) {
+        largestBytes = held;
+        largest = member;
+      }
+    }
+    return largest;
+  }
+
   release(bytes: number): void {
     this.usage -= bytes;
     if (this.#exceeded && this.usage < this.maxBytes / 2) this.#exceeded = false;
@@ -139,22 +189,14 @@ class SharedMemoryBudget implements MemoryBudget {
 
   trim(targetBytes: number = this.maxBytes): number {
     let dropped = 0;
-    while (this.usage > targetBytes && this.#evict(true)) dropped += 1;
-    while (this.usage > targetBytes && this.#evict(false)) dropped += 1;
-    return dropped;
-  }
-
-  #evict(sheddableOnly: boolean): boolean {
-    let oldest: BudgetMember | undefined;
-    let oldestTime = Number.POSITIVE_INFINITY;
-    for (const member of this.#members) {
-      const time = sheddableOnly ? member.oldestSheddableTime() : member.oldestTime();
-      if (time < oldestTime) {
-        oldestTime = time;
-        oldest = member;
+    for (const sheddableOnly of [true, false]) {
+      while (this.usage > targetBytes) {
+        const largest = this.#largestHolder(0, undefined, sheddableOnly);
+        if (largest === undefined) break;
+        if (!(sheddableOnly ? largest.evictOldestSheddable() : largest.evictOldest())) break;
+        dropped += 1;
       }
     }
-    if (oldest === undefined) return false;
-    return sheddableOnly ? oldest.evictOldestSheddable() : oldest.evictOldest();
+    return dropped;
   }
 }

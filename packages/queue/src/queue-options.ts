@@ -99,7 +99,10 @@ export interface QueueOptions {
    * depth has fallen to half the thresholds.
    */
   readonly onBackPressure?: (info: BackPressureInfo) => void;
-  /** A memory budget shared with other queues; this queue's bytes count against it. */
+  /**
+   * A memory budget shared with other queues; this queue's bytes count against it, and it is
+   * guaranteed its fair share of it (see {@link MemoryBudget}).
+   */
   readonly memoryBudget?: MemoryBudget;
   /**
    * Receives delivery failures (a rejected `writeBatch`).

@@ -214,6 +214,10 @@ class Queue implements QueuedSink, BudgetMember {
     if (this.#depth() > 0) this.#scheduleImmediate();
   }
 
+  heldBytes(): number {
+    return this.#queuedBytes();
+  }
+
   oldestSheddableTime(): number {
     return this.#sheddable.headTime();
   }
@@ -271,7 +275,7 @@ class Queue implements QueuedSink, BudgetMember {
         this.#depth() < options.maxEvents && this.#queuedBytes() + size <= options.maxBytes;
       if (localRoom) {
         const budget = options.memoryBudget;
-        if (budget === undefined || budget.reserve(size, !sheddable)) return true;
+        if (budget === undefined || budget.reserve(size, !sheddable, this)) return true;
         if (this.#depth() === 0) {
           this.#counters.refuse("queue_full");
           return false;

@@ -334,14 +334,15 @@ describe("createMemoryBudget", () => {
     });
     const first = withQueue(controlledSink(), { memoryBudget: budget, overflow: "drop-newest" });
     const second = withQueue(controlledSink(), { memoryBudget: budget, overflow: "drop-newest" });
-    for (let n = 0; n < 20; n++) {
-      first.write(event(n, "debug", "a".repeat(100)));
-      second.write(event(n, "error", "b".repeat(100)));
-    }
+    // The first queue borrows the whole budget while the second is idle.
+    for (let n = 0; n < 20; n++) first.write(event(n, "debug", "a".repeat(100)));
+    expect(first.stats().dropped.queue_full).toBeGreaterThan(0);
+    for (let n = 0; n < 20; n++) second.write(event(n, "error", "b".repeat(100)));
     expect(budget.usage).toBeLessThanOrEqual(3000);
     expect(budget.usage).toBe(first.stats().depthBytes + second.stats().depthBytes);
-    // Errors pushed the debug events of the other queue out.
+    // Errors pushed the debug events the first queue held past its share out.
     expect(first.stats().dropped.shed).toBeGreaterThan(0);
+    expect(first.stats().depthBytes).toBeGreaterThan(0);
     expect(exceeded.length).toBe(1);
     const dropped = budget.trim(1000);
     expect(dropped).toBeGreaterThan(0);

@@ -22,7 +22,6 @@ import {
   settleAll,
   type TextRole,
 } from "@sluice/core";
-import { escapeControlCharacters } from "./escape-control-characters.ts";
 import { ansiReset, type ConsoleTheme, defaultTheme } from "./theme.ts";
 
 /** Options for {@link createConsoleSink}. */
@@ -245,7 +244,10 @@ interface Destination {
   broken: boolean;
 }
 
-/** Collects the pieces of one text event, escaping user data and colouring by role. */
+/**
+ * Collects the pieces of one text event, colouring by role. The compiled output template has
+ * already escaped what the event supplied, so a colour never wraps a raw control character.
+ */
 class TextLine {
   text = "";
   level: LogLevel = "info";
@@ -258,28 +260,13 @@ class TextLine {
   }
 
   write(piece: string, role: TextRole): void {
-    let safe: string;
-    if (role === "text" || role === "newline") safe = piece;
-    else if (role === "error") safe = escapeErrorBlock(piece);
-    else safe = escapeControlCharacters(piece);
     if (!this.#colors) {
-      this.text += safe;
+      this.text += piece;
       return;
     }
     const color = role === "level" ? this.#theme.levels[this.level] : this.#theme.roles[role];
-    this.text += color === undefined ? safe : `${color}${safe}${ansiReset}`;
+    this.text += color === undefined ? piece : `${color}${piece}${ansiReset}`;
   }
-}
-
-/**
- * An error block keeps its line structure (message, stack frames, causes), but every line is
- * escaped and indented, so text from an error message can never pass for an event line.
- */
-function escapeErrorBlock(block: string): string {
-  const trailingNewline = block.endsWith("\n");
-  const body = trailingNewline ? block.slice(0, -1) : block;
-  const lines = body.split("\n").map((line) => `  ${escapeControlCharacters(line)}`);
-  return lines.join("\n") + (trailingNewline ? "\n" : "");
 }
 
 class ConsoleSinkImplementation implements ConsoleSink {

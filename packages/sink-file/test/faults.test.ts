@@ -1,5 +1,13 @@
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -7,6 +15,7 @@ import { checkConservation, type SinkStats } from "@sluice/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 const fixture = fileURLToPath(new URL("./fixtures/fault-writer.mjs", import.meta.url));
+const packagesDirectory = fileURLToPath(new URL("../../", import.meta.url));
 const isRoot = process.getuid?.() === 0;
 const hasSetpriv = existsSync("/usr/bin/setpriv");
 
@@ -38,8 +47,30 @@ afterEach(() => {
   rmSync(directory, { recursive: true, force: true });
 });
 
+/**
+ * Copies the fault writer and the built packages it imports into `directory`, readable by every
+ * user, and returns the copied writer's path. A child that runs as `nobody` cannot load them from
+ * the checkout when the checkout lives in a private folder (a clone under `mktemp -d`, a home
+ * mode 700), so it loads them from here, with the same relative layout the fixture expects.
+ */
+function stageWriterForAnyUser(directory: string): string {
+  const sluice = join(directory, "node_modules", "@sluice");
+  for (const name of ["core", "sink-file"]) {
+    for (const entry of ["package.json", "dist"]) {
+      cpSync(join(packagesDirectory, name, entry), join(sluice, name, entry), { recursive: true });
+    }
+  }
+  const staged = join(sluice, "sink-file", "test", "fixtures", "fault-writer.mjs");
+  cpSync(fixture, staged);
+  execFileSync("chmod", ["-R", "a+rX", directory]);
+  return staged;
+}
+
 describe("createFileSink under real faults (child processes)", () => {
-  it.skipIf(!isRoot || !hasSetpriv)("EACCES: a directory the process may not write", () => {
+  it("EACCES: a directory the process may not write", (context) => {
+    // Root ignores permissions, so the writer runs as nobody.
+    if (!isRoot) context.skip("needs root to run the writer as another user");
+    if (!hasSetpriv) context.skip("needs setpriv (util-linux) to run the writer as nobody");
     const locked = join(directory, "locked");
     mkdirSync(locked, { mode: 0o755 });
     const { outcome, status, stderr } = run([
@@ -48,7 +79,7 @@ describe("createFileSink under real faults (child processes)", () => {
       "--regid=65534",
       "--clear-groups",
       process.execPath,
-      fixture,
+      stageWriterForAnyUser(join(directory, "child")),
       join(locked, "app.log"),
       "50",
     ]);
