@@ -9,7 +9,12 @@ import {
   type SinkStats,
 } from "@sluice/core";
 import { EventRing } from "./event-ring.ts";
-import { type Drainable, registerForExitDrain, unregisterFromExitDrain } from "./exit-drain.ts";
+import {
+  type Drainable,
+  exitGraceMs,
+  registerForExitDrain,
+  unregisterFromExitDrain,
+} from "./exit-drain.ts";
 import type { BudgetMember } from "./memory-budget.ts";
 import { oversizePlaceholder } from "./oversize-placeholder.ts";
 import {
@@ -131,6 +136,7 @@ class Queue implements QueuedSink, BudgetMember, Drainable {
   #flushWaiters: FlushWaiter[] = [];
   #backPressured = false;
   #readyWaiters: (() => void)[] = [];
+  #stalledAtExit: InFlightBatch | undefined;
 
   constructor(inner: Sink, options: ResolvedQueueOptions) {
     this.inner = inner;
@@ -208,8 +214,19 @@ class Queue implements QueuedSink, BudgetMember, Drainable {
     };
   }
 
-  drainNow(): void {
-    if (this.#depth() > 0) this.#scheduleImmediate();
+  drainAtExit(): boolean {
+    const inFlight = this.#inFlight;
+    if (inFlight === undefined) {
+      this.#stalledAtExit = undefined;
+      if (this.#depth() > 0) this.#scheduleImmediate();
+      return false;
+    }
+    if (this.#stalledAtExit !== inFlight) {
+      this.#stalledAtExit = inFlight;
+      return true;
+    }
+    this.#abandonAtExit(inFlight);
+    return false;
   }
 
   oldestSheddableTime(): number {
@@ -395,11 +412,39 @@ class Queue implements QueuedSink, BudgetMember, Drainable {
   }
 
   #settleBatch(batch: InFlightBatch, error: unknown, failed: boolean): void {
+    // Given up at exit and already counted.
+    if (this.#inFlight !== batch) return;
     if (failed) this.#recordFailure(batch.count, batch.bytes, error);
     else this.#counters.deliver(batch.count, batch.bytes);
     this.#inFlight = undefined;
     this.#checkFlushWaiters();
     this.#scheduleAfterBatch();
+  }
+
+  /**
+   * The process ran out of work twice while `batch` was in flight: the inner sink will never
+   * settle it. It and everything queued behind it are counted as dropped, and said once.
+   */
+  #abandonAtExit(batch: InFlightBatch): void {
+    const queued = this.#takeBatch(this.#depth());
+    const count = batch.count + queued.events.length;
+    this.#inFlight = undefined;
+    this.#stalledAtExit = undefined;
+    this.#counters.drop("shutdown_timeout", count, batch.bytes + queued.bytes);
+    const error = new LoggingError(
+      "timeout",
+      `The process ran out of work while "${this.inner.name ?? "the inner sink"}" still held a batch ` +
+        `of ${batch.count} events for over ${exitGraceMs} ms; ${count} events (${batch.count} in ` +
+        `flight, ${queued.events.length} queued) were dropped as shutdown_timeout.`,
+    );
+    this.#failures += 1;
+    this.#lastFailure = error;
+    reportError(
+      error,
+      { source: "queue", operation: "exit", sink: this.name, events: count },
+      this.#options.onError,
+    );
+    this.#afterRemoval();
   }
 
   #recordFailure(count: number, bytes: number, error: unknown): void {
