@@ -39,6 +39,25 @@ describe("exit drains", () => {
     expect(beforeExitListeners()).toHaveLength(before.length + 1);
   });
 
+  test("a drain asking for grace keeps the process alive that long, once", () => {
+    vi.useFakeTimers();
+    try {
+      cleanups.push(registerExitDrain(() => 250));
+      cleanups.push(registerExitDrain(() => 1000));
+      cleanups.push(registerExitDrain(() => undefined));
+      const claim = claimExitDrains();
+      cleanups.push(claim.release);
+      claim.run();
+      expect(vi.getTimerCount()).toBe(1);
+      vi.advanceTimersByTime(999);
+      expect(vi.getTimerCount()).toBe(1);
+      vi.advanceTimersByTime(1);
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   test("a drain that throws is reported and the others still run", () => {
     const lines: string[] = [];
     const stderr = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => {

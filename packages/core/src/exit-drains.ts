@@ -5,8 +5,15 @@ import { reportError } from "./self-log.ts";
 // delivers its last events. One listener serves every component of every copy of core, and a
 // shutdown orchestrator can take the listener over, so that each process event has one owner.
 
+/**
+ * A drain run when the event loop runs dry. It returns how long, in milliseconds, the process
+ * should be kept alive for a delivery already under way (nothing, or 0, for none).
+ */
+// biome-ignore lint/suspicious/noConfusingVoidType: a drain that only starts delivery returns nothing.
+export type ExitDrain = () => number | void;
+
 interface ExitDrainState {
-  readonly drains: Set<() => void>;
+  readonly drains: Set<ExitDrain>;
   readonly listener: () => void;
   claims: number;
   listening: boolean;
@@ -17,7 +24,7 @@ const stateKey = Symbol.for("sluice.exitDrains");
 function exitDrainState(): ExitDrainState {
   const holder = globalThis as unknown as Record<symbol, ExitDrainState | undefined>;
   if (holder[stateKey] === undefined) {
-    const drains = new Set<() => void>();
+    const drains = new Set<ExitDrain>();
     holder[stateKey] = {
       drains,
       listener: () => runDrains(drains),
@@ -28,14 +35,19 @@ function exitDrainState(): ExitDrainState {
   return holder[stateKey];
 }
 
-function runDrains(drains: ReadonlySet<() => void>): void {
+function runDrains(drains: ReadonlySet<ExitDrain>): void {
+  let graceMs = 0;
   for (const drain of drains) {
     try {
-      drain();
+      const asked = drain();
+      if (typeof asked === "number" && asked > graceMs) graceMs = asked;
     } catch (error) {
       reportError(error, { source: "exit-drain", operation: "drain" }, undefined);
     }
   }
+  // Referenced on purpose: it is what keeps the process alive for the grace period. When it
+  // fires the loop runs dry again and every drain gets its second look.
+  if (graceMs > 0) setTimeout(() => {}, graceMs);
 }
 
 /** Listens for "beforeExit" exactly while some drain is registered and nobody claimed them. */
@@ -51,9 +63,13 @@ function syncListener(state: ExitDrainState): void {
  * Asks for `drain` to run when the event loop runs out of work (Node's `beforeExit`), for a sink
  * that buffers behind unref()ed timers: the timers never keep the process alive, and the drain
  * still delivers the last events of a script that ends. The drain should start delivery (it may
- * schedule I/O, which keeps the process alive until it completes) and do nothing when nothing is
- * pending or a delivery is already under way, so that a stuck destination cannot keep the
- * process spinning. One process listener serves every registered drain.
+ * schedule I/O, which keeps the process alive until it completes). When a delivery is already
+ * under way and waits on something that no longer keeps the process alive (an `unref()`ed
+ * timer), the drain may return a grace period in milliseconds: the process is kept alive that
+ * long, then the drain runs again, and a delivery still under way then will never settle: the
+ * drain should give it up (counted as `shutdown_timeout`) and return nothing, so a stuck
+ * destination can neither keep the process alive nor make it spin. One process listener serves
+ * every registered drain.
  *
  * @param drain called on every `beforeExit`; must not throw (a throw goes to the self-log).
  * @returns a function that unregisters it, for `close()`.
@@ -62,7 +78,7 @@ function syncListener(state: ExitDrainState): void {
  * const unregister = registerExitDrain(() => { if (buffer.length > 0) startDelivery(); });
  * ```
  */
-export function registerExitDrain(drain: () => void): () => void {
+export function registerExitDrain(drain: ExitDrain): () => void {
   const state = exitDrainState();
   state.drains.add(drain);
   syncListener(state);
@@ -74,7 +90,7 @@ export function registerExitDrain(drain: () => void): () => void {
 
 /** What {@link claimExitDrains} returns: the registered drains, run by their new owner. */
 export interface ExitDrainClaim {
-  /** Runs every registered drain once. */
+  /** Runs every registered drain once, keeping the process alive for any grace they ask. */
   run(): void;
   /** Gives the drains back; once nobody claims them, they run on `beforeExit` again. */
   release(): void;

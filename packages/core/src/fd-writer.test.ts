@@ -1,4 +1,6 @@
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { closeSync, constants, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -11,6 +13,29 @@ beforeEach(() => {
 afterEach(() => {
   rmSync(directory, { recursive: true, force: true });
 });
+
+/** A non-blocking pipe, as Node makes stdout when it is one: [read end, write end]. */
+async function openPipe(): Promise<[number, number]> {
+  const fifo = join(directory, "pipe");
+  execFileSync("mkfifo", [fifo]);
+  const readEnd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+  const writeEnd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+  return [readEnd, writeEnd];
+}
+
+/** Reads a descriptor to its end, returning how many bytes came. */
+function drain(fd: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let total = 0;
+    // A socket reads a non-blocking pipe the way Node reads stdin, waiting out EAGAIN.
+    const stream = new Socket({ fd, readable: true, writable: false });
+    stream.on("data", (chunk: Buffer) => {
+      total += chunk.length;
+    });
+    stream.on("end", () => resolve(total));
+    stream.on("error", reject);
+  });
+}
 
 describe("FdWriter", () => {
   it("coalesces writes into chunks, in order, and reports what reached the OS", async () => {
@@ -82,6 +107,53 @@ describe("FdWriter", () => {
     expect(failures).toEqual([["ENOSPC", 2]]);
     expect(writer.pendingEvents).toBe(0);
     closeSync(fd);
+  });
+
+  it("keeps text written from inside onWriteError and writes it after the failed text", async () => {
+    const good = openSync(join(directory, "after-failure.log"), "a");
+    const full = openSync("/dev/full", "w");
+    const failures: number[] = [];
+    const writer = new FdWriter({
+      fd: full,
+      onWriteError: (_error, events) => {
+        failures.push(events);
+        // An error callback that logs writes again before the failed text is discarded.
+        writer.setFd(good);
+        writer.write("reported\n");
+        return "discard";
+      },
+    });
+    writer.write("a\n");
+    writer.write("b\n");
+    await expect(writer.flush()).rejects.toMatchObject({ code: "ENOSPC" });
+    expect(failures).toEqual([2]);
+    await writer.flush();
+    expect(readFileSync(join(directory, "after-failure.log"), "utf8")).toBe("reported\n");
+    expect(writer.pendingEvents).toBe(0);
+    closeSync(full);
+    closeSync(good);
+  });
+
+  it("stop() leaves a write waiting out a full pipe to finish, and idle() tells when it has", async () => {
+    const [readEnd, writeEnd] = await openPipe();
+    const writer = new FdWriter({ fd: writeEnd });
+    const text = `${"x".repeat(1023)}\n`;
+    // More than a pipe holds, so the write meets EAGAIN until the reader drains it.
+    for (let index = 0; index < 256; index++) writer.write(text);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(writer.busy).toBe(true);
+    writer.stop();
+    let idle = false;
+    const becameIdle = writer.idle().then(() => {
+      idle = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(idle).toBe(false);
+    const received = drain(readEnd);
+    await becameIdle;
+    expect(writer.pendingEvents).toBe(0);
+    closeSync(writeEnd);
+    expect(await received).toBe(256 * 1024);
   });
 
   it("retries with backoff when told to, and delivers once the fault clears", async () => {

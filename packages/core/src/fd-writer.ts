@@ -140,6 +140,7 @@ export class FdWriter {
   #discards = 0;
   #lastError: unknown;
   #waiters: FlushWaiter[] = [];
+  #idleWaiters: (() => void)[] = [];
   #stopped = false;
 
   /**
@@ -226,11 +227,14 @@ export class FdWriter {
       this.#waiters.push({ target, discards, resolve, reject });
     });
     if (this.#retryTimer !== undefined) {
-      // A flush is a good moment to try again rather than wait out the backoff.
+      // A flush is a good moment to try again rather than wait out the backoff; the write that
+      // was waiting (in flight, when one is) goes on at once.
       clearTimeout(this.#retryTimer);
       this.#retryTimer = undefined;
+      this.#writeNext();
+    } else {
+      this.#startWrite();
     }
-    this.#startWrite();
     return done;
   }
 
@@ -276,11 +280,22 @@ export class FdWriter {
     this.#fd = fd;
   }
 
-  /** Stops retry timers; buffered text stays until `flushSync` or a later `resume`. */
+  /**
+   * Stops starting new writes; buffered text stays until `flushSync` or a later `resume`. A write
+   * in flight runs to its end, waiting out a full pipe as long as the reader does: abandoning it
+   * would leave the writer busy for ever (see {@link FdWriter.idle}).
+   */
   stop(): void {
     this.#stopped = true;
-    if (this.#retryTimer !== undefined) clearTimeout(this.#retryTimer);
-    this.#retryTimer = undefined;
+  }
+
+  /**
+   * Resolves once no write is in flight (at once when none is), e.g. before switching the
+   * descriptor after `stop()`.
+   */
+  idle(): Promise<void> {
+    if (!this.busy) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
   /** Starts writing again after `stop()`. */
@@ -382,6 +397,12 @@ export class FdWriter {
     this.#continueWrite();
   }
 
+  /** Goes on with the write in flight, or starts the next one. */
+  #writeNext(): void {
+    if (this.#inFlight !== undefined) this.#continueWrite();
+    else this.#startWrite();
+  }
+
   #continueWrite(): void {
     const inFlight = this.#inFlight as InFlight;
     writeAsync(
@@ -403,7 +424,7 @@ export class FdWriter {
         // process should not exit with it unwritten (as Node's own stdout behaves).
         this.#retryTimer = setTimeout(() => {
           this.#retryTimer = undefined;
-          this.#continueWrite();
+          this.#writeNext();
         }, this.#eagainMs);
         return;
       }
@@ -464,6 +485,14 @@ export class FdWriter {
     this.#backoffMs = 0;
     this.#completed(inFlight.events, inFlight.buffer.length);
     this.#startWrite();
+    this.#releaseIdleWaiters();
+  }
+
+  #releaseIdleWaiters(): void {
+    if (this.#idleWaiters.length === 0 || this.busy) return;
+    const waiting = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const resolve of waiting) resolve();
   }
 
   #completed(events: number, bytes: number): void {
@@ -484,6 +513,12 @@ export class FdWriter {
     // text is at stake.
     const events = this.#bufferedEvents + (synchronous ? 0 : (inFlight?.events ?? 0));
     const bytes = this.#bufferedLength + (synchronous ? 0 : (inFlight?.textLength ?? 0));
+    // The callback may log, and so write, again: what it adds is not part of this failure.
+    const held = {
+      texts: this.#texts.length,
+      length: this.#bufferedLength,
+      events: this.#bufferedEvents,
+    };
     let decision: WriteErrorDecision = "discard";
     try {
       decision = this.#onWriteError?.(error, events, bytes) ?? "discard";
@@ -498,8 +533,7 @@ export class FdWriter {
           : Math.min(this.#retryMaxMs, this.#backoffMs * 2);
       this.#retryTimer = setTimeout(() => {
         this.#retryTimer = undefined;
-        if (this.#inFlight !== undefined) this.#continueWrite();
-        else this.#startWrite();
+        this.#writeNext();
       }, this.#backoffMs);
       this.#retryTimer.unref();
       return;
@@ -508,14 +542,16 @@ export class FdWriter {
       if (this.#inFlightTorn) this.#tornRecord = true;
       this.#inFlight = undefined;
     }
-    this.#texts = [];
-    this.#textEvents = [];
+    this.#texts = this.#texts.slice(held.texts);
+    this.#textEvents = this.#textEvents.slice(held.texts);
     this.#head = 0;
-    this.#bufferedLength = 0;
-    this.#bufferedEvents = 0;
+    this.#bufferedLength -= held.length;
+    this.#bufferedEvents -= held.events;
     this.#settled += events;
     this.#discards += 1;
     this.#releaseWaiters();
+    this.#releaseIdleWaiters();
+    if (!synchronous) this.#startWrite();
   }
 
   #releaseWaiters(): void {

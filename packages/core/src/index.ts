@@ -34,7 +34,12 @@ export {
   positiveIntegerOption,
 } from "./errors.ts";
 export { escapeControlCharacters } from "./escape-control-characters.ts";
-export { claimExitDrains, type ExitDrainClaim, registerExitDrain } from "./exit-drains.ts";
+export {
+  claimExitDrains,
+  type ExitDrain,
+  type ExitDrainClaim,
+  registerExitDrain,
+} from "./exit-drains.ts";
 export { FdWriter, type FdWriterOptions, type WriteErrorDecision } from "./fd-writer.ts";
 export { alignText, formatDate, formatNumber } from "./format-value.ts";
 export { type Formatter, formatEvent } from "./formatter.ts";

@@ -16,8 +16,14 @@ import {
   type LogEvent,
   LogEventRecord,
 } from "./log-event.ts";
-import { type ErrorHandler, reportError } from "./self-log.ts";
-import type { Sink } from "./sink.ts";
+import {
+  admitsCallbackEvent,
+  type ErrorHandler,
+  errorCallbackKey,
+  reportError,
+  selfLog,
+} from "./self-log.ts";
+import { createDropCounts, type DropCounts, type DropReason, type Sink } from "./sink.ts";
 import { parseTemplate } from "./template-parser.ts";
 import type { LogArguments } from "./template-properties.ts";
 
@@ -91,12 +97,24 @@ export interface LoggerOptions {
   readonly clock?: () => number;
 }
 
-/** Counters a logger keeps about its own pipeline. */
+/**
+ * Counters a logger keeps about its own pipeline (shared with its children). They keep a
+ * conservation law of their own: `accepted = emitted + filtered + dropped + failed`.
+ */
 export interface LoggerStats {
+  /** Calls that passed the level check. */
+  readonly accepted: number;
   /** Events that passed the level check and the filters and were handed to sinks. */
   readonly emitted: number;
   /** Events discarded by a filter. */
   readonly filtered: number;
+  /**
+   * Events the logger itself dropped, by reason: only `reentrant` (logged from inside the
+   * logging pipeline, past what it takes; see the README's "Logging from inside the pipeline").
+   */
+  readonly dropped: DropCounts;
+  /** Events lost because capturing them failed (also counted in `pipelineErrors`). */
+  readonly failed: number;
   /** Calls to a sink's `write` that threw (a contract violation by the sink), per sink index. */
   readonly sinkWriteErrors: readonly number[];
   /** Failures inside the logger itself (enrichers, filters, capture). */
@@ -142,9 +160,17 @@ class LoggerCore {
   readonly capture: ResolvedCaptureOptions;
   readonly onError: ErrorHandler | undefined;
   readonly clock: () => number;
+  accepted = 0;
   emitted = 0;
   filtered = 0;
+  failed = 0;
   pipelineErrors = 0;
+  readonly dropped: Record<DropReason, number> = createDropCounts();
+  /** Logging calls of this logger (or a relative) on the stack right now. */
+  depth = 0;
+  /** Whether a sink's `write` is on the stack right now. */
+  writingSink = false;
+  reentrantReported = false;
   readonly sinkWriteErrors: number[];
   closing: Promise<void> | undefined = undefined;
 
@@ -309,8 +335,11 @@ export class Logger {
   stats(): LoggerStats {
     const core = this.#core;
     return {
+      accepted: core.accepted,
       emitted: core.emitted,
       filtered: core.filtered,
+      dropped: { ...core.dropped },
+      failed: core.failed,
       sinkWriteErrors: [...core.sinkWriteErrors],
       pipelineErrors: core.pipelineErrors,
     };
@@ -325,7 +354,47 @@ export class Logger {
     }) as LogMethod;
   }
 
+  /**
+   * Guards against logging from inside the pipeline. A call made while this logger is already
+   * handling one (a getter, `toJSON`, an enricher, a filter or the logger's `onError` that logs)
+   * is taken once; one made from inside that nested call, or while a sink's `write` is running,
+   * is dropped as `reentrant`, and so is one from a component's error callback past the first in
+   * its self-log interval. A counter on the caller's stack: no allocation per event.
+   */
   #log(level: LogLevel, ordinal: number, first: unknown, second: unknown, third: unknown): void {
+    const core = this.#core;
+    core.accepted += 1;
+    const depth = core.depth;
+    if (
+      (depth !== 0 && (depth > 1 || core.writingSink)) ||
+      (errorCallbackKey !== undefined && !admitsCallbackEvent())
+    ) {
+      this.#dropReentrant();
+      return;
+    }
+    core.depth = depth + 1;
+    try {
+      this.#emit(level, ordinal, first, second, third);
+    } finally {
+      core.depth = depth;
+      core.writingSink = false;
+    }
+  }
+
+  #dropReentrant(): void {
+    const core = this.#core;
+    core.dropped.reentrant += 1;
+    if (core.reentrantReported) return;
+    core.reentrantReported = true;
+    selfLog(
+      "logger",
+      "an event logged from inside the logging pipeline (a getter, toJSON, enricher, filter, " +
+        "sink or error callback that logs) was dropped to stop a loop; later ones are counted in " +
+        "stats().dropped.reentrant",
+    );
+  }
+
+  #emit(level: LogLevel, ordinal: number, first: unknown, second: unknown, third: unknown): void {
     const core = this.#core;
     let event: LogEventRecord;
     try {
@@ -363,6 +432,7 @@ export class Logger {
       }
     } catch (failure) {
       core.pipelineErrors += 1;
+      core.failed += 1;
       reportError(failure, { source: "logger", operation: "capture" }, core.onError);
       return;
     }
@@ -371,9 +441,12 @@ export class Logger {
     for (let index = 0; index < sinks.length; index++) {
       const entry = sinks[index] as ResolvedSink;
       if (entry.levelSwitch !== undefined && ordinal < entry.levelSwitch.ordinal) continue;
+      core.writingSink = true;
       try {
         entry.sink.write(event);
+        core.writingSink = false;
       } catch (failure) {
+        core.writingSink = false;
         core.sinkWriteErrors[index] = (core.sinkWriteErrors[index] ?? 0) + 1;
         reportError(
           new LoggingError("contract_violation", "Sink.write threw; the event was not written.", {

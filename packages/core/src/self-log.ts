@@ -55,6 +55,32 @@ let selfLogNow: () => number = Date.now;
 const sources = new Map<string, SourceState>();
 
 /**
+ * @internal the component (`source` and sink) whose `onError` callback is running, if any. A
+ * logger reads it on every call: an event logged from an error callback can feed a loop (the
+ * event fails in the same sink, whose callback logs again), see {@link admitsCallbackEvent}.
+ */
+export let errorCallbackKey: string | undefined;
+// When each component's error callback last had an event let through.
+const callbackEvents = new Map<string, number>();
+
+/**
+ * @internal Whether an event logged now, from inside the running error callback, may go on: one
+ * per component every self-log interval, so a sink whose failure is logged into itself reports
+ * at a bounded rate instead of looping.
+ *
+ * @returns `true` outside error callbacks, and for the first event of a component's window.
+ */
+export function admitsCallbackEvent(): boolean {
+  const key = errorCallbackKey;
+  if (key === undefined) return true;
+  const now = selfLogNow();
+  const last = callbackEvents.get(key);
+  if (last !== undefined && now - last < selfLogIntervalMs) return false;
+  callbackEvents.set(key, now);
+  return true;
+}
+
+/**
  * Configures Sluice's self-log: the last-resort report of runtime failures that no `onError`
  * callback handled. By default it prints at most one line per source every 5 s to stderr.
  *
@@ -69,6 +95,7 @@ export function configureSelfLog(options: SelfLogOptions = {}): void {
   selfLogIntervalMs = options.intervalMs ?? 5000;
   selfLogNow = options.now ?? Date.now;
   sources.clear();
+  callbackEvents.clear();
 }
 
 /**
@@ -113,11 +140,15 @@ export function reportError(
   onError: ErrorHandler | undefined,
 ): void {
   if (onError !== undefined) {
+    const outer = errorCallbackKey;
+    errorCallbackKey = `${context.source}\u0000${context.sink ?? ""}`;
     try {
       onError(error, context);
       return;
     } catch (callbackError) {
       selfLog(context.source, `onError threw: ${describeError(callbackError)}`);
+    } finally {
+      errorCallbackKey = outer;
     }
   }
   const where =

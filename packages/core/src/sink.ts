@@ -78,10 +78,12 @@ export const dropReasons: readonly DropReason[] = Object.freeze([
  * - `closed`: the event arrived after `close()`.
  * - `sink_error`: the destination failed and the event could not be kept for a later attempt.
  * - `circuit_open`: a circuit breaker was open.
- * - `shutdown_timeout`: shutdown's deadline passed before the event was delivered.
+ * - `shutdown_timeout`: shutdown's deadline passed before the event was delivered, or the process
+ *   ran out of work while a sink still held the event and would never settle it.
  * - `epipe`: the reading end of a pipe went away (`node app | head -1`).
- * - `reentrant`: the event was logged from inside the logging pipeline itself (a getter, an
- *   enricher, a sink or an error callback that logs) and could not be taken without recursing.
+ * - `reentrant`: the event was logged from inside the logging pipeline itself and taking it would
+ *   have recursed or looped: from inside a nested logging call, while a sink's `write` ran, or
+ *   from a component's error callback past its one event per self-log interval.
  * - `process_exit`: the process ended without waiting (`process.exit()`, a crash) while the event
  *   was held by a sink that can only deliver asynchronously.
  */

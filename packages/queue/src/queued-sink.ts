@@ -19,6 +19,9 @@ import {
 } from "./queue-options.ts";
 import { retainedEventBytes } from "./retained-size.ts";
 
+/** How long a batch in flight when the process runs out of work may still take, in milliseconds. */
+const exitGraceMs = 1000;
+
 /** The counters of a queue: the sink counters plus its depth and capacity. */
 export interface QueueStats extends SinkStats {
   /** Events queued (not counting the batch in flight). */
@@ -132,13 +135,14 @@ class Queue implements QueuedSink, BudgetMember {
   #flushWaiters: FlushWaiter[] = [];
   #backPressured = false;
   #readyWaiters: (() => void)[] = [];
+  #stalledAtExit: InFlightBatch | undefined;
 
   constructor(inner: Sink, options: ResolvedQueueOptions) {
     this.inner = inner;
     this.name = options.name;
     this.#options = options;
     options.memoryBudget?.join(this);
-    this.#unregisterExitDrain = registerExitDrain(() => this.drainNow());
+    this.#unregisterExitDrain = registerExitDrain(() => this.drainAtExit());
   }
 
   write(event: LogEvent): void {
@@ -209,9 +213,26 @@ class Queue implements QueuedSink, BudgetMember {
     };
   }
 
-  /** Starts a drain when events are queued; run when the event loop runs dry. */
-  drainNow(): void {
-    if (this.#depth() > 0) this.#scheduleImmediate();
+  /**
+   * Run when the event loop runs dry: starts a drain of what is queued, or asks for a grace
+   * period for a batch in flight seen for the first time, or gives up a batch that was already in
+   * flight at the previous exit check (its sink will never settle it).
+   *
+   * @returns how long the process should be kept alive for the batch in flight, in ms.
+   */
+  drainAtExit(): number {
+    const inFlight = this.#inFlight;
+    if (inFlight === undefined) {
+      this.#stalledAtExit = undefined;
+      if (this.#depth() > 0) this.#scheduleImmediate();
+      return 0;
+    }
+    if (this.#stalledAtExit !== inFlight) {
+      this.#stalledAtExit = inFlight;
+      return exitGraceMs;
+    }
+    this.#abandonAtExit(inFlight);
+    return 0;
   }
 
   heldBytes(): number {
@@ -401,11 +422,39 @@ class Queue implements QueuedSink, BudgetMember {
   }
 
   #settleBatch(batch: InFlightBatch, error: unknown, failed: boolean): void {
+    // Given up at exit and already counted.
+    if (this.#inFlight !== batch) return;
     if (failed) this.#recordFailure(batch.count, batch.bytes, error);
     else this.#counters.deliver(batch.count, batch.bytes);
     this.#inFlight = undefined;
     this.#checkFlushWaiters();
     this.#scheduleAfterBatch();
+  }
+
+  /**
+   * The process ran out of work twice while `batch` was in flight: the inner sink will never
+   * settle it. It and everything queued behind it are counted as dropped, and said once.
+   */
+  #abandonAtExit(batch: InFlightBatch): void {
+    const queued = this.#takeBatch(this.#depth());
+    const count = batch.count + queued.events.length;
+    this.#inFlight = undefined;
+    this.#stalledAtExit = undefined;
+    this.#counters.drop("shutdown_timeout", count, batch.bytes + queued.bytes);
+    const error = new LoggingError(
+      "timeout",
+      `The process ran out of work while "${this.inner.name ?? "the inner sink"}" still held a batch ` +
+        `of ${batch.count} events for over ${exitGraceMs} ms; ${count} events (${batch.count} in ` +
+        `flight, ${queued.events.length} queued) were dropped as shutdown_timeout.`,
+    );
+    this.#failures += 1;
+    this.#lastFailure = error;
+    reportError(
+      error,
+      { source: "queue", operation: "exit", sink: this.name, events: count },
+      this.#options.onError,
+    );
+    this.#afterRemoval();
   }
 
   #recordFailure(count: number, bytes: number, error: unknown): void {

@@ -1,7 +1,14 @@
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createLogEvent, type LogEvent, type LogLevel } from "@sluice/core";
+import {
+  configureSelfLog,
+  createLogEvent,
+  createLogger,
+  type LogEvent,
+  type Logger,
+  type LogLevel,
+} from "@sluice/core";
 import { checkSinkContract } from "@sluice/core/testing";
 import {
   type ConsoleSinkOptions,
@@ -216,5 +223,35 @@ describe("createConsoleSink", () => {
     expect(() => createConsoleSink({ stderrLevel: "loud" as never })).toThrow(/"stderrLevel"/);
     expect(() => createConsoleSink({ stdoutFd: -1 })).toThrow(/"stdoutFd"/);
     expect(() => createConsoleSink({ maxBufferBytes: 0 })).toThrow(/"maxBufferBytes"/);
+  });
+});
+
+describe("createConsoleSink whose onError logs through the same logger", () => {
+  afterEach(() => configureSelfLog());
+
+  it("on /dev/full: the logged report is kept and fails once more, then the feedback stops", async () => {
+    configureSelfLog({ write: () => {} });
+    const fd = openSync("/dev/full", "w");
+    let log: Logger | undefined;
+    const sink = createConsoleSink({
+      format: "json",
+      stdoutFd: fd,
+      onError: (error) => log?.error(error, "Console output failed"),
+    });
+    log = createLogger({ sinks: [sink] });
+    for (let n = 0; n < 10; n++) log.info("Event {N}", { N: n });
+    await expect(sink.flush()).rejects.toMatchObject({ code: "ENOSPC" });
+    // Without a bound, each failure's report would fail and be reported again, for ever.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const settled = await log.close().then(
+      () => "settled",
+      () => "settled",
+    );
+    expect(settled).toBe("settled");
+    const stats = sink.stats();
+    expect(stats).toMatchObject({ accepted: 11, delivered: 0, failed: 11, pending: 0 });
+    expect(log.stats()).toMatchObject({ accepted: 12, emitted: 11 });
+    expect(log.stats().dropped.reentrant).toBe(1);
+    closeSync(fd);
   });
 });

@@ -7,6 +7,7 @@ import type { SinkStats } from "@sluice/core";
 import { describe, expect, it } from "vitest";
 
 const fixture = fileURLToPath(new URL("./fixtures/console-writer.mjs", import.meta.url));
+const flushWriter = fileURLToPath(new URL("./fixtures/flush-writer.mjs", import.meta.url));
 const streamStyles = fileURLToPath(new URL("./fixtures/stream-styles.mjs", import.meta.url));
 // util-linux `script` runs a command on a new pseudo-terminal; both it and a pty must be present.
 const canOpenTerminal =
@@ -114,5 +115,33 @@ describe("createConsoleSink in a real process", () => {
     expect(report.wallMs).toBeGreaterThan(1000);
     // A busy loop would burn the whole wait; backing off keeps the CPU mostly idle.
     expect(report.cpuMs).toBeLessThan(report.wallMs / 2);
+  }, 60_000);
+
+  it("settles a flush that meets a full pipe, and resumes when the paused reader comes back", () => {
+    // The events fill the pipe before the flush is called, so the flush finds the writer waiting
+    // out EAGAIN; the reader sleeps 1 s before it reads anything.
+    const directory = mkdtempSync(join(tmpdir(), "sluice-console-flush-"));
+    const output = join(directory, "stdout");
+    try {
+      const child = spawnSync(
+        "bash",
+        ["-c", `"${process.execPath}" "${flushWriter}" 3000 50 | (sleep 1; cat > "${output}")`],
+        { encoding: "utf8", timeout: 30_000 },
+      );
+      expect(child.status).toBe(0);
+      const numbers = readFileSync(output, "utf8")
+        .trimEnd()
+        .split("\n")
+        .map((line) => (JSON.parse(line) as { N: number }).N);
+      expect(numbers).toEqual(Array.from({ length: 3000 }, (_, index) => index));
+      const report = JSON.parse(child.stderr.trim().split("\n").at(-1) ?? "null") as {
+        flushed: string;
+        stats: SinkStats;
+      };
+      expect(report.flushed).toBe("resolved");
+      expect(report.stats).toMatchObject({ accepted: 3000, delivered: 3000, pending: 0 });
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
   }, 60_000);
 });

@@ -332,7 +332,7 @@ class FileSinkImplementation implements FileSink {
     if (this.#closed) return;
     const options = this.#options;
     this.#writer.stop();
-    while (this.#writer.busy) await new Promise((resolve) => setTimeout(resolve, 1));
+    await this.#writer.idle();
     const oldFd = this.#fd;
     let rolled: string | undefined;
     try {

@@ -166,3 +166,44 @@ describe("createFileSink under real faults (child processes)", () => {
     expect(checkConservation(left.outcome.stats)).toBeUndefined();
   });
 });
+
+describe("createFileSink on a FIFO whose reader pauses (child processes)", () => {
+  const writer = fileURLToPath(new URL("./fixtures/fifo-writer.mjs", import.meta.url));
+
+  for (const mode of ["flush", "reopen"] as const) {
+    it(`${mode} meets a full pipe: settles once the reader resumes, every line once, in order`, async () => {
+      const fifo = join(directory, "pipe");
+      const output = join(directory, "read");
+      execFileSync("mkfifo", [fifo]);
+      // The reader opens the FIFO at once (so the sink's open succeeds) but reads nothing for 1 s.
+      const reader = spawn("bash", ["-c", `exec 3< "${fifo}"; sleep 1; cat <&3 > "${output}"`]);
+      const readerDone = new Promise((resolve) => reader.on("exit", resolve));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const child = spawnSync(process.execPath, [writer, fifo, "3000", mode], {
+        encoding: "utf8",
+        timeout: 30_000,
+      });
+      await readerDone;
+      expect(child.status).toBe(0);
+      const report = JSON.parse(child.stderr.trim().split("\n").at(-1) ?? "null") as {
+        reopen?: string;
+        flush: string;
+        close: string;
+        stats: SinkStats;
+      };
+      expect(report).toMatchObject({ flush: "resolved", close: "resolved" });
+      if (mode === "reopen") expect(report.reopen).toBe("resolved");
+      expect(report.stats).toMatchObject({
+        accepted: 3000,
+        delivered: 3000,
+        failed: 0,
+        pending: 0,
+      });
+      const numbers = readFileSync(output, "utf8")
+        .trimEnd()
+        .split("\n")
+        .map((line) => (JSON.parse(line) as { N: number }).N);
+      expect(numbers).toEqual(Array.from({ length: 3000 }, (_, index) => index));
+    }, 60_000);
+  }
+});
