@@ -109,6 +109,7 @@ class FileSinkImplementation implements FileSink {
   #rolls = 0;
   #reopens = 0;
   #maintenance: Promise<void> | undefined;
+  #sizeRollQueued = false;
   #retryDelayMs = 0;
   #retryTimer: NodeJS.Timeout | undefined;
   #checkTimer: NodeJS.Timeout;
@@ -282,8 +283,14 @@ class FileSinkImplementation implements FileSink {
     this.#fileSize += bytes;
     this.#retryDelayMs = 0;
     const maxSize = this.#options.maxSize;
-    if (maxSize !== undefined && this.#fileSize >= maxSize && this.#maintenance === undefined) {
-      this.#runMaintenance(() => this.#swapFile(true)).catch(() => {});
+    if (maxSize !== undefined && this.#fileSize >= maxSize && !this.#sizeRollQueued) {
+      // Queued behind whatever maintenance runs now (startup retention, a reopen), so the roll
+      // happens as soon as that finishes rather than on some later write.
+      this.#sizeRollQueued = true;
+      this.#runMaintenance(() => {
+        this.#sizeRollQueued = false;
+        return this.#fileSize >= maxSize ? this.#swapFile(true) : Promise.resolve();
+      }).catch(() => {});
     }
   }
 
