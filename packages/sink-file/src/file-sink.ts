@@ -21,6 +21,7 @@ import {
   SinkCounters,
   type SinkStats,
 } from "@sluice/core";
+import { readClock } from "./clock.ts";
 import {
   type FileSinkOptions,
   type ResolvedFileSinkOptions,
@@ -129,8 +130,7 @@ class FileSinkImplementation implements FileSink {
       onWritten: (events, bytes) => this.#written(events, bytes),
       onWriteError: (error, events) => this.#writeFailed(error, events),
     });
-    this.#period =
-      options.interval === undefined ? undefined : periodStart(options.now(), options.interval);
+    this.#period = this.#currentPeriod();
     this.#checkTimer = setInterval(() => this.#check(), options.checkIntervalMs);
     this.#checkTimer.unref();
     if (
@@ -142,7 +142,7 @@ class FileSinkImplementation implements FileSink {
       this.#runMaintenance(async () => {
         const files = await listRolledFiles(this.#naming);
         this.#rollSequence = Math.max(this.#rollSequence, files.at(-1)?.sequence ?? -1);
-        await applyRetention(files, options.maxFiles, options.maxAgeMs, options.now());
+        await applyRetention(files, options.maxFiles, options.maxAgeMs, readClock(options.now));
       });
     }
   }
@@ -349,7 +349,9 @@ class FileSinkImplementation implements FileSink {
           this.#rollSequence = files.at(-1)?.sequence ?? -1;
         }
         this.#rollSequence += 1;
-        rolled = rolledPath(this.#naming, this.#rollSequence, options.now());
+        // The name needs a date, never the configured clock's validity: size rolling goes on
+        // with the system clock's when the configured one gives no usable reading.
+        rolled = rolledPath(this.#naming, this.#rollSequence, readClock(options.now) ?? Date.now());
         await rename(options.path, rolled);
         this.#rolls += 1;
       }
@@ -359,8 +361,7 @@ class FileSinkImplementation implements FileSink {
         if (!roll) this.#reopens += 1;
       }
       if (oldFd !== unopenedDescriptor && oldFd !== this.#fd) await close(oldFd).catch(() => {});
-      if (options.interval !== undefined)
-        this.#period = periodStart(options.now(), options.interval);
+      this.#period = this.#currentPeriod() ?? this.#period;
     } finally {
       if (!this.#closed || this.#writer.pendingEvents > 0) this.#writer.resume();
     }
@@ -370,18 +371,28 @@ class FileSinkImplementation implements FileSink {
     }
     if (roll && (options.maxFiles !== undefined || options.maxAgeMs !== undefined)) {
       const files = await listRolledFiles(this.#naming);
-      await applyRetention(files, options.maxFiles, options.maxAgeMs, options.now());
+      await applyRetention(files, options.maxFiles, options.maxAgeMs, readClock(options.now));
     }
+  }
+
+  /** The calendar period the clock is in now; `undefined` without time rolling or a clock. */
+  #currentPeriod(): number | undefined {
+    const interval = this.#options.interval;
+    const now = readClock(this.#options.now);
+    if (interval === undefined || now === undefined) return undefined;
+    const period = periodStart(now, interval);
+    return Number.isNaN(period) ? undefined : period;
   }
 
   /** The periodic check: time rolling, and a deleted or moved active file. */
   #check(): void {
     if (this.#checking || this.#closed || this.#maintenance !== undefined) return;
     const options = this.#options;
-    if (
-      options.interval !== undefined &&
-      this.#period !== periodStart(options.now(), options.interval)
-    ) {
+    const period = this.#currentPeriod();
+    // A clock that gives no reading neither rolls nor counts as a new period; the first reading
+    // after a sink started without one only sets the period.
+    if (period !== undefined && this.#period === undefined) this.#period = period;
+    if (period !== undefined && period !== this.#period) {
       this.#runMaintenance(() => this.#swapFile(true)).catch(() => {});
       return;
     }

@@ -57,3 +57,59 @@ describe("size rolling", () => {
     expect(numbersIn(rolled)).toEqual(Array.from({ length: 150 }, (_, index) => index));
   });
 });
+
+describe("rolling with a clock that fails", () => {
+  const clocks: ReadonlyArray<readonly [string, () => number]> = [
+    ["NaN", () => Number.NaN],
+    ["Infinity", () => Number.POSITIVE_INFINITY],
+    ["past the range of Date", () => 9e15],
+    [
+      "a clock that throws",
+      () => {
+        throw new Error("no clock");
+      },
+    ],
+  ];
+  for (const [description, now] of clocks) {
+    it(`rolls by size whatever the clock gives (${description})`, async () => {
+      const path = join(directory, "app.log");
+      const errors: unknown[] = [];
+      const sink = createFileSink({
+        path,
+        now,
+        onError: (error) => errors.push(error),
+        rolling: { maxSize: 3000, maxFiles: 3, interval: "minute" },
+      });
+      for (let round = 0; round < 10; round++) {
+        for (let n = 0; n < 25; n++) sink.write(event(round * 25 + n));
+        await sink.flush();
+        await until(() => sink.stats().rolls >= round);
+      }
+      await sink.close();
+      expect(errors).toEqual([]);
+      expect(sink.stats().rolls).toBeGreaterThanOrEqual(9);
+      const names = readdirSync(directory);
+      expect(names.filter((name) => name !== "app.log")).toHaveLength(3);
+      expect(readFileSync(path).length).toBeLessThan(3000 + 25 * 200);
+    });
+  }
+
+  it("keeps maxFiles rolled files in the year 10000 and later", async () => {
+    const path = join(directory, "app.log");
+    const sink = createFileSink({
+      path,
+      now: () => Date.UTC(10000, 0, 1),
+      rolling: { maxSize: 2000, maxFiles: 2 },
+    });
+    for (let round = 0; round < 10; round++) {
+      for (let n = 0; n < 20; n++) sink.write(event(round * 20 + n));
+      await sink.flush();
+      await until(() => sink.stats().rolls >= round);
+    }
+    await sink.close();
+    const rolled = readdirSync(directory).filter((name) => name !== "app.log");
+    expect(sink.stats().rolls).toBeGreaterThanOrEqual(9);
+    expect(rolled).toHaveLength(2);
+    for (const name of rolled) expect(name).toMatch(/^app\.\+010000-01-01T00-00-00Z\.\d{6}\.log$/);
+  });
+});
