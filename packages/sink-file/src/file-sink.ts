@@ -27,9 +27,9 @@ import {
   type ResolvedFileSinkOptions,
   resolveFileSinkOptions,
 } from "./file-sink-options.ts";
+import { compressRolledFiles, repairRolledFiles } from "./rolled-compression.ts";
 import {
   applyRetention,
-  compressRolledFile,
   listRolledFiles,
   periodStart,
   type RolledNaming,
@@ -139,11 +139,7 @@ class FileSinkImplementation implements FileSink {
       options.maxFiles !== undefined ||
       options.maxAgeMs !== undefined
     ) {
-      this.#runMaintenance(async () => {
-        const files = await listRolledFiles(this.#naming);
-        this.#rollSequence = Math.max(this.#rollSequence, files.at(-1)?.sequence ?? -1);
-        await applyRetention(files, options.maxFiles, options.maxAgeMs, readClock(options.now));
-      });
+      this.#runMaintenance(() => this.#tidyRolledFiles());
     }
   }
 
@@ -365,13 +361,28 @@ class FileSinkImplementation implements FileSink {
     } finally {
       if (!this.#closed || this.#writer.pendingEvents > 0) this.#writer.resume();
     }
-    if (rolled !== undefined && options.compress) {
-      // The old descriptor is closed and the writer has moved on: the file is complete.
-      await compressRolledFile(rolled, options.fileMode);
-    }
-    if (roll && (options.maxFiles !== undefined || options.maxAgeMs !== undefined)) {
-      const files = await listRolledFiles(this.#naming);
-      await applyRetention(files, options.maxFiles, options.maxAgeMs, readClock(options.now));
+    // The old descriptor is closed and the writer has moved on: the rolled file is complete.
+    if (rolled !== undefined) await this.#tidyRolledFiles();
+  }
+
+  /**
+   * After a roll and at startup: repairs what an interrupted compression left, applies retention,
+   * then compresses what is still plain. Retention comes first so that it runs whatever gzip
+   * does (a full disk fails every gzip), and no file is compressed only to be deleted.
+   */
+  async #tidyRolledFiles(): Promise<void> {
+    const options = this.#options;
+    await repairRolledFiles(this.#naming);
+    const files = await listRolledFiles(this.#naming);
+    this.#rollSequence = Math.max(this.#rollSequence, files.at(-1)?.sequence ?? -1);
+    const deleted = new Set(
+      await applyRetention(files, options.maxFiles, options.maxAgeMs, readClock(options.now)),
+    );
+    if (options.compress) {
+      await compressRolledFiles(
+        files.filter((file) => !deleted.has(file.path)),
+        options.fileMode,
+      );
     }
   }
 

@@ -1,8 +1,5 @@
-import { createReadStream, createWriteStream } from "node:fs";
 import { readdir, stat, unlink } from "node:fs/promises";
 import { basename, dirname, extname, join } from "node:path";
-import { pipeline } from "node:stream/promises";
-import { createGzip } from "node:zlib";
 
 /** A rolled file found next to the active one. */
 export interface RolledFile {
@@ -11,6 +8,8 @@ export interface RolledFile {
   readonly sequence: number;
   /** Last modification time, in milliseconds since the epoch. */
   readonly modifiedAt: number;
+  /** Whether this is a gzip archive (`.gz`). */
+  readonly compressed: boolean;
 }
 
 /**
@@ -83,7 +82,12 @@ export async function listRolledFiles(naming: RolledNaming): Promise<RolledFile[
     const path = join(naming.directory, name);
     try {
       const info = await stat(path);
-      files.push({ path, sequence: Number(match[1]), modifiedAt: info.mtimeMs });
+      files.push({
+        path,
+        sequence: Number(match[1]),
+        modifiedAt: info.mtimeMs,
+        compressed: match[2] !== undefined,
+      });
     } catch {
       // Deleted between readdir and stat: nothing to keep or remove.
     }
@@ -146,23 +150,4 @@ export function periodStart(
       return start.getTime();
     }
   }
-}
-
-/**
- * @internal compresses a rolled file to `<path>.gz` with the given mode, then removes the
- * original. On failure the partial `.gz` is removed and the original kept.
- */
-export async function compressRolledFile(path: string, mode: number): Promise<void> {
-  const target = `${path}.gz`;
-  try {
-    await pipeline(
-      createReadStream(path),
-      createGzip(),
-      createWriteStream(target, { mode, flags: "wx" }),
-    );
-  } catch (error) {
-    await unlink(target).catch(() => {});
-    throw error;
-  }
-  await unlink(path);
 }
