@@ -260,7 +260,11 @@ class FileSinkImplementation implements FileSink {
         options.path,
         // O_NONBLOCK matters only for a FIFO: without a reader the open fails (ENXIO, retried)
         // instead of blocking the process, and a full pipe gives EAGAIN, which the writer waits out.
-        fsConstants.O_WRONLY | fsConstants.O_APPEND | fsConstants.O_CREAT | fsConstants.O_NONBLOCK,
+        fsConstants.O_WRONLY |
+          fsConstants.O_APPEND |
+          fsConstants.O_CREAT |
+          fsConstants.O_NONBLOCK |
+          (options.followSymlinks ? 0 : fsConstants.O_NOFOLLOW),
         options.fileMode,
       );
       this.#fileSize = fstatSync(fd).size;
