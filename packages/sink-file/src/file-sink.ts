@@ -36,6 +36,7 @@ import {
   rolledNaming,
   rolledPath,
 } from "./rolled-files.ts";
+import { acquireWriterLock, type WriterLock } from "./writer-lock.ts";
 
 /** The counters of a file sink. */
 export interface FileSinkStats extends SinkStats {
@@ -102,6 +103,10 @@ class FileSinkImplementation implements FileSink {
   readonly #counters = new SinkCounters();
   readonly #writer: FdWriter;
   readonly #naming: RolledNaming;
+  /** Whether this sink renames or deletes files (rolling, retention), and so needs the lock. */
+  readonly #rolling: boolean;
+  #lock: WriterLock | undefined;
+  #tidyPending = false;
   #fd: number = unopenedDescriptor;
   #openError: unknown;
   #fileSize = 0;
@@ -122,6 +127,11 @@ class FileSinkImplementation implements FileSink {
     this.#options = options;
     this.path = options.path;
     this.#naming = rolledNaming(options.path);
+    this.#rolling =
+      options.maxSize !== undefined ||
+      options.interval !== undefined ||
+      options.maxFiles !== undefined ||
+      options.maxAgeMs !== undefined;
     this.#openActive();
     this.#writer = new FdWriter({
       fd: this.#fd,
@@ -133,14 +143,7 @@ class FileSinkImplementation implements FileSink {
     this.#period = this.#currentPeriod();
     this.#checkTimer = setInterval(() => this.#check(), options.checkIntervalMs);
     this.#checkTimer.unref();
-    if (
-      options.maxSize !== undefined ||
-      options.interval !== undefined ||
-      options.maxFiles !== undefined ||
-      options.maxAgeMs !== undefined
-    ) {
-      this.#runMaintenance(() => this.#tidyRolledFiles());
-    }
+    if (this.#rolling) this.#runMaintenance(() => this.#tidyRolledFiles());
   }
 
   write(event: LogEvent): void {
@@ -242,6 +245,8 @@ class FileSinkImplementation implements FileSink {
       await close(this.#fd).catch(() => {});
       this.#fd = unopenedDescriptor;
     }
+    this.#lock?.release();
+    this.#lock = undefined;
     if (failure !== undefined) throw failure;
   }
 
@@ -256,6 +261,16 @@ class FileSinkImplementation implements FileSink {
     const options = this.#options;
     try {
       mkdirSync(dirname(options.path), { recursive: true, mode: options.directoryMode });
+      if (this.#rolling && this.#lock === undefined) {
+        // Two sinks rolling one path would rename, compress and delete under each other and lose
+        // delivered events: the second is refused until the first is gone.
+        this.#lock = acquireWriterLock(
+          options.path,
+          options.fileMode,
+          Math.max(30_000, 4 * options.checkIntervalMs),
+        );
+        this.#tidyPending = true;
+      }
       const fd = openSync(
         options.path,
         // O_NONBLOCK matters only for a FIFO: without a reader the open fails (ENXIO, retried)
@@ -359,6 +374,10 @@ class FileSinkImplementation implements FileSink {
       if (this.#fd !== unopenedDescriptor) {
         this.#writer.setFd(this.#fd);
         if (!roll) this.#reopens += 1;
+      } else {
+        // The old descriptor is closed below, and its number may be reused by anything: writes
+        // must fail (and be retried) rather than land there.
+        this.#writer.setFd(unopenedDescriptor);
       }
       if (oldFd !== unopenedDescriptor && oldFd !== this.#fd) await close(oldFd).catch(() => {});
       this.#period = this.#currentPeriod() ?? this.#period;
@@ -366,7 +385,8 @@ class FileSinkImplementation implements FileSink {
       if (!this.#closed || this.#writer.pendingEvents > 0) this.#writer.resume();
     }
     // The old descriptor is closed and the writer has moved on: the rolled file is complete.
-    if (rolled !== undefined) await this.#tidyRolledFiles();
+    // Also when this sink has just taken the lock over: the startup tidy was skipped without it.
+    if (rolled !== undefined || this.#tidyPending) await this.#tidyRolledFiles();
   }
 
   /**
@@ -376,6 +396,9 @@ class FileSinkImplementation implements FileSink {
    */
   async #tidyRolledFiles(): Promise<void> {
     const options = this.#options;
+    // Only the lock's holder touches rolled files; a refused sink tidies once it takes the lock.
+    if (this.#rolling && this.#lock === undefined) return;
+    this.#tidyPending = false;
     await repairRolledFiles(this.#naming);
     const files = await listRolledFiles(this.#naming);
     this.#rollSequence = Math.max(this.#rollSequence, files.at(-1)?.sequence ?? -1);
@@ -401,7 +424,24 @@ class FileSinkImplementation implements FileSink {
 
   /** The periodic check: time rolling, and a deleted or moved active file. */
   #check(): void {
-    if (this.#checking || this.#closed || this.#maintenance !== undefined) return;
+    if (this.#closed) return;
+    // The heartbeat goes on whatever else runs (a long gzip), so the lock never looks stale.
+    if (this.#lock !== undefined && !this.#lock.refresh()) {
+      const lockPath = this.#lock.path;
+      this.#lock = undefined;
+      this.#report(
+        new LoggingError(
+          "sink_failure",
+          `The lock file "${lockPath}" of file sink "${this.path}" was removed or taken over; ` +
+            "the sink reopens its file, which takes the lock again if it is free.",
+        ),
+        "lock",
+        0,
+      );
+      this.#runMaintenance(() => this.#swapFile(false)).catch(() => {});
+      return;
+    }
+    if (this.#checking || this.#maintenance !== undefined) return;
     const options = this.#options;
     const period = this.#currentPeriod();
     // A clock that gives no reading neither rolls nor counts as a new period; the first reading

@@ -131,7 +131,9 @@ describe("compression of rolled files", () => {
     });
     const done = (): boolean =>
       readdirSync(directory).filter((name) => name.endsWith(".log.gz")).length === 3 &&
-      readdirSync(directory).every((name) => name === "app.log" || name.endsWith(".log.gz"));
+      readdirSync(directory).every(
+        (name) => name === "app.log" || name === "app.log.lock" || name.endsWith(".log.gz"),
+      );
     await until(done);
     await sink.close();
     for (const [sequence, from] of [
@@ -162,9 +164,13 @@ describe("compression of rolled files", () => {
 
     const sink = createFileSink({ path, rolling: { maxSize, compress: true } });
     await until(() =>
-      readdirSync(directory).every((name) => name === "app.log" || name === `${original}.gz`),
+      readdirSync(directory).every((name) =>
+        ["app.log", "app.log.lock", `${original}.gz`].includes(name),
+      ),
     );
     await sink.close();
+    // The killed writer's lock was taken over, and this one's released.
+    expect(readdirSync(directory).sort()).toEqual(["app.log", `${original}.gz`].sort());
     expect(gunzipSync(readFileSync(join(directory, `${original}.gz`))).equals(content)).toBe(true);
   });
 });
