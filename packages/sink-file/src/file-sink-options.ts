@@ -31,7 +31,8 @@ export interface RollingOptions {
   readonly interval?: "minute" | "hour" | "day" | "week" | "month";
   /**
    * Compress each rolled file with gzip (to `<name>.gz`, the original removed), off the write
-   * path.
+   * path. An archive appears under its name only once complete; a gzip that fails or is killed
+   * leaves the original, compressed again after the next roll or at the next start.
    * @default false
    */
   readonly compress?: boolean;
@@ -100,7 +101,9 @@ export interface FileSinkOptions {
    */
   readonly maxRetryDelayMs?: number;
   /**
-   * The clock for rolling decisions, in milliseconds since the epoch.
+   * The clock for time rolling, roll names and age retention, in milliseconds since the epoch.
+   * A reading that throws or is no date (NaN, an infinity, past the range of `Date`) never stops
+   * size rolling: the roll name takes the system time, and time rolling and age retention wait.
    * @default Date.now
    */
   readonly now?: () => number;

@@ -27,7 +27,7 @@ import {
   type ResolvedFileSinkOptions,
   resolveFileSinkOptions,
 } from "./file-sink-options.ts";
-import { compressRolledFiles, repairRolledFiles } from "./rolled-compression.ts";
+import { compressRolledFile, repairRolledFiles } from "./rolled-compression.ts";
 import {
   applyRetention,
   listRolledFiles,
@@ -107,6 +107,7 @@ class FileSinkImplementation implements FileSink {
   readonly #rolling: boolean;
   #lock: WriterLock | undefined;
   #tidyPending = false;
+  #compressionQueued = false;
   #fd: number = unopenedDescriptor;
   #openError: unknown;
   #fileSize = 0;
@@ -235,7 +236,8 @@ class FileSinkImplementation implements FileSink {
     clearInterval(this.#checkTimer);
     let failure: unknown;
     try {
-      await this.#maintenance;
+      // Each compression task queues the next: wait for the chain, not only its current task.
+      while (this.#maintenance !== undefined) await this.#maintenance;
       await this.flush();
     } catch (error) {
       failure = error;
@@ -391,8 +393,9 @@ class FileSinkImplementation implements FileSink {
 
   /**
    * After a roll and at startup: repairs what an interrupted compression left, applies retention,
-   * then compresses what is still plain. Retention comes first so that it runs whatever gzip
-   * does (a full disk fails every gzip), and no file is compressed only to be deleted.
+   * then queues the compression of what is still plain. Retention comes first so that it runs
+   * whatever gzip does (a full disk fails every gzip), and no file is compressed only to be
+   * deleted.
    */
   async #tidyRolledFiles(): Promise<void> {
     const options = this.#options;
@@ -402,15 +405,25 @@ class FileSinkImplementation implements FileSink {
     await repairRolledFiles(this.#naming);
     const files = await listRolledFiles(this.#naming);
     this.#rollSequence = Math.max(this.#rollSequence, files.at(-1)?.sequence ?? -1);
-    const deleted = new Set(
-      await applyRetention(files, options.maxFiles, options.maxAgeMs, readClock(options.now)),
-    );
-    if (options.compress) {
-      await compressRolledFiles(
-        files.filter((file) => !deleted.has(file.path)),
-        options.fileMode,
-      );
-    }
+    await applyRetention(files, options.maxFiles, options.maxAgeMs, readClock(options.now));
+    this.#queueCompression();
+  }
+
+  /**
+   * Compresses the oldest plain rolled file, one per maintenance task, so that a size roll queued
+   * meanwhile waits for one gzip at most, not for a whole backlog. A failure is reported and ends
+   * the run; the rest is tried after the next roll or at the next start.
+   */
+  #queueCompression(): void {
+    if (!this.#options.compress || this.#compressionQueued) return;
+    this.#compressionQueued = true;
+    this.#runMaintenance(async () => {
+      this.#compressionQueued = false;
+      const next = (await listRolledFiles(this.#naming)).find((file) => !file.compressed);
+      if (next === undefined) return;
+      await compressRolledFile(next.path, this.#options.fileMode);
+      this.#queueCompression();
+    }).catch(() => {});
   }
 
   /** The calendar period the clock is in now; `undefined` without time rolling or a clock. */

@@ -3,7 +3,7 @@ import { open, readdir, rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
-import type { RolledFile, RolledNaming } from "./rolled-files.ts";
+import type { RolledNaming } from "./rolled-files.ts";
 
 // An archive is written under this suffix and renamed to `.gz` only once complete, so a `.gz`
 // the sink wrote is never truncated. The suffix keeps it outside the rolled-file pattern.
@@ -54,16 +54,4 @@ export async function repairRolledFiles(naming: RolledNaming): Promise<void> {
       name.endsWith(".gz") && naming.pattern.test(name) && present.has(name.slice(0, -3));
     if (partial || shadowed) await unlink(join(naming.directory, name)).catch(() => {});
   }
-}
-
-/**
- * @internal compresses every plain file of `files`, in order; stops at the first failure and
- * rejects with it (the files not yet done stay plain, and are tried again after the next roll
- * or at the next start).
- */
-export async function compressRolledFiles(
-  files: readonly RolledFile[],
-  mode: number,
-): Promise<void> {
-  for (const file of files) if (!file.compressed) await compressRolledFile(file.path, mode);
 }
