@@ -159,4 +159,32 @@ describe("two processes logging to one rolling path (real child processes)", () 
     expect(numbers).toEqual([0, 2]);
     expect(sink.stats()).toMatchObject({ accepted: 3, delivered: 2, failed: 1, pending: 0 });
   });
+
+  it("refuses a second rolling sink in the same process; sinks that do not roll share a path", async () => {
+    const path = join(directory, "app.log");
+    const write = (sink: ReturnType<typeof createFileSink>, n: number): void =>
+      sink.write(createLogEvent({ level: "info", template: "{N}", properties: { N: n } }));
+    const first = createFileSink({ path, rolling: { maxFiles: 5 } });
+    const second = createFileSink({ path, rolling: { maxFiles: 5 }, onError: () => {} });
+    write(first, 1);
+    write(second, 2);
+    await first.flush();
+    await expect(second.flush()).rejects.toThrow(
+      new RegExp(`is already written by process ${process.pid}`),
+    );
+    await second.close().catch(() => {});
+    await first.close();
+    expect(readdirSync(directory)).toEqual(["app.log"]);
+
+    // Without rolling, sinks only append and take no lock.
+    const appenders = [createFileSink({ path }), createFileSink({ path })];
+    for (const [index, sink] of appenders.entries()) write(sink, 10 + index);
+    await Promise.all(appenders.map((sink) => sink.close()));
+    const numbers = readFileSync(path, "utf8")
+      .trimEnd()
+      .split("\n")
+      .map((line) => (JSON.parse(line) as { N: number }).N);
+    expect(numbers.sort((a, b) => a - b)).toEqual([1, 10, 11]);
+    expect(readdirSync(directory)).toEqual(["app.log"]);
+  });
 });
