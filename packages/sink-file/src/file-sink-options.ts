@@ -31,7 +31,8 @@ export interface RollingOptions {
   readonly interval?: "minute" | "hour" | "day" | "week" | "month";
   /**
    * Compress each rolled file with gzip (to `<name>.gz`, the original removed), off the write
-   * path.
+   * path. An archive appears under its name only once complete; a gzip that fails or is killed
+   * leaves the original, compressed again after the next roll or at the next start.
    * @default false
    */
   readonly compress?: boolean;
@@ -82,6 +83,13 @@ export interface FileSinkOptions {
    */
   readonly directoryMode?: number;
   /**
+   * Whether a `path` that is a symbolic link is followed (the events go to its target) or refused
+   * (`false`: the file is opened with `O_NOFOLLOW`, and the open fails with `ELOOP`, counted and
+   * retried like any open failure). Only the last component of the path is checked.
+   * @default true
+   */
+  readonly followSymlinks?: boolean;
+  /**
    * How often the sink checks that its path still leads to its open file (deleted or moved
    * files are reopened), in milliseconds.
    * @default 500
@@ -93,7 +101,9 @@ export interface FileSinkOptions {
    */
   readonly maxRetryDelayMs?: number;
   /**
-   * The clock for rolling decisions, in milliseconds since the epoch.
+   * The clock for time rolling, roll names and age retention, in milliseconds since the epoch.
+   * A reading that throws or is no date (NaN, an infinity, past the range of `Date`) never stops
+   * size rolling: the roll name takes the system time, and time rolling and age retention wait.
    * @default Date.now
    */
   readonly now?: () => number;
@@ -117,6 +127,7 @@ export interface ResolvedFileSinkOptions {
   readonly compress: boolean;
   readonly fileMode: number;
   readonly directoryMode: number;
+  readonly followSymlinks: boolean;
   readonly checkIntervalMs: number;
   readonly maxRetryDelayMs: number;
   readonly now: () => number;
@@ -168,6 +179,9 @@ export function resolveFileSinkOptions(options: FileSinkOptions): ResolvedFileSi
   if (rolling.compress !== undefined && typeof rolling.compress !== "boolean") {
     throw invalidOption("rolling.compress", "a boolean", rolling.compress);
   }
+  if (options.followSymlinks !== undefined && typeof options.followSymlinks !== "boolean") {
+    throw invalidOption("followSymlinks", "a boolean", options.followSymlinks);
+  }
   for (const name of ["now", "onError"] as const) {
     if (options[name] !== undefined && typeof options[name] !== "function") {
       throw invalidOption(name, "a function", options[name]);
@@ -185,6 +199,7 @@ export function resolveFileSinkOptions(options: FileSinkOptions): ResolvedFileSi
     compress: rolling.compress ?? false,
     fileMode: mode("fileMode", options.fileMode, 0o640),
     directoryMode: mode("directoryMode", options.directoryMode, 0o750),
+    followSymlinks: options.followSymlinks ?? true,
     checkIntervalMs: optionalPositive("checkIntervalMs", options.checkIntervalMs) ?? 500,
     maxRetryDelayMs: optionalPositive("maxRetryDelayMs", options.maxRetryDelayMs) ?? 5000,
     now: options.now ?? Date.now,

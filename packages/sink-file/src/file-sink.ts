@@ -21,20 +21,22 @@ import {
   SinkCounters,
   type SinkStats,
 } from "@sluice/core";
+import { readClock } from "./clock.ts";
 import {
   type FileSinkOptions,
   type ResolvedFileSinkOptions,
   resolveFileSinkOptions,
 } from "./file-sink-options.ts";
+import { compressRolledFile, repairRolledFiles } from "./rolled-compression.ts";
 import {
   applyRetention,
-  compressRolledFile,
   listRolledFiles,
   periodStart,
   type RolledNaming,
   rolledNaming,
   rolledPath,
 } from "./rolled-files.ts";
+import { acquireWriterLock, type WriterLock } from "./writer-lock.ts";
 
 /** The counters of a file sink. */
 export interface FileSinkStats extends SinkStats {
@@ -101,6 +103,11 @@ class FileSinkImplementation implements FileSink {
   readonly #counters = new SinkCounters();
   readonly #writer: FdWriter;
   readonly #naming: RolledNaming;
+  /** Whether this sink renames or deletes files (rolling, retention), and so needs the lock. */
+  readonly #rolling: boolean;
+  #lock: WriterLock | undefined;
+  #tidyPending = false;
+  #compressionQueued = false;
   #fd: number = unopenedDescriptor;
   #openError: unknown;
   #fileSize = 0;
@@ -109,6 +116,7 @@ class FileSinkImplementation implements FileSink {
   #rolls = 0;
   #reopens = 0;
   #maintenance: Promise<void> | undefined;
+  #sizeRollQueued = false;
   #retryDelayMs = 0;
   #retryTimer: NodeJS.Timeout | undefined;
   #checkTimer: NodeJS.Timeout;
@@ -120,6 +128,11 @@ class FileSinkImplementation implements FileSink {
     this.#options = options;
     this.path = options.path;
     this.#naming = rolledNaming(options.path);
+    this.#rolling =
+      options.maxSize !== undefined ||
+      options.interval !== undefined ||
+      options.maxFiles !== undefined ||
+      options.maxAgeMs !== undefined;
     this.#openActive();
     this.#writer = new FdWriter({
       fd: this.#fd,
@@ -128,22 +141,10 @@ class FileSinkImplementation implements FileSink {
       onWritten: (events, bytes) => this.#written(events, bytes),
       onWriteError: (error, events) => this.#writeFailed(error, events),
     });
-    this.#period =
-      options.interval === undefined ? undefined : periodStart(options.now(), options.interval);
+    this.#period = this.#currentPeriod();
     this.#checkTimer = setInterval(() => this.#check(), options.checkIntervalMs);
     this.#checkTimer.unref();
-    if (
-      options.maxSize !== undefined ||
-      options.interval !== undefined ||
-      options.maxFiles !== undefined ||
-      options.maxAgeMs !== undefined
-    ) {
-      this.#runMaintenance(async () => {
-        const files = await listRolledFiles(this.#naming);
-        this.#rollSequence = Math.max(this.#rollSequence, files.at(-1)?.sequence ?? -1);
-        await applyRetention(files, options.maxFiles, options.maxAgeMs, options.now());
-      });
-    }
+    if (this.#rolling) this.#runMaintenance(() => this.#tidyRolledFiles());
   }
 
   write(event: LogEvent): void {
@@ -235,7 +236,8 @@ class FileSinkImplementation implements FileSink {
     clearInterval(this.#checkTimer);
     let failure: unknown;
     try {
-      await this.#maintenance;
+      // Each compression task queues the next: wait for the chain, not only its current task.
+      while (this.#maintenance !== undefined) await this.#maintenance;
       await this.flush();
     } catch (error) {
       failure = error;
@@ -245,6 +247,8 @@ class FileSinkImplementation implements FileSink {
       await close(this.#fd).catch(() => {});
       this.#fd = unopenedDescriptor;
     }
+    this.#lock?.release();
+    this.#lock = undefined;
     if (failure !== undefined) throw failure;
   }
 
@@ -259,11 +263,25 @@ class FileSinkImplementation implements FileSink {
     const options = this.#options;
     try {
       mkdirSync(dirname(options.path), { recursive: true, mode: options.directoryMode });
+      if (this.#rolling && this.#lock === undefined) {
+        // Two sinks rolling one path would rename, compress and delete under each other and lose
+        // delivered events: the second is refused until the first is gone.
+        this.#lock = acquireWriterLock(
+          options.path,
+          options.fileMode,
+          Math.max(30_000, 4 * options.checkIntervalMs),
+        );
+        this.#tidyPending = true;
+      }
       const fd = openSync(
         options.path,
         // O_NONBLOCK matters only for a FIFO: without a reader the open fails (ENXIO, retried)
         // instead of blocking the process, and a full pipe gives EAGAIN, which the writer waits out.
-        fsConstants.O_WRONLY | fsConstants.O_APPEND | fsConstants.O_CREAT | fsConstants.O_NONBLOCK,
+        fsConstants.O_WRONLY |
+          fsConstants.O_APPEND |
+          fsConstants.O_CREAT |
+          fsConstants.O_NONBLOCK |
+          (options.followSymlinks ? 0 : fsConstants.O_NOFOLLOW),
         options.fileMode,
       );
       this.#fileSize = fstatSync(fd).size;
@@ -282,8 +300,14 @@ class FileSinkImplementation implements FileSink {
     this.#fileSize += bytes;
     this.#retryDelayMs = 0;
     const maxSize = this.#options.maxSize;
-    if (maxSize !== undefined && this.#fileSize >= maxSize && this.#maintenance === undefined) {
-      this.#runMaintenance(() => this.#swapFile(true)).catch(() => {});
+    if (maxSize !== undefined && this.#fileSize >= maxSize && !this.#sizeRollQueued) {
+      // Queued behind whatever maintenance runs now (startup retention, a reopen), so the roll
+      // happens as soon as that finishes rather than on some later write.
+      this.#sizeRollQueued = true;
+      this.#runMaintenance(() => {
+        this.#sizeRollQueued = false;
+        return this.#fileSize >= maxSize ? this.#swapFile(true) : Promise.resolve();
+      }).catch(() => {});
     }
   }
 
@@ -342,7 +366,9 @@ class FileSinkImplementation implements FileSink {
           this.#rollSequence = files.at(-1)?.sequence ?? -1;
         }
         this.#rollSequence += 1;
-        rolled = rolledPath(this.#naming, this.#rollSequence, options.now());
+        // The name needs a date, never the configured clock's validity: size rolling goes on
+        // with the system clock's when the configured one gives no usable reading.
+        rolled = rolledPath(this.#naming, this.#rollSequence, readClock(options.now) ?? Date.now());
         await rename(options.path, rolled);
         this.#rolls += 1;
       }
@@ -350,31 +376,91 @@ class FileSinkImplementation implements FileSink {
       if (this.#fd !== unopenedDescriptor) {
         this.#writer.setFd(this.#fd);
         if (!roll) this.#reopens += 1;
+      } else {
+        // The old descriptor is closed below, and its number may be reused by anything: writes
+        // must fail (and be retried) rather than land there.
+        this.#writer.setFd(unopenedDescriptor);
       }
       if (oldFd !== unopenedDescriptor && oldFd !== this.#fd) await close(oldFd).catch(() => {});
-      if (options.interval !== undefined)
-        this.#period = periodStart(options.now(), options.interval);
+      this.#period = this.#currentPeriod() ?? this.#period;
     } finally {
       if (!this.#closed || this.#writer.pendingEvents > 0) this.#writer.resume();
     }
-    if (rolled !== undefined && options.compress) {
-      // The old descriptor is closed and the writer has moved on: the file is complete.
-      await compressRolledFile(rolled, options.fileMode);
-    }
-    if (roll && (options.maxFiles !== undefined || options.maxAgeMs !== undefined)) {
-      const files = await listRolledFiles(this.#naming);
-      await applyRetention(files, options.maxFiles, options.maxAgeMs, options.now());
-    }
+    // The old descriptor is closed and the writer has moved on: the rolled file is complete.
+    // Also when this sink has just taken the lock over: the startup tidy was skipped without it.
+    if (rolled !== undefined || this.#tidyPending) await this.#tidyRolledFiles();
+  }
+
+  /**
+   * After a roll and at startup: repairs what an interrupted compression left, applies retention,
+   * then queues the compression of what is still plain. Retention comes first so that it runs
+   * whatever gzip does (a full disk fails every gzip), and no file is compressed only to be
+   * deleted.
+   */
+  async #tidyRolledFiles(): Promise<void> {
+    const options = this.#options;
+    // Only the lock's holder touches rolled files; a refused sink tidies once it takes the lock.
+    if (this.#rolling && this.#lock === undefined) return;
+    this.#tidyPending = false;
+    await repairRolledFiles(this.#naming);
+    const files = await listRolledFiles(this.#naming);
+    this.#rollSequence = Math.max(this.#rollSequence, files.at(-1)?.sequence ?? -1);
+    await applyRetention(files, options.maxFiles, options.maxAgeMs, readClock(options.now));
+    this.#queueCompression();
+  }
+
+  /**
+   * Compresses the oldest plain rolled file, one per maintenance task, so that a size roll queued
+   * meanwhile waits for one gzip at most, not for a whole backlog. A failure is reported and ends
+   * the run; the rest is tried after the next roll or at the next start.
+   */
+  #queueCompression(): void {
+    if (!this.#options.compress || this.#compressionQueued) return;
+    this.#compressionQueued = true;
+    this.#runMaintenance(async () => {
+      this.#compressionQueued = false;
+      const next = (await listRolledFiles(this.#naming)).find((file) => !file.compressed);
+      if (next === undefined) return;
+      await compressRolledFile(next.path, this.#options.fileMode);
+      this.#queueCompression();
+    }).catch(() => {});
+  }
+
+  /** The calendar period the clock is in now; `undefined` without time rolling or a clock. */
+  #currentPeriod(): number | undefined {
+    const interval = this.#options.interval;
+    const now = readClock(this.#options.now);
+    if (interval === undefined || now === undefined) return undefined;
+    const period = periodStart(now, interval);
+    return Number.isNaN(period) ? undefined : period;
   }
 
   /** The periodic check: time rolling, and a deleted or moved active file. */
   #check(): void {
-    if (this.#checking || this.#closed || this.#maintenance !== undefined) return;
+    if (this.#closed) return;
+    // The heartbeat goes on whatever else runs (a long gzip), so the lock never looks stale.
+    if (this.#lock !== undefined && !this.#lock.refresh()) {
+      const lockPath = this.#lock.path;
+      this.#lock = undefined;
+      this.#report(
+        new LoggingError(
+          "sink_failure",
+          `The lock file "${lockPath}" of file sink "${this.path}" was removed or taken over; ` +
+            "the sink reopens its file, which takes the lock again if it is free.",
+        ),
+        "lock",
+        0,
+      );
+      this.#runMaintenance(() => this.#swapFile(false)).catch(() => {});
+      return;
+    }
+    if (this.#checking || this.#maintenance !== undefined) return;
     const options = this.#options;
-    if (
-      options.interval !== undefined &&
-      this.#period !== periodStart(options.now(), options.interval)
-    ) {
+    const period = this.#currentPeriod();
+    // A clock that gives no reading neither rolls nor counts as a new period; the first reading
+    // after a sink started without one only sets the period.
+    if (period !== undefined && this.#period === undefined) this.#period = period;
+    if (period !== undefined && period !== this.#period) {
       this.#runMaintenance(() => this.#swapFile(true)).catch(() => {});
       return;
     }

@@ -1,34 +1,15 @@
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { checkConservation, createLogEvent } from "@sluice/core";
 import { createFileSink } from "@sluice/sink-file";
 import { describe, expect, it } from "vitest";
-
-function tryMountTmpfs(directory: string): boolean {
-  if (process.getuid?.() !== 0) return false;
-  try {
-    execFileSync("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", directory], {
-      stdio: "ignore",
-    });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const probe = mkdtempSync(join(tmpdir(), "sluice-tmpfs-probe-"));
-const canMount = tryMountTmpfs(probe);
-if (canMount) execFileSync("umount", [probe]);
-rmSync(probe, { recursive: true, force: true });
+import { canMountTmpfs, mountTmpfs } from "./fixtures/tmpfs.ts";
 
 describe("createFileSink on a full disk (a real 64 KiB tmpfs)", () => {
-  it.skipIf(!canMount)(
+  it.skipIf(!canMountTmpfs)(
     "counts what could not be written, then resumes by itself when space is freed",
     async () => {
-      const directory = mkdtempSync(join(tmpdir(), "sluice-tmpfs-"));
-      tryMountTmpfs(directory);
+      const { directory, unmount } = mountTmpfs();
       const filler = join(directory, "filler");
       // Leave a few KiB free so the log fills the disk part-way through the run.
       writeFileSync(filler, Buffer.alloc(56 * 1024));
@@ -81,8 +62,7 @@ describe("createFileSink on a full disk (a real 64 KiB tmpfs)", () => {
         );
       } finally {
         await sink.close().catch(() => {});
-        execFileSync("umount", [directory]);
-        rmSync(directory, { recursive: true, force: true });
+        unmount();
       }
     },
   );
