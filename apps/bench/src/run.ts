@@ -51,6 +51,10 @@ for (let round = 0; round < rounds; round++) {
   }
 }
 
+for (const subject of ["sink", "tmpfs"]) {
+  jobs.push({ script: "scenarios/recovery.js", args: [`--subject=${subject}`] });
+}
+
 const runs: Measurement[] = [];
 for (const job of jobs) {
   const script = fileURLToPath(new URL(job.script, import.meta.url));
@@ -112,6 +116,7 @@ const titles: Record<string, string> = {
   json: "`info`, 2 properties, JSON line to /dev/null",
   file: "1M `info` events to a file, until all are on disk (ns per event, wall)",
   "slow-consumer": "caller cost of `withQueue(createFileSink)`: a file, then a pipe read at 5 MB/s",
+  recovery: "back to the primary after a fault clears, resetTimeoutMs 50 (ns: median recovery)",
 };
 
 const header = ["scenario", "subject", "ns per call", "ratio to pino", "notes"];
