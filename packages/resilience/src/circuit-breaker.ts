@@ -11,8 +11,10 @@ import { CircuitOpenError, ProbeTimeoutError } from "./errors.ts";
 import { FailureWindow } from "./failure-window.ts";
 import {
   functionOption,
+  multiplierOption,
   type ResolvedWrapperOptions,
   rangeOption,
+  requireAtLeast,
   requireSink,
   resolveWrapperOptions,
   sinkName,
@@ -205,25 +207,16 @@ function resolveBreakerOptions(options: CircuitBreakerOptions): ResolvedBreakerO
     options.maxResetTimeoutMs,
     Math.max(60_000, resetTimeoutMs),
   );
-  if (maxResetTimeoutMs < resetTimeoutMs) {
-    throw invalidOption(
-      "maxResetTimeoutMs",
-      `a number of milliseconds of at least resetTimeoutMs (${resetTimeoutMs})`,
-      maxResetTimeoutMs,
-    );
-  }
-  const multiplier = options.resetBackoffMultiplier;
-  if (
-    multiplier !== undefined &&
-    (typeof multiplier !== "number" || !Number.isFinite(multiplier) || multiplier < 1)
-  ) {
-    throw invalidOption("resetBackoffMultiplier", "a finite number of 1 or more", multiplier);
-  }
+  requireAtLeast("maxResetTimeoutMs", maxResetTimeoutMs, "resetTimeoutMs", resetTimeoutMs);
   return {
     failureThreshold: positiveIntegerOption("failureThreshold", options.failureThreshold, 5),
     failureRate: resolveFailureRate(options.failureRate),
     resetTimeoutMs,
-    resetBackoffMultiplier: multiplier ?? 1,
+    resetBackoffMultiplier: multiplierOption(
+      "resetBackoffMultiplier",
+      options.resetBackoffMultiplier,
+      1,
+    ),
     maxResetTimeoutMs,
     probeTimeoutMs: positiveIntegerOption("probeTimeoutMs", options.probeTimeoutMs, 5000),
     onStateChange: functionOption("onStateChange", options.onStateChange),

@@ -11,9 +11,11 @@ import { DeliveryWrapper } from "./delivery-wrapper.ts";
 import { defaultTransientCodes, hasErrorCode } from "./transient-error.ts";
 import {
   functionOption,
+  multiplierOption,
   nonNegativeNumberOption,
   type ResolvedWrapperOptions,
   rangeOption,
+  requireAtLeast,
   requireSink,
   resolveWrapperOptions,
   sinkName,
@@ -145,20 +147,7 @@ function resolveRetryOptions(options: RetryOptions): ResolvedRetryOptions {
     options.maxDelayMs,
     Math.max(5000, initialDelayMs),
   );
-  if (maxDelayMs < initialDelayMs) {
-    throw invalidOption(
-      "maxDelayMs",
-      `a number of milliseconds of at least initialDelayMs (${initialDelayMs})`,
-      maxDelayMs,
-    );
-  }
-  const multiplier = options.multiplier;
-  if (
-    multiplier !== undefined &&
-    (typeof multiplier !== "number" || !Number.isFinite(multiplier) || multiplier < 1)
-  ) {
-    throw invalidOption("multiplier", "a finite number of 1 or more", multiplier);
-  }
+  requireAtLeast("maxDelayMs", maxDelayMs, "initialDelayMs", initialDelayMs);
   const codes = options.transientCodes;
   if (
     codes !== undefined &&
@@ -174,7 +163,7 @@ function resolveRetryOptions(options: RetryOptions): ResolvedRetryOptions {
     maxAttempts: positiveIntegerOption("maxAttempts", options.maxAttempts, 5),
     initialDelayMs,
     maxDelayMs,
-    multiplier: multiplier ?? 2,
+    multiplier: multiplierOption("multiplier", options.multiplier, 2),
     jitter: rangeOption("jitter", options.jitter, 0.5, 0, 1),
     deadlineMs: nonNegativeNumberOption("deadlineMs", options.deadlineMs, 30_000),
     isTransient,

@@ -14,8 +14,9 @@ export interface WrapperOptions {
    */
   readonly name?: string;
   /**
-   * The most events `write` holds before they enter the wrapper's delivery path (they wait at
-   * most one turn of the event loop); more are dropped as `buffer_full`.
+   * The most events taken by `write` and not yet settled (gathered for one turn of the event
+   * loop, then in delivery); more are dropped as `buffer_full`, so a hung sink cannot make them
+   * pile up.
    * @default 10000
    */
   readonly maxPending?: number;
@@ -105,6 +106,31 @@ export function rangeOption(
     throw invalidOption(option, `a number from ${minimum} to ${maximum}`, value);
   }
   return value;
+}
+
+/** @internal Reads an optional growth factor: a finite number of 1 or more. */
+export function multiplierOption(option: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 1) {
+    throw invalidOption(option, "a finite number of 1 or more", value);
+  }
+  return value;
+}
+
+/** @internal Checks that a cap (`option`) is not below the duration it caps (`floorOption`). */
+export function requireAtLeast(
+  option: string,
+  value: number,
+  floorOption: string,
+  floor: number,
+): void {
+  if (value < floor) {
+    throw invalidOption(
+      option,
+      `a number of milliseconds of at least ${floorOption} (${floor})`,
+      value,
+    );
+  }
 }
 
 /** @internal The name of a sink for a wrapper's default name. */
