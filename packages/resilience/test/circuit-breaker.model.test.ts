@@ -108,6 +108,12 @@ describe("withCircuitBreaker state machine (fast-check)", () => {
           // neither settled nor timed out (nor made irrelevant by reset()).
           let probeInFlight: object | undefined;
           let next = 0;
+          // Plain checks in the loop (and in promise callbacks, where a throw would be lost),
+          // asserted once at the end of the sequence.
+          const violations: string[] = [];
+          const check = (holds: boolean, invariant: string): void => {
+            if (!holds) violations.push(invariant);
+          };
 
           for (const step of commands) {
             if (step.kind === "advance") {
@@ -137,11 +143,14 @@ describe("withCircuitBreaker state machine (fast-check)", () => {
               const delivery = breaker.writeBatch(batch);
               const reached = inner.calls.length > callsBefore;
               const after = breaker.state;
-              if (before === "half-open") expect(reached).toBe(false);
-              if (before === "open" && reached) expect(after).toBe("half-open");
+              check(before !== "half-open" || !reached, "a half-open circuit let a batch through");
+              check(
+                before !== "open" || !reached || after === "half-open",
+                "an open circuit let a batch through that was not the probe",
+              );
               const probe = reached && before !== "closed" ? {} : undefined;
               if (probe !== undefined) {
-                expect(probeInFlight).toBeUndefined();
+                check(probeInFlight === undefined, "a second probe while one is in flight");
                 probeInFlight = probe;
               }
               const done = (): void => {
@@ -149,7 +158,7 @@ describe("withCircuitBreaker state machine (fast-check)", () => {
               };
               delivery.then(done, (error: unknown) => {
                 if (CircuitOpenError.is(error)) {
-                  expect(reached).toBe(false);
+                  check(!reached, "a batch refused after it reached the sink");
                   refusedBatches += 1;
                   refusedEvents += step.size;
                 }
@@ -158,8 +167,12 @@ describe("withCircuitBreaker state machine (fast-check)", () => {
             }
             await settle();
             // The breaker's own view agrees: half-open exactly while a probe is in flight.
-            expect(probeInFlight !== undefined).toBe(breaker.state === "half-open");
+            check(
+              (probeInFlight !== undefined) === (breaker.state === "half-open"),
+              "half-open without a probe in flight, or a probe in flight outside half-open",
+            );
           }
+          expect(violations).toEqual([]);
 
           for (const [from, to, reason] of transitions) {
             expect(allowedEdges.has(`${from}>${to}`)).toBe(true);
