@@ -69,6 +69,10 @@ for (let round = 0; round < rounds; round++) {
   }
 }
 
+for (const subject of ["sink", "tmpfs"]) {
+  jobs.push({ script: "scenarios/recovery.js", args: [`--subject=${subject}`] });
+}
+
 const runs: Measurement[] = [];
 for (const job of jobs) {
   const script = fileURLToPath(new URL(job.script, import.meta.url));
@@ -133,6 +137,7 @@ const titles: Record<string, string> = {
   metrics: "1M `info` events to `withQueue(createFileSink)`, without and with `withMetrics` (wall)",
   shutdown:
     "SIGTERM to exit on tmpfs, `installProcessHooks` (idle: ns in all; queued: ns per event)",
+  recovery: "back to the primary after a fault clears, resetTimeoutMs 50 (ns: median recovery)",
 };
 const baselines: Record<string, string> = { "slow-consumer": "fast", metrics: "queue" };
 

@@ -154,9 +154,15 @@ describe("createFileSink under real faults (child processes)", () => {
     expect(alone.outcome.first).toBe("ENXIO");
     expect(alone.outcome.stats).toMatchObject({ accepted: 10, failed: 10, pending: 0 });
 
-    // A reader that takes one line and leaves while the writer is still writing.
-    const reader = spawn("bash", ["-c", `head -n 1 < "${fifo}" > /dev/null`]);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // A reader that takes one line and leaves while the writer is still writing. It opens the
+    // FIFO read-write (which does not wait for a writer) and says so before reading, so the
+    // writer starts only once a reader is there, however loaded the machine.
+    const reader = spawn(
+      "bash",
+      ["-c", `exec 3<> "${fifo}"; echo open; head -n 1 <&3 > /dev/null`],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    await new Promise<void>((resolve) => reader.stdout.once("data", () => resolve()));
     const left = run([process.execPath, fixture, fifo, "100000"]);
     reader.kill();
     expect(left.stderr).toBe("");
