@@ -31,21 +31,25 @@ export interface CaptureOptions {
    */
   readonly maxDepth?: number;
   /**
-   * The longest string kept, in UTF-16 code units; longer ones are cut and end with
+   * The longest string kept, in UTF-16 code units; longer ones (a message used as the template
+   * too) are cut, as a copy that does not keep the original alive, and end with
    * `…[truncated N chars]`.
    * @default 16384
    */
   readonly maxStringLength?: number;
   /**
-   * How many items of an array, Set, Map or typed array, and keys of an object, are kept. The
+   * How many items of an array, Set, Map or typed array, and keys of an object, are kept; also
+   * how many properties an event keeps from all its sources together (the nearest win). The
    * rest is summarised: a last array item `"[… N more items]"`, or an extra key `"…"` whose value
    * is `"[N more keys]"`.
    * @default 256
    */
   readonly maxCollectionLength?: number;
   /**
-   * An upper bound on an event's estimated serialized size ({@link estimateEventBytes}). Past it
-   * the largest properties are replaced by `"[Too large: N bytes]"` until the event fits.
+   * An upper bound on an event's estimated serialized size ({@link estimateEventBytes}), counting
+   * its template, error and properties from every source together. Capture stops walking a value
+   * once it passes this (the value becomes `"[Too large: more than N bytes]"`), and past it the
+   * largest properties are replaced by `"[Too large: N bytes]"` until the event fits.
    * @default 262144
    */
   readonly maxEventBytes?: number;

@@ -1,4 +1,11 @@
-import { createLogger, estimateEventBytes, type LogEvent, toJson, withContext } from "@sluice/core";
+import {
+  CapturedError,
+  createLogger,
+  estimateEventBytes,
+  type LogEvent,
+  toJson,
+  withContext,
+} from "@sluice/core";
 import { createMemorySink } from "@sluice/core/testing";
 import { describe, expect, it } from "vitest";
 
@@ -182,5 +189,17 @@ describe("redaction applies to every source", () => {
     withContext({ user: { card: "4111", name: "ann" } }, () => log.info("Paid"));
     const event = only(sink.events);
     expect({ ...(event.properties.user as object) }).toEqual({ card: "[Redacted]", name: "ann" });
+  });
+
+  it("keeps an error in the context an error when redacting it", () => {
+    const sink = createMemorySink();
+    const log = createLogger({ sinks: [sink], capture });
+    const failure = Object.assign(new Error("lost"), { token: "t-secret", code: "E1" });
+    withContext({ Failure: failure }, () => log.info("After"));
+    const event = only(sink.events);
+    const captured = event.properties.Failure as CapturedError;
+    expect(captured).toBeInstanceOf(CapturedError);
+    expect(captured.message).toBe("lost");
+    expect({ ...captured.fields }).toEqual({ token: "[Redacted]", code: "E1" });
   });
 });
