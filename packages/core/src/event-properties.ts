@@ -132,7 +132,7 @@ const unmergedChainLimit = 16;
  */
 export class BoundProperties {
   readonly #own: PropertySource;
-  readonly #parent: BoundProperties | undefined;
+  #parent: BoundProperties | undefined;
   readonly #options: ResolvedCaptureOptions;
   #merged: PropertySource | undefined;
   #unmerged: number;
@@ -208,6 +208,8 @@ export class BoundProperties {
       bytes: lastCapture.bytes,
     };
     this.#unmerged = 0;
+    // Merged: the ancestors are no longer needed, and need not be kept alive.
+    this.#parent = undefined;
     return this.#merged;
   }
 }

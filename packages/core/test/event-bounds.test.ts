@@ -81,6 +81,19 @@ describe("capture limits bound the whole event, whatever the source", () => {
     expect(chained).toBeLessThan(5 * siblings + 100);
   });
 
+  it("keeps bound keys in the order they were bound, the nearest value winning", () => {
+    const sink = createMemorySink();
+    let log = createLogger({ sinks: [sink], properties: { App: "shop", Layer: "root" } });
+    for (let index = 0; index < 40; index++) log = log.child({ [`Step${index}`]: index });
+    log.child({ Layer: "leaf" }).info("Done");
+    const event = only(sink.events);
+    const keys = Object.keys(event.properties);
+    expect(keys.slice(0, 3)).toEqual(["App", "Layer", "Step0"]);
+    expect(keys).toHaveLength(42);
+    expect(event.properties.Layer).toBe("leaf");
+    expect(event.properties.Step39).toBe(39);
+  });
+
   it("keeps the event's property count within maxCollectionLength across sources", () => {
     const sink = createMemorySink();
     const many = (prefix: string, count: number): Record<string, number> => {
