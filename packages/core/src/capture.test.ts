@@ -469,4 +469,14 @@ describe("bounded capture", () => {
     expect(estimateValueBytes(captured)).toBeLessThan(4000 + 400);
     expect(captured.fields.rows).toContainEqual(expect.stringMatching(/^\[… \d+ more items\]$/));
   });
+
+  it("cuts the description of a thrown value in its marker", () => {
+    const hostile = {
+      get value(): never {
+        throw new Error("e".repeat(100_000));
+      },
+    };
+    const captured = captureProperties(hostile, undefined, defaultCaptureOptions);
+    expect(captured.value).toMatch(/^\[Throws: e+…\[truncated 98976 chars\]\]$/);
+  });
 });

@@ -126,8 +126,11 @@ export const nonObjectPropertiesKey = "@properties";
 
 /** @internal builds the marker for a value whose reading threw. */
 export function throwsMarker(error: unknown): string {
-  return `[Throws: ${describeThrown(error)}]`;
+  return `[Throws: ${cutString(describeThrown(error), thrownDescriptionLength)}]`;
 }
+
+// A thrown value's description is a marker, not data: a few lines of it say what went wrong.
+const thrownDescriptionLength = 1024;
 
 /** @internal a short description of a thrown value that never throws itself. */
 export function describeThrown(error: unknown): string {
@@ -144,7 +147,10 @@ export function describeThrown(error: unknown): string {
 
 /** @internal cuts a string to the limit, saying how much was cut. */
 export function truncateString(value: string, options: ResolvedCaptureOptions): string {
-  const max = options.maxStringLength;
+  return cutString(value, options.maxStringLength);
+}
+
+function cutString(value: string, max: number): string {
   if (value.length <= max) return value;
   // `slice` shares the source's storage and keeps all of it alive (a cut 200,000-character error
   // message would hold its 400 KB); `join` copies the kept part into a string of its own.
