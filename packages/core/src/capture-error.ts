@@ -1,6 +1,8 @@
 import {
+  CaptureWalk,
   captureAt,
   captureKeys,
+  charge,
   circularMarker,
   defaultCaptureOptions,
   depthLimitMarker,
@@ -62,7 +64,9 @@ function readField(error: object, key: string): { value: unknown } | undefined {
  * (such as `code`, `errno`, `syscall`, `path`), the `cause` chain (an Error cause as a
  * `CapturedError`, anything else as a captured value) and an `AggregateError`'s `errors`.
  * Cycles give `"[Circular]"`; causes nested past `maxDepth` give `"[Depth limit]"`; throwing
- * getters give `"[Throws: message]"`.
+ * getters give `"[Throws: message]"`. Name, message and stack are cut at `maxStringLength`, and
+ * the walk stops once it captured `maxEventBytes` (estimated): fields and members past that are
+ * summarised, so an error costs what the limits allow.
  *
  * A value that is not an Error (a string, an object, `null`) becomes a record named `"NonError"`
  * whose message is its string form (for an object, its `message` when it has a string one) and
@@ -78,11 +82,12 @@ export function captureError(
   options: ResolvedCaptureOptions = defaultCaptureOptions,
 ): CapturedError {
   try {
+    const walk = new CaptureWalk(options.maxEventBytes);
     if (typeof error === "object" && error !== null) {
-      const captured = captureErrorAt(error, options, 0, [], undefined);
+      const captured = captureErrorAt(error, options, 0, walk, undefined);
       if (captured instanceof CapturedError) return captured;
     }
-    return nonError(error, options, 0, []);
+    return nonError(error, options, 0, walk);
   } catch (thrown) {
     return new CapturedError({
       name: nonErrorName,
@@ -99,7 +104,7 @@ function nonError(
   error: unknown,
   options: ResolvedCaptureOptions,
   depth: number,
-  ancestors: unknown[],
+  walk: CaptureWalk,
 ): CapturedError {
   let message: string;
   let fields: CapturedObject = createRecord();
@@ -112,7 +117,7 @@ function nonError(
         message = throwsMarker(thrown);
       }
     }
-    const captured = captureAt(error, options, depth, ancestors, undefined);
+    const captured = captureAt(error, options, depth, walk, undefined);
     if (
       typeof captured === "object" &&
       captured !== null &&
@@ -124,9 +129,10 @@ function nonError(
       fields = Object.assign(createRecord(), { value: captured });
     }
   } else {
-    const captured = captureAt(error, options, depth, ancestors, undefined);
+    const captured = captureAt(error, options, depth, walk, undefined);
     message = typeof captured === "string" ? captured : String(captured);
   }
+  walk.bytes += 40 + nonErrorName.length + message.length;
   return new CapturedError({
     name: nonErrorName,
     message,
@@ -137,46 +143,53 @@ function nonError(
   });
 }
 
-/** @internal the recursive worker shared with value capture. */
+/**
+ * @internal the recursive worker shared with value capture. A {@link CapturedError} (from an
+ * ambient context being captured again for redaction) is copied like the Error it came from.
+ */
 export function captureErrorAt(
   error: object,
   options: ResolvedCaptureOptions,
   depth: number,
-  ancestors: unknown[],
+  walk: CaptureWalk,
   path: string[] | undefined,
 ): CapturedValue {
-  if (ancestors.includes(error)) return circularMarker;
-  if (!isErrorLike(error)) return nonError(error, options, depth, ancestors);
-  if (depth >= options.maxDepth) return depthLimitMarker;
+  const ancestors = walk.ancestors;
+  if (ancestors.includes(error)) return charge(walk, circularMarker);
+  const recaptured = error instanceof CapturedError;
+  if (!recaptured && !isErrorLike(error)) return nonError(error, options, depth, walk);
+  if (depth >= options.maxDepth) return charge(walk, depthLimitMarker);
   ancestors.push(error);
   try {
+    const name = readString(error, "name", options) ?? "Error";
+    const message = readString(error, "message", options) ?? "";
+    const stack = readString(error, "stack", options);
+    walk.bytes += 42 + name.length + message.length + (stack?.length ?? 0);
     const fields: Record<string, CapturedValue> = createRecord();
+    const fieldSource = recaptured ? error.fields : error;
     let keys: string[] = [];
     try {
-      keys = Object.keys(error);
+      keys = Object.keys(fieldSource);
     } catch (thrown) {
-      fields["…"] = throwsMarker(thrown);
+      fields["…"] = charge(walk, throwsMarker(thrown));
     }
     const kept = Math.min(keys.length, options.maxCollectionLength);
-    captureKeys(error, keys, kept, fields, reservedFields, options, depth, ancestors, path);
+    const skip = recaptured ? undefined : reservedFields;
+    captureKeys(fieldSource, keys, kept, fields, skip, options, depth, walk, path);
     const cause = readField(error, "cause");
     let errors: CapturedValue[] | undefined;
     const aggregate = readField(error, "errors");
     if (aggregate !== undefined && Array.isArray(aggregate.value)) {
-      const captured = captureAt(aggregate.value, options, depth, ancestors, undefined);
+      walk.bytes += 8;
+      const captured = captureAt(aggregate.value, options, depth, walk, undefined);
       errors = Array.isArray(captured) ? (captured as CapturedValue[]) : [captured];
     }
-    return new CapturedError({
-      name: readString(error, "name", options) ?? "Error",
-      message: readString(error, "message", options) ?? "",
-      stack: readString(error, "stack", options),
-      fields,
-      cause:
-        cause === undefined || cause.value === undefined
-          ? undefined
-          : captureAt(cause.value, options, depth + 1, ancestors, undefined),
-      errors,
-    });
+    let capturedCause: CapturedValue;
+    if (cause !== undefined && cause.value !== undefined) {
+      walk.bytes += 8;
+      capturedCause = captureAt(cause.value, options, depth + 1, walk, undefined);
+    }
+    return new CapturedError({ name, message, stack, fields, cause: capturedCause, errors });
   } finally {
     ancestors.pop();
   }

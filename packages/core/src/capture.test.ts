@@ -3,11 +3,15 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   captureProperties,
+  captureRecord,
   captureValue,
   defaultCaptureOptions,
   estimateEventBytes,
+  estimateValueBytes,
+  lastCapture,
   resolveCaptureOptions,
 } from "./capture.ts";
+import { captureError } from "./capture-error.ts";
 import { createLogEvent } from "./create-log-event.ts";
 import { LoggingError } from "./errors.ts";
 import { CapturedError, type CapturedValue } from "./log-event.ts";
@@ -414,5 +418,65 @@ describe("capture properties (fast-check)", () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe("bounded capture", () => {
+  it("prices a capture as it walks: the same size estimateValueBytes gives, or more", () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), fc.anything()), (properties) => {
+        const captured = captureRecord(properties, undefined, defaultCaptureOptions, 0);
+        expect(lastCapture.bytes).toBeGreaterThanOrEqual(estimateValueBytes(captured));
+      }),
+      { numRuns: 300 },
+    );
+    const nested = { a: { b: [1, "two", null, new Date(0)], c: new Map([["k", true]]) } };
+    const captured = captureRecord(nested, undefined, defaultCaptureOptions, 0);
+    expect(lastCapture.bytes).toBe(estimateValueBytes(captured));
+  });
+
+  it("stops walking a value that shares references once it passes maxEventBytes", () => {
+    let value: unknown = "leaf";
+    for (let depth = 0; depth < 4; depth++) value = Array(256).fill(value);
+    const options = resolveCaptureOptions({ maxEventBytes: 10_000 });
+    expect(captureValue(value, options)).toBe("[Too large: more than 10000 bytes]");
+    const captured = captureProperties({ Small: { ok: 1 }, Shared: value }, undefined, options);
+    expect(captured.Shared).toMatch(/^\[Too large: more than \d+ bytes\]$/);
+    expect({ ...(captured.Small as object) }).toEqual({ ok: 1 });
+  });
+
+  it("bounds the walking done for one call's properties at twice maxEventBytes", () => {
+    const options = resolveCaptureOptions({ maxEventBytes: 10_000 });
+    const big = { list: Array.from({ length: 250 }, (_, index) => `item ${index} `.repeat(8)) };
+    const properties: Record<string, unknown> = {};
+    for (let index = 0; index < 10; index++) properties[`Big${index}`] = big;
+    properties.Last = { small: true };
+    const captured = captureProperties(properties, undefined, options);
+    // Two big values use up the walking budget; the rest cannot be walked at all.
+    for (let index = 0; index < 10; index++) {
+      expect(captured[`Big${index}`]).toMatch(/^\[Too large: more than \d+ bytes\]$/);
+    }
+    expect(captured.Last).toMatch(/^\[Too large/);
+  });
+
+  it("summarises an error's fields past maxEventBytes and keeps the error", () => {
+    const error = Object.assign(new Error("boom"), {
+      rows: Array.from({ length: 200 }, (_, index) => ({ index, text: "r".repeat(100) })),
+    });
+    const captured = captureError(error, resolveCaptureOptions({ maxEventBytes: 4000 }));
+    expect(captured).toBeInstanceOf(CapturedError);
+    expect(captured.message).toBe("boom");
+    expect(estimateValueBytes(captured)).toBeLessThan(4000 + 400);
+    expect(captured.fields.rows).toContainEqual(expect.stringMatching(/^\[… \d+ more items\]$/));
+  });
+
+  it("cuts the description of a thrown value in its marker", () => {
+    const hostile = {
+      get value(): never {
+        throw new Error("e".repeat(100_000));
+      },
+    };
+    const captured = captureProperties(hostile, undefined, defaultCaptureOptions);
+    expect(captured.value).toMatch(/^\[Throws: e+…\[truncated 98976 chars\]\]$/);
   });
 });

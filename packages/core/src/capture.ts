@@ -31,21 +31,25 @@ export interface CaptureOptions {
    */
   readonly maxDepth?: number;
   /**
-   * The longest string kept, in UTF-16 code units; longer ones are cut and end with
+   * The longest string kept, in UTF-16 code units; longer ones (a message used as the template
+   * too) are cut, as a copy that does not keep the original alive, and end with
    * `…[truncated N chars]`.
    * @default 16384
    */
   readonly maxStringLength?: number;
   /**
-   * How many items of an array, Set, Map or typed array, and keys of an object, are kept. The
+   * How many items of an array, Set, Map or typed array, and keys of an object, are kept; also
+   * how many properties an event keeps from all its sources together (the nearest win). The
    * rest is summarised: a last array item `"[… N more items]"`, or an extra key `"…"` whose value
    * is `"[N more keys]"`.
    * @default 256
    */
   readonly maxCollectionLength?: number;
   /**
-   * An upper bound on an event's estimated serialized size ({@link estimateEventBytes}). Past it
-   * the largest properties are replaced by `"[Too large: N bytes]"` until the event fits.
+   * An upper bound on an event's estimated serialized size ({@link estimateEventBytes}), counting
+   * its template, error and properties from every source together. Capture stops walking a value
+   * once it passes this (the value becomes `"[Too large: more than N bytes]"`), and past it the
+   * largest properties are replaced by `"[Too large: N bytes]"` until the event fits.
    * @default 262144
    */
   readonly maxEventBytes?: number;
@@ -122,8 +126,11 @@ export const nonObjectPropertiesKey = "@properties";
 
 /** @internal builds the marker for a value whose reading threw. */
 export function throwsMarker(error: unknown): string {
-  return `[Throws: ${describeThrown(error)}]`;
+  return `[Throws: ${cutString(describeThrown(error), thrownDescriptionLength)}]`;
 }
+
+// A thrown value's description is a marker, not data: a few lines of it say what went wrong.
+const thrownDescriptionLength = 1024;
 
 /** @internal a short description of a thrown value that never throws itself. */
 export function describeThrown(error: unknown): string {
@@ -140,8 +147,54 @@ export function describeThrown(error: unknown): string {
 
 /** @internal cuts a string to the limit, saying how much was cut. */
 export function truncateString(value: string, options: ResolvedCaptureOptions): string {
-  if (value.length <= options.maxStringLength) return value;
-  return `${value.slice(0, options.maxStringLength)}…[truncated ${value.length - options.maxStringLength} chars]`;
+  return cutString(value, options.maxStringLength);
+}
+
+function cutString(value: string, max: number): string {
+  if (value.length <= max) return value;
+  // `slice` shares the source's storage and keeps all of it alive (a cut 200,000-character error
+  // message would hold its 400 KB); `join` copies the kept part into a string of its own.
+  return [value.slice(0, max), `…[truncated ${value.length - max} chars]`].join("");
+}
+
+/**
+ * @internal the text a logging call's template argument is parsed from: a string cut like any
+ * other (a message built from data can be megabytes long), anything else in its string form.
+ */
+export function templateText(template: unknown, options: ResolvedCaptureOptions): string {
+  if (typeof template === "string") return truncateString(template, options);
+  try {
+    return truncateString(String(template), options);
+  } catch (error) {
+    return throwsMarker(error);
+  }
+}
+
+/**
+ * @internal the state of one capture: the containers being walked (to detect cycles) and the
+ * estimated size of what was captured, which the walk keeps under `limit`. Sizes are counted as
+ * {@link estimateValueBytes} counts them, so one walk both copies a value and prices it.
+ */
+export class CaptureWalk {
+  /** The containers from the root to the value being captured. */
+  readonly ancestors: unknown[] = [];
+  /** Estimated bytes of everything this walk captured, cut parts included. */
+  bytes = 0;
+  /** Past this many bytes the walk stops: loops end and the rest is summarised. */
+  limit: number;
+
+  /** @param limit the byte bound. */
+  constructor(limit: number) {
+    this.limit = limit;
+  }
+}
+
+/** Marker for what a capture left out once its byte budget was spent. */
+export const budgetMarker = "[Too large]";
+
+/** @internal the marker for a value whose capture passed `limit` estimated bytes. */
+export function tooLargeMarker(limit: number): string {
+  return `[Too large: more than ${Math.max(0, limit)} bytes]`;
 }
 
 function functionMarker(value: Function): string {
@@ -162,6 +215,12 @@ function safeString(value: unknown, options: ResolvedCaptureOptions): string {
   }
 }
 
+/** @internal adds a captured leaf's estimated size to the walk and returns it. */
+export function charge<Value extends CapturedValue>(walk: CaptureWalk, value: Value): Value {
+  walk.bytes += estimateValueBytes(value);
+  return value;
+}
+
 /**
  * Captures one value: a deep snapshot as plain data that later changes to `value` cannot reach.
  *
@@ -175,6 +234,10 @@ function safeString(value: unknown, options: ResolvedCaptureOptions): string {
  *   keys, in a new record that inherits nothing (so `__proto__` is ordinary data).
  * - Cycles give `"[Circular]"`, nesting past `maxDepth` `"[Depth limit]"`, and a throwing
  *   getter, `toJSON`, `toString` or Proxy trap `"[Throws: message]"` for that value. Never throws.
+ * - The walk stops once what it captured passes `maxEventBytes` (estimated as by
+ *   {@link estimateEventBytes}), and the value becomes `"[Too large: more than N bytes]"`: one
+ *   capture costs time and memory in proportion to the limits, however many references a value
+ *   shares (an array of 256 references to one array of 256 ... is millions of paths).
  *
  * Captured objects and arrays are not frozen (the types are readonly already, and freezing
  * costs time on every call).
@@ -189,48 +252,54 @@ export function captureValue(value: unknown, options: ResolvedCaptureOptions): C
   if (type === "number" || type === "boolean" || type === "bigint" || value == null) {
     return value as CapturedValue;
   }
-  return captureSafely(value, options, 0, [], undefined);
+  const walk = new CaptureWalk(options.maxEventBytes);
+  const captured = captureSafely(value, options, 0, walk, undefined);
+  return walk.bytes > walk.limit ? tooLargeMarker(walk.limit) : captured;
 }
 
 /**
- * @internal the recursive worker. `ancestors` holds the containers being captured (for cycle
- * detection); `path` is the key path from the properties root, kept only when redaction paths
- * are configured.
+ * @internal the recursive worker. `walk` holds the containers being captured (for cycle
+ * detection) and the byte budget; `path` is the key path from the properties root, kept only
+ * when redaction paths are configured.
  */
 export function captureAt(
   value: unknown,
   options: ResolvedCaptureOptions,
   depth: number,
-  ancestors: unknown[],
+  walk: CaptureWalk,
   path: string[] | undefined,
 ): CapturedValue {
+  if (walk.bytes > walk.limit) return budgetMarker;
   switch (typeof value) {
     case "string":
-      return truncateString(value, options);
+      return charge(walk, truncateString(value, options));
     case "number":
     case "boolean":
     case "bigint":
     case "undefined":
-      return value;
+      return charge(walk, value);
     case "symbol":
-      return truncateString(value.toString(), options);
+      return charge(walk, truncateString(value.toString(), options));
     case "function":
-      return functionMarker(value);
+      return charge(walk, functionMarker(value));
   }
-  if (value === null) return null;
+  if (value === null) return charge(walk, null);
   const object = value as object;
   if (object instanceof Date) {
     const time = object.getTime();
-    return Number.isNaN(time) ? "Invalid Date" : new Date(time);
+    return charge(walk, Number.isNaN(time) ? "Invalid Date" : new Date(time));
   }
-  if (ancestors.includes(object)) return circularMarker;
-  if (isErrorLike(object)) return captureErrorAt(object, options, depth, ancestors, path);
-  if (depth >= options.maxDepth) return depthLimitMarker;
+  const ancestors = walk.ancestors;
+  if (ancestors.includes(object)) return charge(walk, circularMarker);
+  if (isErrorLike(object) || object instanceof CapturedErrorClass) {
+    return captureErrorAt(object, options, depth, walk, path);
+  }
+  if (depth >= options.maxDepth) return charge(walk, depthLimitMarker);
   ancestors.push(object);
   try {
-    return captureStructure(object, options, depth, ancestors, path);
+    return captureStructure(object, options, depth, walk, path);
   } catch (error) {
-    return throwsMarker(error);
+    return charge(walk, throwsMarker(error));
   } finally {
     ancestors.pop();
   }
@@ -240,46 +309,65 @@ function captureStructure(
   object: object,
   options: ResolvedCaptureOptions,
   depth: number,
-  ancestors: unknown[],
+  walk: CaptureWalk,
   path: string[] | undefined,
 ): CapturedValue {
-  if (Array.isArray(object))
-    return captureList(object, object.length, options, depth, ancestors, path);
-  if (object instanceof Map) return captureMap(object, options, depth, ancestors, path);
-  if (object instanceof Set)
-    return captureList(object, object.size, options, depth, ancestors, path);
+  if (Array.isArray(object)) return captureList(object, object.length, options, depth, walk, path);
+  if (object instanceof Map) return captureMap(object, options, depth, walk, path);
+  if (object instanceof Set) return captureList(object, object.size, options, depth, walk, path);
   if (ArrayBuffer.isView(object)) {
     const view =
       object instanceof DataView
         ? new Uint8Array(object.buffer, object.byteOffset, object.byteLength)
         : (object as unknown as ArrayLike<number | bigint>);
-    return captureNumbers(view, options);
+    return captureNumbers(view, options, walk);
   }
-  if (object instanceof ArrayBuffer) return `[ArrayBuffer ${object.byteLength} bytes]`;
+  if (object instanceof ArrayBuffer) {
+    return charge(walk, `[ArrayBuffer ${object.byteLength} bytes]`);
+  }
   const toJSON = (object as { toJSON?: unknown }).toJSON;
   if (typeof toJSON === "function") {
     let json: unknown;
     try {
       json = toJSON.call(object, "");
     } catch (error) {
-      return throwsMarker(error);
+      return charge(walk, throwsMarker(error));
     }
     // The result is captured in place of the object, at the same depth.
-    if (json === object) return captureObject(object, options, depth, ancestors, path);
-    return captureAt(json, options, depth, ancestors, path);
+    if (json === object) return captureObject(object, options, depth, walk, path);
+    return captureAt(json, options, depth, walk, path);
   }
-  return captureObject(object, options, depth, ancestors, path);
+  return captureObject(object, options, depth, walk, path);
+}
+
+function moreItemsMarker(walk: CaptureWalk, count: number): string {
+  const marker = `[… ${count} more items]`;
+  walk.bytes += marker.length + 3;
+  return marker;
+}
+
+/** @internal the `"…"` entry's value for keys left out, charged to the walk. */
+export function moreKeysMarker(walk: CaptureWalk, count: number): string {
+  const marker = `[${count} more keys]`;
+  walk.bytes += marker.length + 7;
+  return marker;
 }
 
 function captureNumbers(
   view: ArrayLike<number | bigint>,
   options: ResolvedCaptureOptions,
+  walk: CaptureWalk,
 ): CapturedValue[] {
   const length = view.length;
   const kept = Math.min(length, options.maxCollectionLength);
-  const result: CapturedValue[] = new Array(kept);
-  for (let index = 0; index < kept; index++) result[index] = view[index];
-  if (kept < length) result.push(`[… ${length - kept} more items]`);
+  const result: CapturedValue[] = [];
+  walk.bytes += 2;
+  let index = 0;
+  for (; index < kept && walk.bytes <= walk.limit; index++) {
+    result.push(charge(walk, view[index]));
+    walk.bytes += 1;
+  }
+  if (index < length) result.push(moreItemsMarker(walk, length - index));
   return result;
 }
 
@@ -288,32 +376,35 @@ function captureList(
   length: number,
   options: ResolvedCaptureOptions,
   depth: number,
-  ancestors: unknown[],
+  walk: CaptureWalk,
   path: string[] | undefined,
 ): CapturedValue[] {
   const max = options.maxCollectionLength;
   const result: CapturedValue[] = [];
   const redaction = options.redaction;
+  walk.bytes += 2;
   let index = 0;
   if (Array.isArray(items) && redaction === undefined && path === undefined) {
     const kept = Math.min(length, max);
-    for (; index < kept; index++) {
+    for (; index < kept && walk.bytes <= walk.limit; index++) {
       const item: unknown = items[index];
       result.push(
         typeof item === "number" || typeof item === "boolean" || item == null
-          ? (item as CapturedValue)
-          : captureSafely(item, options, depth + 1, ancestors, undefined),
+          ? charge(walk, item as CapturedValue)
+          : captureSafely(item, options, depth + 1, walk, undefined),
       );
+      walk.bytes += 1;
     }
   } else {
     for (const item of items) {
-      if (index >= max) break;
+      if (index >= max || walk.bytes > walk.limit) break;
       const key = String(index);
-      result.push(captureEntry(key, item, options, depth, ancestors, path, redaction));
+      result.push(captureEntry(key, item, options, depth, walk, path, redaction));
+      walk.bytes += 1;
       index++;
     }
   }
-  if (length > index) result.push(`[… ${length - index} more items]`);
+  if (length > index) result.push(moreItemsMarker(walk, length - index));
   return result;
 }
 
@@ -321,24 +412,26 @@ function captureMap(
   map: Map<unknown, unknown>,
   options: ResolvedCaptureOptions,
   depth: number,
-  ancestors: unknown[],
+  walk: CaptureWalk,
   path: string[] | undefined,
 ): CapturedObject {
   const result: Record<string, CapturedValue> = createRecord();
   const max = options.maxCollectionLength;
+  walk.bytes += 2;
   let count = 0;
   for (const [rawKey, item] of map) {
-    if (count >= max) break;
+    if (count >= max || walk.bytes > walk.limit) break;
     const key =
       typeof rawKey === "string"
         ? rawKey
         : typeof rawKey === "object" && rawKey !== null
           ? safeString(rawKey, options)
-          : String(captureAt(rawKey, options, depth + 1, ancestors, undefined));
-    result[key] = captureEntry(key, item, options, depth, ancestors, path, options.redaction);
+          : String(captureAt(rawKey, options, depth + 1, walk, undefined));
+    walk.bytes += key.length + 4;
+    result[key] = captureEntry(key, item, options, depth, walk, path, options.redaction);
     count++;
   }
-  if (map.size > count) result["…"] = `[${map.size - count} more keys]`;
+  if (map.size > count) result["…"] = moreKeysMarker(walk, map.size - count);
   return result;
 }
 
@@ -346,7 +439,7 @@ function captureObject(
   object: object,
   options: ResolvedCaptureOptions,
   depth: number,
-  ancestors: unknown[],
+  walk: CaptureWalk,
   path: string[] | undefined,
 ): CapturedObject {
   const keys = Object.keys(object);
@@ -355,23 +448,28 @@ function captureObject(
   const length = keys.length;
   const kept = Math.min(length, options.maxCollectionLength);
   if (redaction === undefined && path === undefined) {
+    const start = walk.bytes;
+    walk.bytes += 2;
+    let index = 0;
     try {
       // Fast path: no try/catch per key; a throwing getter sends the object to the careful loop.
-      for (let index = 0; index < kept; index++) {
+      for (; index < kept && walk.bytes <= walk.limit; index++) {
         const key = keys[index] as string;
         const item: unknown = (object as Record<string, unknown>)[key];
+        walk.bytes += key.length + 4;
         result[key] =
           typeof item === "number" || typeof item === "boolean" || item == null
-            ? (item as CapturedValue)
-            : captureSafely(item, options, depth + 1, ancestors, undefined);
+            ? charge(walk, item as CapturedValue)
+            : captureSafely(item, options, depth + 1, walk, undefined);
       }
     } catch {
-      return captureObjectCarefully(object, keys, kept, options, depth, ancestors, path);
+      walk.bytes = start;
+      return captureObjectCarefully(object, keys, kept, options, depth, walk, path);
     }
-    if (length > kept) result["…"] = `[${length - kept} more keys]`;
+    if (length > index) result["…"] = moreKeysMarker(walk, length - index);
     return result;
   }
-  return captureObjectCarefully(object, keys, kept, options, depth, ancestors, path);
+  return captureObjectCarefully(object, keys, kept, options, depth, walk, path);
 }
 
 function captureObjectCarefully(
@@ -380,18 +478,19 @@ function captureObjectCarefully(
   kept: number,
   options: ResolvedCaptureOptions,
   depth: number,
-  ancestors: unknown[],
+  walk: CaptureWalk,
   path: string[] | undefined,
 ): CapturedObject {
   const result: Record<string, CapturedValue> = createRecord();
-  captureKeys(object, keys, kept, result, undefined, options, depth, ancestors, path);
+  walk.bytes += 2;
+  captureKeys(object, keys, kept, result, undefined, options, depth, walk, path);
   return result;
 }
 
 /**
  * @internal captures the first `kept` of `keys` of `object` into `into`, one try per key (a
  * throwing getter gives a marker for that key only), skipping names in `skip`, and marks the
- * keys left out past the collection limit.
+ * keys left out past the collection limit or the walk's byte budget.
  */
 export function captureKeys(
   object: object,
@@ -401,22 +500,24 @@ export function captureKeys(
   skip: ReadonlySet<string> | undefined,
   options: ResolvedCaptureOptions,
   depth: number,
-  ancestors: unknown[],
+  walk: CaptureWalk,
   path: string[] | undefined,
 ): void {
-  for (let index = 0; index < kept; index++) {
+  let index = 0;
+  for (; index < kept && walk.bytes <= walk.limit; index++) {
     const key = keys[index] as string;
     if (skip?.has(key)) continue;
+    walk.bytes += key.length + 4;
     let item: unknown;
     try {
       item = (object as Record<string, unknown>)[key];
     } catch (error) {
-      into[key] = throwsMarker(error);
+      into[key] = charge(walk, throwsMarker(error));
       continue;
     }
-    into[key] = captureEntry(key, item, options, depth, ancestors, path, options.redaction);
+    into[key] = captureEntry(key, item, options, depth, walk, path, options.redaction);
   }
-  if (keys.length > kept) into["…"] = `[${keys.length - kept} more keys]`;
+  if (keys.length > index) into["…"] = moreKeysMarker(walk, keys.length - index);
 }
 
 /** @internal `captureAt`, with anything it throws turned into a marker value. */
@@ -424,13 +525,13 @@ function captureSafely(
   item: unknown,
   options: ResolvedCaptureOptions,
   depth: number,
-  ancestors: unknown[],
+  walk: CaptureWalk,
   path: string[] | undefined,
 ): CapturedValue {
   try {
-    return captureAt(item, options, depth, ancestors, path);
+    return captureAt(item, options, depth, walk, path);
   } catch (error) {
-    return throwsMarker(error);
+    return charge(walk, throwsMarker(error));
   }
 }
 
@@ -440,26 +541,35 @@ export function captureEntry(
   item: unknown,
   options: ResolvedCaptureOptions,
   depth: number,
-  ancestors: unknown[],
+  walk: CaptureWalk,
   path: string[] | undefined,
   redaction: CompiledRedaction | undefined,
 ): CapturedValue {
-  if (redaction === undefined) return captureSafely(item, options, depth + 1, ancestors, undefined);
+  if (redaction === undefined) return captureSafely(item, options, depth + 1, walk, undefined);
   const childPath = path === undefined ? undefined : [...path, key];
   if (isRedacted(redaction, key, childPath)) {
     const replacement = applyCensor(redaction, item, childPath ?? [key]);
-    return captureValue(replacement, { ...options, redaction: undefined });
+    return captureSafely(replacement, { ...options, redaction: undefined }, 0, walk, undefined);
   }
-  return captureSafely(item, options, depth + 1, ancestors, childPath);
+  return captureSafely(item, options, depth + 1, walk, childPath);
 }
+
+/**
+ * @internal the estimated size of the last {@link captureRecord}'s result, and its key count
+ * (the `"…"` marker included), so that the logger can bound the merged event without walking it
+ * again. Written at the end of each capture, after every getter it called has returned.
+ */
+export const lastCapture: { bytes: number; keys: number } = { bytes: 0, keys: 0 };
 
 /**
  * Captures a logging call's properties into a new record (inheriting nothing) that no later
  * change to `properties` (at any depth) can reach. Each property is captured by {@link captureValue}
  * (the properties object itself does not count towards `maxDepth`); a property named by a
  * `{$Name}` hole is captured as `String(value)`. Redaction applies here: `paths` start at this
- * root. When the event's estimated size passes `maxEventBytes`, the largest properties are
- * replaced by `"[Too large: N bytes]"`.
+ * root. The event's estimated size (template included) is kept within `maxEventBytes`: a property
+ * whose capture alone passes it becomes `"[Too large: more than N bytes]"` as soon as it does
+ * (the walk stops there), then the largest properties are replaced by `"[Too large: N bytes]"`
+ * until the event fits.
  *
  * An array works as properties (`{0}` binds to key `"0"`). `undefined` and `null` give an empty
  * object; any other non-object value (or an Error) is kept under the key `"@properties"`.
@@ -476,45 +586,65 @@ export function captureProperties(
   template: MessageTemplate | undefined,
   options: ResolvedCaptureOptions,
 ): Record<string, CapturedValue> {
+  return captureRecord(properties, template, options, 0);
+}
+
+/**
+ * @internal {@link captureProperties} for an event that already holds `reservedBytes` (its
+ * error); sets {@link lastCapture}.
+ */
+export function captureRecord(
+  properties: unknown,
+  template: MessageTemplate | undefined,
+  options: ResolvedCaptureOptions,
+  reservedBytes: number,
+): Record<string, CapturedValue> {
   const result: Record<string, CapturedValue> = createRecord();
+  lastCapture.bytes = 2;
+  lastCapture.keys = 0;
   if (properties == null) return result;
+  const fixedBytes = eventFixedBytes(template) + reservedBytes;
   if (
     (typeof properties !== "object" && typeof properties !== "function") ||
     isErrorLike(properties)
   ) {
     result[nonObjectPropertiesKey] = captureValue(properties, options);
+    finishRecord(result, fixedBytes, estimateValueBytes(result), 1, options);
     return result;
   }
   const redaction = options.redaction;
-  let ancestors: unknown[] | undefined;
   let keys: string[];
   try {
     keys = Object.keys(properties);
   } catch (error) {
     result[nonObjectPropertiesKey] = throwsMarker(error);
+    finishRecord(result, fixedBytes, estimateValueBytes(result), 1, options);
     return result;
   }
   const length = keys.length;
   const kept = Math.min(length, options.maxCollectionLength);
   // Paths are tracked whenever redaction is on: path rules and censor functions need them.
   const usePaths = redaction !== undefined;
-  // While every value is a scalar, the event's size is known from the loop (an upper bound of
-  // its estimate) and the size walk below can be skipped: the common case pays nothing for it.
-  let scalarBytes = 0;
-  let onlyScalars = true;
+  // Scalars are priced from the loop (an upper bound of their estimate); other values by the walk
+  // that captures them, which stops at the event's budget: no value is walked twice.
+  const budget = Math.max(0, options.maxEventBytes - fixedBytes);
+  let walk: CaptureWalk | undefined;
+  let bytes = 2;
   for (let index = 0; index < kept; index++) {
     const key = keys[index] as string;
     let item: unknown;
     try {
       item = (properties as Record<string, unknown>)[key];
     } catch (error) {
-      result[key] = throwsMarker(error);
+      const marker = throwsMarker(error);
+      result[key] = marker;
+      bytes += key.length + marker.length + 6;
       continue;
     }
     if (typeof item === "number" || typeof item === "boolean" || item == null) {
       if (redaction === undefined || !isRedacted(redaction, key, usePaths ? [key] : undefined)) {
         result[key] = item as CapturedValue;
-        scalarBytes += key.length + 32;
+        bytes += key.length + 32;
         continue;
       }
     } else if (
@@ -523,38 +653,71 @@ export function captureProperties(
       item.length <= options.maxStringLength
     ) {
       result[key] = item;
-      scalarBytes += key.length + item.length * 2 + 32;
+      bytes += key.length + item.length * 2 + 32;
       continue;
     }
-    onlyScalars = false;
-    ancestors ??= [properties];
-    result[key] = captureEntry(
+    if (walk === undefined) {
+      // Every property gets the whole budget; all of them together get twice that, so a call
+      // with many huge values costs no more than two events' worth of walking.
+      walk = new CaptureWalk(0);
+      walk.ancestors.push(properties);
+    }
+    const start = walk.bytes;
+    walk.limit = Math.min(start + budget, 2 * budget);
+    const captured = captureEntry(
       key,
       item,
       options,
       -1,
-      ancestors,
+      walk,
       usePaths ? [] : undefined,
       redaction,
     );
+    if (walk.bytes > walk.limit) {
+      const marker = tooLargeMarker(walk.bytes - start);
+      result[key] = marker;
+      bytes += key.length + marker.length + 6;
+    } else {
+      result[key] = captured;
+      bytes += key.length + 4 + walk.bytes - start;
+    }
   }
-  if (length > kept) result["…"] = `[${length - kept} more keys]`;
-  if (template !== undefined)
-    applyStringifyHints(result, properties as Record<string, unknown>, template, options);
-  const templateBytes = template === undefined ? 0 : template.text.length * 2;
-  if (!onlyScalars || scalarBytes + templateBytes + eventOverheadBytes > options.maxEventBytes) {
-    enforceEventBytes(result, template, options);
+  let count = kept;
+  if (length > kept) {
+    result["…"] = `[${length - kept} more keys]`;
+    bytes += 32;
+    count += 1;
   }
+  if (template !== undefined && applyStringifyHints(result, properties, template, options)) {
+    bytes = estimateValueBytes(result);
+  }
+  finishRecord(result, fixedBytes, bytes, count, options);
   return result;
+}
+
+/** Bounds a captured record to the event budget and records its size in `lastCapture`. */
+function finishRecord(
+  result: Record<string, CapturedValue>,
+  fixedBytes: number,
+  bytes: number,
+  keys: number,
+  options: ResolvedCaptureOptions,
+): void {
+  lastCapture.bytes =
+    fixedBytes + bytes > options.maxEventBytes
+      ? enforceEventBytes(result, fixedBytes, options)
+      : bytes;
+  lastCapture.keys = keys;
 }
 
 function applyStringifyHints(
   result: Record<string, CapturedValue>,
-  properties: Record<string, unknown>,
+  properties: object,
   template: MessageTemplate,
   options: ResolvedCaptureOptions,
-): void {
+): boolean {
   const holes = template.properties;
+  let changed = false;
   for (let index = 0; index < holes.length; index++) {
     const hole = holes[index];
     if (hole === undefined || hole.capture !== "stringify") continue;
@@ -565,34 +728,49 @@ function applyStringifyHints(
     if (options.redaction !== undefined && isRedacted(options.redaction, name, [name])) continue;
     let raw: unknown;
     try {
-      raw = properties[name];
+      raw = (properties as Record<string, unknown>)[name];
     } catch {
       raw = captured;
     }
     result[name] = typeof raw === "symbol" ? raw.toString() : safeString(raw, options);
+    changed = true;
   }
+  return changed;
 }
 
-function enforceEventBytes(
+/**
+ * @internal replaces the largest values of `result` by `"[Too large: N bytes]"` until the record
+ * plus `fixedBytes` fits `maxEventBytes`. Walks the record: callers first check an upper bound.
+ *
+ * @returns the record's estimated size afterwards.
+ */
+export function enforceEventBytes(
   result: Record<string, CapturedValue>,
-  template: MessageTemplate | undefined,
+  fixedBytes: number,
   options: ResolvedCaptureOptions,
-): void {
-  const fixed = eventOverheadBytes + (template === undefined ? 0 : template.text.length * 2);
-  let total = fixed + estimateValueBytes(result);
-  if (total <= options.maxEventBytes) return;
-  const sizes: [string, number][] = [];
-  for (const key in result) sizes.push([key, estimateValueBytes(result[key])]);
-  sizes.sort((left, right) => right[1] - left[1]);
+): number {
+  let total = estimateValueBytes(result);
+  if (fixedBytes + total <= options.maxEventBytes) return total;
+  const sizes: [string, number, number][] = [];
+  for (const key in result) sizes.push([key, estimateValueBytes(result[key]), sizes.length]);
+  // Of equal sizes the later key goes first: merged events list the call's own properties before
+  // bound and context ones, and the most specific values are the ones worth keeping.
+  sizes.sort((left, right) => right[1] - left[1] || right[2] - left[2]);
   for (const [key, size] of sizes) {
-    if (total <= options.maxEventBytes) break;
+    if (fixedBytes + total <= options.maxEventBytes) break;
     const marker = `[Too large: ${size} bytes]`;
     result[key] = marker;
     total += marker.length + 2 - size;
   }
+  return total;
 }
 
 const eventOverheadBytes = 64;
+
+/** @internal the part of an event's estimate that does not depend on its properties. */
+export function eventFixedBytes(template: MessageTemplate | undefined): number {
+  return eventOverheadBytes + (template === undefined ? 0 : template.text.length * 2);
+}
 
 /**
  * Estimates the size in bytes of an event serialized as JSON: string lengths plus a fixed cost
@@ -605,8 +783,7 @@ const eventOverheadBytes = 64;
  */
 export function estimateEventBytes(event: LogEvent): number {
   return (
-    eventOverheadBytes +
-    event.template.text.length * 2 +
+    eventFixedBytes(event.template) +
     estimateValueBytes(event.properties) +
     (event.error === undefined ? 0 : estimateValueBytes(event.error))
   );

@@ -1,13 +1,24 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import { type CaptureOptions, captureValue, resolveCaptureOptions } from "./capture.ts";
+import {
+  type CaptureOptions,
+  captureValue,
+  enforceEventBytes,
+  estimateValueBytes,
+  resolveCaptureOptions,
+} from "./capture.ts";
 import { createRecord } from "./captured-record.ts";
 import { invalidOption } from "./errors.ts";
 import type { CapturedObject } from "./log-event.ts";
 import { selfLog } from "./self-log.ts";
 
-interface ContextFrame {
+/** @internal one scope of the ambient context, with what the logger needs to bound an event. */
+export interface ContextFrame {
+  /** The merged properties of this scope and the enclosing ones. */
   readonly properties: CapturedObject;
+  /** How many properties. */
   readonly size: number;
+  /** An upper bound of their estimated size (as `estimateValueBytes` counts a record). */
+  readonly bytes: number;
 }
 
 // One store per process, even when several copies of core are installed, so that context set
@@ -29,7 +40,9 @@ export interface ContextOptions {
    */
   readonly maxProperties?: number;
   /**
-   * Limits applied when context values are captured (depth, string length, ...).
+   * Limits applied when context values are captured (depth, string length, ...). Past
+   * `maxEventBytes` for the merged scopes, their largest values become `"[Too large: N bytes]"`.
+   * A logger's own limits and redaction apply again to every event it logs.
    * @default the defaults of `CaptureOptions`
    */
   readonly capture?: CaptureOptions;
@@ -87,6 +100,11 @@ export function getContext(): CapturedObject {
   return storage.getStore()?.properties ?? emptyContext;
 }
 
+/** @internal the innermost ambient context scope where the call is made, if any. */
+export function getContextFrame(): ContextFrame | undefined {
+  return storage.getStore();
+}
+
 /**
  * The number of properties in the ambient context where the call is made.
  *
@@ -113,11 +131,11 @@ function openScope(
 ): ContextFrame {
   const merged = createRecord();
   let size = 0;
+  let bytes = 2;
   if (outer !== undefined) {
-    for (const key in outer.properties) {
-      merged[key] = outer.properties[key];
-      size += 1;
-    }
+    for (const key in outer.properties) merged[key] = outer.properties[key];
+    size = outer.size;
+    bytes = outer.bytes;
   }
   let leftOut = 0;
   if (properties !== null && typeof properties === "object") {
@@ -133,7 +151,9 @@ function openScope(
       } catch (error) {
         value = `[Throws: ${error instanceof Error ? error.message : String(error)}]`;
       }
-      merged[key] = captureValue(value, captureOptions);
+      const captured = captureValue(value, captureOptions);
+      merged[key] = captured;
+      bytes += key.length + 4 + estimateValueBytes(captured);
       if (isNew) size += 1;
     }
   }
@@ -143,5 +163,8 @@ function openScope(
       `${leftOut} ambient context properties left out: the context holds at most ${maxProperties}`,
     );
   }
-  return { properties: Object.freeze(merged), size };
+  if (bytes > captureOptions.maxEventBytes) {
+    bytes = enforceEventBytes(merged, 0, captureOptions);
+  }
+  return { properties: Object.freeze(merged), size, bytes };
 }

@@ -1,7 +1,9 @@
 import {
-  captureProperties,
+  captureRecord,
   defaultCaptureOptions,
+  estimateValueBytes,
   type ResolvedCaptureOptions,
+  templateText,
 } from "./capture.ts";
 import { captureError } from "./capture-error.ts";
 import type { LogLevel } from "./level.ts";
@@ -33,8 +35,8 @@ export interface LogEventInit {
 }
 
 /**
- * Builds a log event the way a logging call does: parses the template, captures the properties
- * and the error. For tests, sink authors and wrappers that must emit events of their own.
+ * Builds a log event the way a logging call does: cuts and parses the template, captures the
+ * error and the properties within the event's limits. For tests, sink authors and wrappers that must emit events of their own.
  *
  * @param init the event's parts.
  * @param options capture limits and redaction.
@@ -49,12 +51,17 @@ export function createLogEvent(
   init: LogEventInit,
   options: ResolvedCaptureOptions = defaultCaptureOptions,
 ): LogEvent {
-  const template = typeof init.template === "string" ? parseTemplate(init.template) : init.template;
+  const template =
+    typeof init.template === "string"
+      ? parseTemplate(templateText(init.template, options))
+      : init.template;
+  const error = init.error === undefined ? undefined : captureError(init.error, options);
+  const errorBytes = error === undefined ? 0 : estimateValueBytes(error);
   return new LogEventRecord(
     init.timestamp ?? Date.now(),
     init.level,
     template,
-    captureProperties(init.properties, template, options),
-    init.error === undefined ? undefined : captureError(init.error, options),
+    captureRecord(init.properties, template, options, errorBytes),
+    error,
   );
 }

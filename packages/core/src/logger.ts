@@ -1,17 +1,20 @@
 import {
   type CaptureOptions,
   captureError,
-  captureProperties,
-  captureValue,
+  captureRecord,
+  estimateValueBytes,
+  eventFixedBytes,
+  lastCapture,
   type ResolvedCaptureOptions,
   resolveCaptureOptions,
+  templateText,
 } from "./capture.ts";
-import { createRecord } from "./captured-record.ts";
-import { getContext } from "./context.ts";
+import { type ContextFrame, getContextFrame } from "./context.ts";
 import { invalidOption, LoggingError } from "./errors.ts";
+import { BoundProperties, mergeSources, type PropertySource } from "./event-properties.ts";
 import { isLogLevel, LevelSwitch, type LogLevel, levelOrdinal, logLevels } from "./level.ts";
 import {
-  type CapturedObject,
+  type CapturedError,
   type CapturedValue,
   type LogEvent,
   LogEventRecord,
@@ -173,6 +176,8 @@ class LoggerCore {
   reentrantReported = false;
   readonly sinkWriteErrors: number[];
   closing: Promise<void> | undefined = undefined;
+  /** Ambient context scopes captured again with this logger's redaction, per scope. */
+  readonly redactedContexts: WeakMap<ContextFrame, PropertySource> = new WeakMap();
 
   constructor(options: LoggerOptions) {
     if (options === null || typeof options !== "object") {
@@ -201,14 +206,14 @@ class LoggerCore {
  */
 export class Logger {
   readonly #core: LoggerCore;
-  readonly #bound: CapturedObject;
+  readonly #bound: BoundProperties;
   readonly #hasBound: boolean;
 
   /** @internal use {@link createLogger}. */
-  constructor(core: LoggerCore, bound: CapturedObject) {
+  constructor(core: LoggerCore, bound: BoundProperties) {
     this.#core = core;
     this.#bound = bound;
-    this.#hasBound = Object.keys(bound).length > 0;
+    this.#hasBound = !bound.isEmpty;
   }
 
   // Each method checks the level first and does nothing else when it is disabled: that branch is
@@ -283,16 +288,23 @@ export class Logger {
    * ```
    */
   child(properties: Readonly<Record<string, unknown>>): Logger {
-    const bound = createRecord();
-    for (const key in this.#bound) bound[key] = this.#bound[key];
+    const core = this.#core;
+    let own: PropertySource;
     try {
-      const captured = captureProperties(properties, undefined, this.#core.capture);
-      for (const key in captured) bound[key] = captured[key];
+      const captured = captureRecord(properties, undefined, core.capture, 0);
+      own = {
+        properties: Object.freeze(captured),
+        size: lastCapture.keys,
+        bytes: lastCapture.bytes,
+      };
     } catch (error) {
-      this.#core.pipelineErrors += 1;
-      reportError(error, { source: "logger", operation: "child" }, this.#core.onError);
+      core.pipelineErrors += 1;
+      reportError(error, { source: "logger", operation: "child" }, core.onError);
+      return new Logger(core, this.#bound);
     }
-    return new Logger(this.#core, Object.freeze(bound));
+    // The parent's properties are merged in when first needed, not copied here: a chain of
+    // children costs each child its own properties.
+    return new Logger(core, new BoundProperties(own, this.#bound, core.capture));
   }
 
   /**
@@ -408,24 +420,30 @@ export class Logger {
         template = second;
         properties = third;
       }
-      const parsed = parseTemplate(typeof template === "string" ? template : String(template));
-      const captured = captureProperties(properties, parsed, core.capture) as Record<
-        string,
-        CapturedValue
-      >;
-      if (this.#hasBound) addAbsent(captured, this.#bound);
-      const context = getContext();
-      for (const key in context) {
-        if (!(key in captured)) captured[key] = context[key];
+      const capture = core.capture;
+      const parsed = parseTemplate(templateText(template, capture));
+      let capturedError: CapturedError | undefined;
+      let errorBytes = 0;
+      if (hasError) {
+        capturedError = captureError(error, capture);
+        errorBytes = estimateValueBytes(capturedError);
       }
-      event = new LogEventRecord(
-        core.clock(),
-        level,
-        parsed,
-        captured,
-        hasError ? captureError(error, core.capture) : undefined,
-      );
-      if (core.enrichers.length > 0) this.#enrich(event, captured);
+      // The error is bounded on its own; the properties get what the event has left.
+      const captured = captureRecord(properties, parsed, capture, errorBytes);
+      const fixedBytes = eventFixedBytes(parsed) + errorBytes;
+      // `lastCapture` describes the record just captured; read it before anything recaptures.
+      let size = lastCapture.keys;
+      let bytes = lastCapture.bytes;
+      const frame = getContextFrame();
+      if (this.#hasBound || frame !== undefined) {
+        const bound = this.#hasBound ? this.#bound.merged() : undefined;
+        const context = frame === undefined ? undefined : this.#contextSource(frame);
+        mergeSources(captured, size, bytes, bound, context, fixedBytes, capture);
+        size = lastCapture.keys;
+        bytes = lastCapture.bytes;
+      }
+      event = new LogEventRecord(core.clock(), level, parsed, captured, capturedError);
+      if (core.enrichers.length > 0) this.#enrich(event, captured, size, bytes, fixedBytes);
       if (core.filters.length > 0 && !this.#passesFilters(event)) {
         core.filtered += 1;
         return;
@@ -459,15 +477,38 @@ export class Logger {
     }
   }
 
-  #enrich(event: LogEvent, properties: Record<string, CapturedValue>): void {
+  /** The ambient context scope as this logger's redaction sees it (captured once per scope). */
+  #contextSource(frame: ContextFrame): PropertySource {
+    const core = this.#core;
+    if (core.capture.redaction === undefined) return frame;
+    let redacted = core.redactedContexts.get(frame);
+    if (redacted === undefined) {
+      const properties = captureRecord(frame.properties, undefined, core.capture, 0);
+      redacted = { properties, size: lastCapture.keys, bytes: lastCapture.bytes };
+      core.redactedContexts.set(frame, redacted);
+    }
+    return redacted;
+  }
+
+  // What enrichers add is captured like a call's properties (limits and redaction) and merged
+  // within the event's limits. `size` and `bytes` describe `properties` so far.
+  #enrich(
+    event: LogEvent,
+    properties: Record<string, CapturedValue>,
+    size: number,
+    bytes: number,
+    fixedBytes: number,
+  ): void {
     const core = this.#core;
     for (const enricher of core.enrichers) {
       try {
         const added = enricher(event);
         if (added === undefined || added === null) continue;
-        for (const key of Object.keys(added)) {
-          if (!(key in properties)) properties[key] = captureValue(added[key], core.capture);
-        }
+        const captured = captureRecord(added, undefined, core.capture, 0);
+        const source = { properties: captured, size: lastCapture.keys, bytes: lastCapture.bytes };
+        mergeSources(properties, size, bytes, source, undefined, fixedBytes, core.capture);
+        size = lastCapture.keys;
+        bytes = lastCapture.bytes;
       } catch (failure) {
         core.pipelineErrors += 1;
         reportError(failure, { source: "logger", operation: "enricher" }, core.onError);
@@ -504,14 +545,9 @@ export class Logger {
  */
 export function createLogger(options: LoggerOptions): Logger {
   const core = new LoggerCore(options);
-  const base = captureProperties(options.properties, undefined, core.capture);
-  return new Logger(core, Object.freeze(base));
-}
-
-function addAbsent(target: Record<string, CapturedValue>, source: CapturedObject): void {
-  for (const key in source) {
-    if (!(key in target)) target[key] = source[key];
-  }
+  const base = captureRecord(options.properties, undefined, core.capture, 0);
+  const own = { properties: Object.freeze(base), size: lastCapture.keys, bytes: lastCapture.bytes };
+  return new Logger(core, new BoundProperties(own, undefined, core.capture));
 }
 
 function sinkName(sink: Sink): { sink?: string } {

@@ -8,9 +8,13 @@ import type {
 import { templateId } from "./template-id.ts";
 
 // Templates are usually string literals, so a few hundred distinct texts cover a program; the
-// bound keeps templates built from user data (a mistake, but a common one) from leaking memory.
+// bounds keep templates built from user data (a mistake, but a common one) from leaking memory:
+// an entry holds its text several times over (source, text tokens), so the cache is bounded in
+// characters as well as entries, and a text longer than that bound is parsed but not kept.
 const cacheLimit = 1000;
+const cacheTextLimit = 512 * 1024;
 const cache = new Map<string, MessageTemplate>();
+let cachedTextLength = 0;
 
 /**
  * Parses a message template (Serilog syntax). Total: every string parses, and a malformed hole is
@@ -38,11 +42,14 @@ export function parseTemplate(text: string): MessageTemplate {
     ),
     id: templateId(source),
   });
-  if (cache.size >= cacheLimit) {
+  if (source.length > cacheTextLimit) return template;
+  while (cache.size >= cacheLimit || cachedTextLength + source.length > cacheTextLimit) {
     const oldest = cache.keys().next().value as string;
     cache.delete(oldest);
+    cachedTextLength -= oldest.length;
   }
   cache.set(source, template);
+  cachedTextLength += source.length;
   return template;
 }
 

@@ -6,8 +6,10 @@ import { CapturedError, type CapturedValue, type LogEvent } from "@sluice/core";
 // empty record costs about 126 bytes; captured records stay in V8's fast mode at about 10 bytes
 // per key up to some 25 keys and go to dictionary mode beyond, at about 53 bytes per key, so
 // records of more than 16 keys are priced as dictionaries. Each figure rounds the measurement up,
-// so the estimate stays an upper bound. The template is shared by every event that uses it and
-// is not counted.
+// so the estimate stays an upper bound. A template's text is counted with each event: a literal
+// template is shared by every event that uses it, but a message built from data is its event's
+// own, and its parsed text tokens hold a second copy. Short texts (most likely literals) are
+// priced once, longer ones twice.
 const eventRecordBytes = 128;
 const ringSlotBytes = 48;
 const objectBytes = 32;
@@ -31,14 +33,21 @@ function bytesPerCodeUnit(text: string): number {
 
 /**
  * The estimated heap bytes one queued event retains: a fixed cost for the event and its queue
- * slot, plus a walk of its captured properties and error (objects, arrays, strings by length).
+ * slot, its template's text, plus a walk of its captured properties and error (objects, arrays,
+ * strings by length).
  * Cheap (one pass, no allocation) and the same for the same event every time.
  *
  * @param event the event.
  * @returns its estimated retained size in bytes.
  */
 export function retainedEventBytes(event: LogEvent): number {
-  let total = eventRecordBytes + ringSlotBytes + valueBytes(event.properties, 0);
+  const text = event.template.text;
+  const textBytes = stringBytes + text.length * bytesPerCodeUnit(text);
+  let total =
+    eventRecordBytes +
+    ringSlotBytes +
+    (text.length <= shortStringLength ? textBytes : 2 * textBytes) +
+    valueBytes(event.properties, 0);
   if (event.error !== undefined) total += valueBytes(event.error, 0);
   return total;
 }
@@ -62,7 +71,8 @@ function valueBytes(value: CapturedValue, depth: number): number {
   if (depth > 32) return objectBytes;
   if (value instanceof Date) return dateBytes;
   if (value instanceof CapturedError) {
-    let total = errorBytes + value.name.length + value.message.length + (value.stack?.length ?? 0);
+    let total = errorBytes + valueBytes(value.name, 0) + valueBytes(value.message, 0);
+    if (value.stack !== undefined) total += valueBytes(value.stack, 0);
     total += valueBytes(value.fields, depth + 1) + valueBytes(value.cause, depth + 1);
     if (value.errors !== undefined) total += valueBytes(value.errors, depth + 1);
     return total;

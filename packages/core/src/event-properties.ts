@@ -1,0 +1,215 @@
+import { enforceEventBytes, lastCapture, type ResolvedCaptureOptions } from "./capture.ts";
+import { createRecord } from "./captured-record.ts";
+import type { CapturedObject, CapturedValue } from "./log-event.ts";
+
+/**
+ * @internal captured properties from one source of an event (a logger's bound properties, an
+ * ambient context scope, an enricher's result), with their key count and an upper bound of their
+ * estimated size, kept so that merging them into an event needs no walk while the event fits.
+ */
+export interface PropertySource {
+  /** The captured properties. */
+  readonly properties: CapturedObject;
+  /** How many keys, at most. */
+  readonly size: number;
+  /** An upper bound of their estimated size, as `estimateValueBytes` counts a record. */
+  readonly bytes: number;
+}
+
+const moreKeysPattern = /^\[(\d+) more keys\]$/;
+
+function moreKeysCount(value: CapturedValue): number {
+  const match = typeof value === "string" ? moreKeysPattern.exec(value) : null;
+  return match === null ? 0 : Number(match[1]);
+}
+
+/**
+ * @internal adds to `target` the properties of `first`, then of `second`, that it does not have
+ * (the nearer source wins a name), keeping the whole within the capture limits (see
+ * {@link mergeWithinLimits}). Sets `lastCapture` to the merged record's key count and size.
+ * Costs no walk while the recorded sizes fit the limits.
+ *
+ * @param target the event's properties so far (written).
+ * @param size how many keys `target` has, at most.
+ * @param bytes an upper bound of `target`'s estimated size.
+ * @param first the nearer source, if any.
+ * @param second the farther source, if any.
+ * @param fixedBytes the rest of the event's estimated size (overhead, template, error).
+ * @param options the capture limits.
+ */
+export function mergeSources(
+  target: Record<string, CapturedValue>,
+  size: number,
+  bytes: number,
+  first: PropertySource | undefined,
+  second: PropertySource | undefined,
+  fixedBytes: number,
+  options: ResolvedCaptureOptions,
+): void {
+  const addedSize = (first?.size ?? 0) + (second?.size ?? 0);
+  const addedBytes = (first?.bytes ?? 0) + (second?.bytes ?? 0);
+  if (
+    size + addedSize <= options.maxCollectionLength &&
+    fixedBytes + bytes + addedBytes <= options.maxEventBytes
+  ) {
+    if (first !== undefined) addAbsent(target, first.properties);
+    if (second !== undefined) addAbsent(target, second.properties);
+    lastCapture.bytes = bytes + addedBytes;
+    lastCapture.keys = size + addedSize;
+    return;
+  }
+  const sources: PropertySource[] = [];
+  if (first !== undefined) sources.push(first);
+  if (second !== undefined) sources.push(second);
+  mergeWithinLimits(target, bytes + addedBytes, sources, fixedBytes, options);
+}
+
+/**
+ * @internal adds to `target` the properties of each source (nearest first) that it does not
+ * have, keeping at most `maxCollectionLength` keys, past which the `"…"` key counts every key
+ * left out, and `maxEventBytes` together with `fixedBytes`, past which the largest values are
+ * replaced. Sets `lastCapture`.
+ *
+ * @param target the properties so far (written).
+ * @param bytes an upper bound of the estimated size of `target` and every source together.
+ * @param sources the sources, nearest first.
+ * @param fixedBytes the rest of the event's estimated size.
+ * @param options the capture limits.
+ */
+export function mergeWithinLimits(
+  target: Record<string, CapturedValue>,
+  bytes: number,
+  sources: readonly PropertySource[],
+  fixedBytes: number,
+  options: ResolvedCaptureOptions,
+): void {
+  let count = 0;
+  for (const key in target) if (key !== "…") count += 1;
+  let leftOut = moreKeysCount(target["…"]);
+  for (const source of sources) {
+    const properties = source.properties;
+    for (const key in properties) {
+      if (key === "…") {
+        leftOut += moreKeysCount(properties[key]);
+      } else if (!(key in target)) {
+        if (count < options.maxCollectionLength) {
+          target[key] = properties[key];
+          count += 1;
+        } else {
+          leftOut += 1;
+        }
+      }
+    }
+  }
+  if (leftOut > 0) {
+    // Re-added last, so that the marker follows the keys it summarises.
+    delete target["…"];
+    target["…"] = `[${leftOut} more keys]`;
+    count += 1;
+  }
+  // Shadowed and left-out keys only make the sum larger: walk the record only past the bound.
+  lastCapture.bytes =
+    fixedBytes + bytes > options.maxEventBytes
+      ? enforceEventBytes(target, fixedBytes, options)
+      : bytes;
+  lastCapture.keys = count;
+}
+
+function addAbsent(target: Record<string, CapturedValue>, source: CapturedObject): void {
+  for (const key in source) {
+    if (!(key in target)) target[key] = source[key];
+  }
+}
+
+// How many children may be made in a row before their parent's properties are merged: a child
+// then costs its own properties plus, every so often, one merge of at most maxCollectionLength
+// keys, however long the chain.
+const unmergedChainLimit = 16;
+
+/**
+ * @internal a logger's bound properties: its own, captured when the logger was made, and its
+ * parent's, merged (within the capture limits, its own winning a name) when first needed.
+ */
+export class BoundProperties {
+  readonly #own: PropertySource;
+  #parent: BoundProperties | undefined;
+  readonly #options: ResolvedCaptureOptions;
+  #merged: PropertySource | undefined;
+  #unmerged: number;
+  /** Whether this logger and its ancestors bind no property at all. */
+  readonly isEmpty: boolean;
+
+  /**
+   * @param own the properties bound by this logger.
+   * @param parent the parent logger's bound properties, if any.
+   * @param options the capture limits.
+   */
+  constructor(
+    own: PropertySource,
+    parent: BoundProperties | undefined,
+    options: ResolvedCaptureOptions,
+  ) {
+    this.#own = own;
+    this.#options = options;
+    this.isEmpty = own.size === 0 && (parent === undefined || parent.isEmpty);
+    if (parent === undefined || parent.isEmpty) {
+      this.#parent = undefined;
+      this.#merged = own;
+      this.#unmerged = 0;
+    } else {
+      if (parent.#unmerged >= unmergedChainLimit) parent.merged();
+      this.#parent = parent;
+      this.#merged = undefined;
+      this.#unmerged = parent.#unmerged + 1;
+    }
+  }
+
+  /**
+   * The merged properties of this logger and its ancestors, computed once.
+   *
+   * @returns them, frozen, with their key count and size.
+   */
+  merged(): PropertySource {
+    if (this.#merged !== undefined) return this.#merged;
+    // Nearest first, down to the first ancestor already merged (at most unmergedChainLimit).
+    const chain: PropertySource[] = [];
+    let node: BoundProperties | undefined = this;
+    while (node !== undefined) {
+      const merged: PropertySource | undefined = node.#merged;
+      if (merged !== undefined) {
+        chain.push(merged);
+        break;
+      }
+      chain.push(node.#own);
+      node = node.#parent;
+    }
+    let size = 0;
+    let bytes = 0;
+    for (const source of chain) {
+      size += source.size;
+      bytes += source.bytes;
+    }
+    const options = this.#options;
+    const properties = createRecord();
+    if (size <= options.maxCollectionLength && bytes <= options.maxEventBytes) {
+      // Within the limits the farthest are written first, so keys keep the order they were bound.
+      for (let index = chain.length - 1; index >= 0; index--) {
+        const source = (chain[index] as PropertySource).properties;
+        for (const key in source) properties[key] = source[key];
+      }
+      lastCapture.keys = size;
+      lastCapture.bytes = bytes;
+    } else {
+      mergeWithinLimits(properties, bytes, chain, 0, options);
+    }
+    this.#merged = {
+      properties: Object.freeze(properties),
+      size: lastCapture.keys,
+      bytes: lastCapture.bytes,
+    };
+    this.#unmerged = 0;
+    // Merged: the ancestors are no longer needed, and need not be kept alive.
+    this.#parent = undefined;
+    return this.#merged;
+  }
+}
