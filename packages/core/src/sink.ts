@@ -58,9 +58,13 @@ export interface Sink {
   close(): Promise<void>;
   /**
    * Best-effort synchronous drain for `process.on("exit")` and crash paths, where no promise
-   * will ever settle. Sinks that cannot do it leave it out.
+   * will ever settle. Sinks that cannot do it leave it out. Never throws.
+   *
+   * @param timeoutMs how long it may wait for a slow destination (a full pipe) before leaving the
+   *   rest for its asynchronous path; a blocking queue passes what is left of its
+   *   `blockTimeoutMs`. Without it, the sink picks its own bound for an exit path.
    */
-  flushSync?(): void;
+  flushSync?(timeoutMs?: number): void;
   /** The counters this component owns. */
   stats?(): SinkStats;
 }
