@@ -1,5 +1,6 @@
 import {
   type DropReason,
+  deliveredCount,
   type LogEvent,
   LoggingError,
   levelOrdinal,
@@ -7,6 +8,8 @@ import {
   type Sink,
   SinkCounters,
   type SinkStats,
+  settleSinkCall,
+  UnreportedFailures,
 } from "@sluice/core";
 import { EventRing } from "./event-ring.ts";
 import { type Drainable, registerForExitDrain, unregisterFromExitDrain } from "./exit-drain.ts";
@@ -29,10 +32,15 @@ export interface QueueStats extends SinkStats {
   readonly capacity: number;
   /** `maxBytes`. */
   readonly maxBytes: number;
-  /** Events in the batch being delivered, 0 when none. */
+  /** Events in the batches being delivered, 0 when none. */
   readonly inFlight: number;
-  /** Estimated bytes of the batch being delivered. */
+  /** Estimated bytes of the batches being delivered. */
   readonly inFlightBytes: number;
+  /**
+   * Times the wrapped sink broke the `Sink` contract (a method threw, returned no promise, or
+   * settled one twice); each is also reported to `onError` once.
+   */
+  readonly contractViolations: number;
 }
 
 /** The sink `withQueue` returns. */
@@ -55,7 +63,7 @@ export interface QueuedSink extends Sink {
 
 interface FlushWaiter {
   readonly target: number;
-  readonly failures: number;
+  readonly mark: number;
   readonly resolve: () => void;
   readonly reject: (error: unknown) => void;
 }
@@ -121,13 +129,18 @@ class Queue implements QueuedSink, BudgetMember, Drainable {
   #nextSequence = 0;
   #clockReading = 0;
   #writesUntilClockRead = 0;
-  #inFlight: InFlightBatch | undefined;
+  // Batches handed to the inner sink and not yet settled: the drain's, and any a blocking write
+  // handed over.
+  #inFlight: InFlightBatch[] = [];
+  #draining = false;
   #timer: NodeJS.Timeout | undefined;
   #immediate: NodeJS.Immediate | undefined;
   #closed = false;
   #closing: Promise<void> | undefined;
-  #failures = 0;
-  #lastFailure: unknown;
+  readonly #failures = new UnreportedFailures();
+  #contractViolations = 0;
+  // Violations already reported, so a rejection carrying one is not reported again.
+  readonly #reportedViolations = new WeakSet<object>();
   #flushWaiters: FlushWaiter[] = [];
   #backPressured = false;
   #readyWaiters: (() => void)[] = [];
@@ -167,22 +180,32 @@ class Queue implements QueuedSink, BudgetMember, Drainable {
     return this.flush();
   }
 
-  flush(): Promise<void> {
-    return this.#settleQueued().then(() => this.inner.flush());
+  async flush(): Promise<void> {
+    const failures: unknown[] = [];
+    try {
+      await this.#settleQueued();
+    } catch (error) {
+      failures.push(error);
+    }
+    // The inner sink is flushed whatever happened here, and a failure it reports that the queue
+    // already counted (the same error) is reported once.
+    try {
+      await this.#callInner("flush", () => this.inner.flush());
+    } catch (error) {
+      addFailure(failures, error);
+    }
+    throwFailures(failures, `Flushing "${this.name}" failed.`);
   }
 
-  flushSync(): void {
+  flushSync(timeoutMs?: number): void {
     if (typeof this.inner.flushSync !== "function") return;
-    while (this.#depth() > 0) this.#drainSync(this.#options.batchSize);
-    try {
-      this.inner.flushSync();
-    } catch (error) {
-      reportError(
-        error,
-        { source: "queue", operation: "flushSync", sink: this.name },
-        this.#options.onError,
+    const deadline = timeoutMs === undefined ? undefined : this.#options.now() + timeoutMs;
+    do {
+      this.#drainSync(this.#options.batchSize);
+      this.#flushInnerSync(
+        deadline === undefined ? undefined : Math.max(0, deadline - this.#options.now()),
       );
-    }
+    } while (this.#depth() > 0);
   }
 
   close(): Promise<void> {
@@ -196,15 +219,21 @@ class Queue implements QueuedSink, BudgetMember, Drainable {
   }
 
   stats(): QueueStats {
-    const inFlight = this.#inFlight;
+    let inFlight = 0;
+    let inFlightBytes = 0;
+    for (const batch of this.#inFlight) {
+      inFlight += batch.count;
+      inFlightBytes += batch.bytes;
+    }
     return {
       ...this.#counters.snapshot(),
       depth: this.#depth(),
       depthBytes: this.#queuedBytes(),
       capacity: this.#options.maxEvents,
       maxBytes: this.#options.maxBytes,
-      inFlight: inFlight?.count ?? 0,
-      inFlightBytes: inFlight?.bytes ?? 0,
+      inFlight,
+      inFlightBytes,
+      contractViolations: this.#contractViolations,
     };
   }
 
@@ -252,7 +281,7 @@ class Queue implements QueuedSink, BudgetMember, Drainable {
     );
     this.#counters.accept(1, size);
     if (!this.#backPressured && this.#aboveThreshold()) this.#signalBackPressure();
-    if (this.#inFlight !== undefined) return;
+    if (this.#draining) return;
     if (this.#depth() >= options.batchSize) this.#scheduleImmediate();
     else if (this.#timer === undefined && this.#immediate === undefined) {
       this.#scheduleTimer(Math.min(options.flushIntervalMs, options.maxBatchAgeMs));
@@ -306,7 +335,7 @@ class Queue implements QueuedSink, BudgetMember, Drainable {
         this.#counters.refuse("queue_full");
         return false;
       }
-      this.#drainSync(options.batchSize);
+      this.#handOffSync(deadline);
     }
   }
 
@@ -362,12 +391,16 @@ class Queue implements QueuedSink, BudgetMember, Drainable {
     return { events, bytes, firstSequence };
   }
 
+  /**
+   * The exit path: hands a batch to the inner sink's synchronous face (`write`, then
+   * `flushSync`), where no promise will settle; the events count as delivered once the inner sink
+   * took them.
+   */
   #drainSync(limit: number): void {
     const { events, bytes } = this.#takeBatch(limit);
     if (events.length === 0) return;
     try {
       for (const event of events) this.inner.write(event);
-      this.inner.flushSync?.();
       this.#counters.deliver(events.length, bytes);
     } catch (error) {
       this.#recordFailure(events.length, bytes, error);
@@ -375,29 +408,63 @@ class Queue implements QueuedSink, BudgetMember, Drainable {
     this.#afterRemoval();
   }
 
+  /**
+   * The `block` policy's step: hands the oldest batch to the inner sink through `writeBatch`, so
+   * it is counted from the outcome the inner sink reports (never as delivered while merely
+   * buffered), then lets the inner sink write synchronously until the deadline at most.
+   */
+  #handOffSync(deadline: number): void {
+    this.#send(false);
+    this.#flushInnerSync(Math.max(0, deadline - this.#options.now()));
+  }
+
+  #flushInnerSync(timeoutMs: number | undefined): void {
+    try {
+      this.inner.flushSync?.(timeoutMs);
+    } catch (error) {
+      this.#contractViolation(
+        new LoggingError("contract_violation", "Sink.flushSync threw.", { cause: error }),
+        "flushSync",
+      );
+    }
+  }
+
   #drain(): void {
     this.#cancelTimers();
-    if (this.#inFlight !== undefined || this.#depth() === 0) return;
+    if (this.#draining || this.#depth() === 0) return;
+    this.#send(true);
+  }
+
+  /** Hands the oldest batch to the inner sink's `writeBatch`; `drain` marks the drain's own. */
+  #send(drain: boolean): void {
     const { events, bytes, firstSequence } = this.#takeBatch(this.#options.batchSize);
+    if (events.length === 0) return;
     const batch: InFlightBatch = { count: events.length, bytes, firstSequence };
-    this.#inFlight = batch;
+    this.#inFlight.push(batch);
+    if (drain) this.#draining = true;
     this.#afterRemoval();
-    let delivery: Promise<void>;
-    try {
-      delivery = this.inner.writeBatch(events);
-    } catch (error) {
-      delivery = Promise.reject(error);
-    }
-    delivery.then(
-      () => this.#settleBatch(batch, undefined, false),
-      (error: unknown) => this.#settleBatch(batch, error, true),
+    this.#callInner("writeBatch", () => this.inner.writeBatch(events)).then(
+      () => this.#settleBatch(batch, drain, undefined),
+      (error: unknown) => this.#settleBatch(batch, drain, { error }),
     );
   }
 
-  #settleBatch(batch: InFlightBatch, error: unknown, failed: boolean): void {
-    if (failed) this.#recordFailure(batch.count, batch.bytes, error);
-    else this.#counters.deliver(batch.count, batch.bytes);
-    this.#inFlight = undefined;
+  /** Counts a settled batch: the prefix a rejection says was delivered, and the rest failed. */
+  #settleBatch(
+    batch: InFlightBatch,
+    drain: boolean,
+    failure: { error: unknown } | undefined,
+  ): void {
+    if (failure === undefined) {
+      this.#counters.deliver(batch.count, batch.bytes);
+    } else {
+      const delivered = deliveredCount(failure.error, batch.count);
+      const deliveredBytes = Math.round((batch.bytes * delivered) / batch.count);
+      this.#counters.deliver(delivered, deliveredBytes);
+      this.#recordFailure(batch.count - delivered, batch.bytes - deliveredBytes, failure.error);
+    }
+    this.#inFlight.splice(this.#inFlight.indexOf(batch), 1);
+    if (drain) this.#draining = false;
     this.#checkFlushWaiters();
     this.#scheduleAfterBatch();
   }
@@ -406,13 +473,24 @@ class Queue implements QueuedSink, BudgetMember, Drainable {
     const failure =
       error ?? new LoggingError("sink_failure", `The sink wrapped by "${this.name}" failed.`);
     this.#counters.fail(count, bytes, failure);
-    this.#failures += 1;
-    this.#lastFailure = failure;
+    this.#failures.record(failure);
+    if (typeof failure === "object" && this.#reportedViolations.has(failure)) return;
     reportError(
       failure,
       { source: "queue", operation: "writeBatch", sink: this.name, events: count },
       this.#options.onError,
     );
+  }
+
+  /** Calls one of the inner sink's promise methods, counting any contract violation once. */
+  #callInner(method: string, call: () => unknown): Promise<void> {
+    return settleSinkCall(method, call, (violation) => this.#contractViolation(violation, method));
+  }
+
+  #contractViolation(violation: LoggingError, operation: string): void {
+    this.#contractViolations += 1;
+    this.#reportedViolations.add(violation);
+    reportError(violation, { source: "queue", operation, sink: this.name }, this.#options.onError);
   }
 
   #scheduleAfterBatch(): void {
@@ -495,15 +573,23 @@ class Queue implements QueuedSink, BudgetMember, Drainable {
     if (this.#flushWaiters.length > 0) this.#checkFlushWaiters();
   }
 
-  /** Resolves when every event accepted before the call has been delivered, dropped or failed. */
+  /**
+   * Resolves when every event accepted before the call has been delivered, dropped or failed;
+   * rejects when a failure is to be reported (the rule of `Sink.flush`).
+   */
   #settleQueued(): Promise<void> {
     const target = this.#nextSequence - 1;
-    const failures = this.#failures;
+    const mark = this.#failures.mark();
     if (this.#settledUpTo(target)) {
-      return failures === this.#failures ? Promise.resolve() : Promise.reject(this.#lastFailure);
+      try {
+        this.#failures.throwIfFailedSince(mark);
+        return Promise.resolve();
+      } catch (error) {
+        return Promise.reject(error);
+      }
     }
     const settled = new Promise<void>((resolve, reject) => {
-      this.#flushWaiters.push({ target, failures, resolve, reject });
+      this.#flushWaiters.push({ target, mark, resolve, reject });
     });
     this.#scheduleImmediate();
     return settled;
@@ -512,36 +598,60 @@ class Queue implements QueuedSink, BudgetMember, Drainable {
   #settledUpTo(target: number): boolean {
     const oldestQueued = Math.min(this.#sheddable.headSequence(), this.#protected.headSequence());
     if (oldestQueued <= target) return false;
-    return this.#inFlight === undefined || this.#inFlight.firstSequence > target;
+    for (const batch of this.#inFlight) if (batch.firstSequence <= target) return false;
+    return true;
   }
 
   #checkFlushWaiters(): void {
     const waiting: FlushWaiter[] = [];
     for (const waiter of this.#flushWaiters) {
-      if (!this.#settledUpTo(waiter.target)) waiting.push(waiter);
-      else if (waiter.failures === this.#failures) waiter.resolve();
-      else waiter.reject(this.#lastFailure);
+      if (!this.#settledUpTo(waiter.target)) {
+        waiting.push(waiter);
+        continue;
+      }
+      try {
+        this.#failures.throwIfFailedSince(waiter.mark);
+        waiter.resolve();
+      } catch (error) {
+        waiter.reject(error);
+      }
     }
     this.#flushWaiters = waiting;
   }
 
   async #close(): Promise<void> {
     this.#closed = true;
-    const errors: unknown[] = [];
+    const failures: unknown[] = [];
     try {
       await this.#settleQueued();
     } catch (error) {
-      errors.push(error);
+      failures.push(error);
     }
     this.#cancelTimers();
     unregisterFromExitDrain(this);
     this.#options.memoryBudget?.leave(this);
     try {
-      await this.inner.close();
+      await this.#callInner("close", () => this.inner.close());
     } catch (error) {
-      errors.push(error);
+      addFailure(failures, error);
     }
-    if (errors.length === 1) throw errors[0];
-    if (errors.length > 1) throw new AggregateError(errors, `Closing "${this.name}" failed.`);
+    throwFailures(failures, `Closing "${this.name}" failed.`);
   }
+}
+
+/**
+ * Adds a failure unless it is one already listed: the same error, or the cause of a listed
+ * `PartialDeliveryError` (the inner sink's flush reporting what its `writeBatch` already did).
+ */
+function addFailure(failures: unknown[], error: unknown): void {
+  for (const known of failures) {
+    if (known === error) return;
+    if (typeof known === "object" && known !== null && (known as Error).cause === error) return;
+  }
+  failures.push(error);
+}
+
+function throwFailures(failures: readonly unknown[], message: string): void {
+  if (failures.length === 1) throw failures[0];
+  if (failures.length > 1) throw new AggregateError(failures, message);
 }
