@@ -1,9 +1,11 @@
 import {
   type DropReason,
   deliveredCount,
+  dropReasons,
   type LogEvent,
   LoggingError,
   levelOrdinal,
+  PartialDeliveryError,
   reportError,
   type Sink,
   SinkCounters,
@@ -68,10 +70,31 @@ interface FlushWaiter {
   readonly reject: (error: unknown) => void;
 }
 
+/** How events were lost: dropped for a reason, or failed with an error. */
+type Loss = { readonly reason: DropReason } | { readonly error: unknown };
+
+/**
+ * A `writeBatch` waiting for its events, numbered `start` to `end`. Once one of them is lost, the
+ * rest are not delivered either (they are taken out of the queue), so that what was delivered is
+ * a prefix, as a rejection says.
+ */
+interface BatchWaiter {
+  readonly start: number;
+  end: number;
+  readonly total: number;
+  /** The sequence number of the first of its events lost (dropped or failed); the end if none. */
+  firstLost: number;
+  /** How the first lost event was lost, for the events after it. */
+  loss: Loss | undefined;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
 interface Batch {
   readonly events: LogEvent[];
   readonly bytes: number;
   readonly firstSequence: number;
+  readonly lastSequence: number;
 }
 
 // What the queue keeps of the batch being delivered: its counts, not its events, so the events
@@ -81,6 +104,7 @@ interface InFlightBatch {
   readonly count: number;
   readonly bytes: number;
   readonly firstSequence: number;
+  readonly lastSequence: number;
 }
 
 // How many writes may share one reading of the clock while the queue is not empty.
@@ -142,6 +166,7 @@ class Queue implements QueuedSink, BudgetMember, Drainable {
   // Violations already reported, so a rejection carrying one is not reported again.
   readonly #reportedViolations = new WeakSet<object>();
   #flushWaiters: FlushWaiter[] = [];
+  #batchWaiters: BatchWaiter[] = [];
   #backPressured = false;
   #readyWaiters: (() => void)[] = [];
 
@@ -176,8 +201,44 @@ class Queue implements QueuedSink, BudgetMember, Drainable {
       this.#counters.refuse("closed", events.length);
       return Promise.reject(new LoggingError("sink_closed", `Sink "${this.name}" is closed.`));
     }
-    for (const event of events) this.write(event);
-    return this.flush();
+    const start = this.#nextSequence;
+    const waiter: BatchWaiter = {
+      start,
+      end: Number.POSITIVE_INFINITY,
+      total: events.length,
+      firstLost: Number.POSITIVE_INFINITY,
+      loss: undefined,
+      resolve: () => {},
+      reject: () => {},
+    };
+    const settled = new Promise<void>((resolve, reject) => {
+      Object.assign(waiter, { resolve, reject });
+    });
+    // Registered first, so that an event of this batch evicted while it is written counts.
+    this.#batchWaiters.push(waiter);
+    let taken = 0;
+    for (let index = 0; index < events.length; index++) {
+      const before = this.#nextSequence;
+      const dropped = { ...this.#counters.dropped };
+      this.write(events[index] as LogEvent);
+      const took = this.#nextSequence !== before;
+      if (took) taken += 1;
+      if (took && waiter.firstLost === Number.POSITIVE_INFINITY) continue;
+      // What is delivered must be a prefix: once one event is lost (refused, or evicted while the
+      // batch was written), the rest are not taken.
+      const reason = dropReasons.find((name) => this.#counters.dropped[name] !== dropped[name]);
+      const rest = events.length - index - 1;
+      if (rest > 0) this.#counters.refuse(reason ?? "queue_full", rest);
+      waiter.loss ??= { reason: reason ?? "queue_full" };
+      break;
+    }
+    waiter.end = start + taken - 1;
+    if (waiter.firstLost > start + taken) waiter.firstLost = start + taken;
+    // An event taken after an earlier one of the batch was evicted must not be delivered.
+    if (waiter.loss !== undefined) this.#discardRest(waiter, waiter.loss);
+    this.#afterRemoval();
+    if (this.#batchWaiters.includes(waiter)) this.#scheduleImmediate();
+    return settled;
   }
 
   async flush(): Promise<void> {
@@ -370,9 +431,11 @@ class Queue implements QueuedSink, BudgetMember, Drainable {
 
   #evictHead(ring: EventRing, reason: DropReason): void {
     const size = ring.headSize();
+    const sequence = ring.headSequence();
     ring.shift();
     this.#counters.drop(reason, 1, size);
     this.#options.memoryBudget?.release(size);
+    this.#lost(sequence, sequence, { reason });
     this.#afterRemoval();
   }
 
@@ -380,15 +443,17 @@ class Queue implements QueuedSink, BudgetMember, Drainable {
     const events: LogEvent[] = [];
     let bytes = 0;
     let firstSequence = Number.POSITIVE_INFINITY;
+    let lastSequence = Number.NEGATIVE_INFINITY;
     while (events.length < limit) {
       const ring = this.#oldestRing();
       if (ring === undefined) break;
-      if (events.length === 0) firstSequence = ring.headSequence();
+      lastSequence = ring.headSequence();
+      if (events.length === 0) firstSequence = lastSequence;
       bytes += ring.headSize();
       events.push(ring.shift());
     }
     this.#options.memoryBudget?.release(bytes);
-    return { events, bytes, firstSequence };
+    return { events, bytes, firstSequence, lastSequence };
   }
 
   /**
@@ -397,13 +462,14 @@ class Queue implements QueuedSink, BudgetMember, Drainable {
    * took them.
    */
   #drainSync(limit: number): void {
-    const { events, bytes } = this.#takeBatch(limit);
+    const { events, bytes, firstSequence, lastSequence } = this.#takeBatch(limit);
     if (events.length === 0) return;
     try {
       for (const event of events) this.inner.write(event);
       this.#counters.deliver(events.length, bytes);
     } catch (error) {
       this.#recordFailure(events.length, bytes, error);
+      this.#lost(firstSequence, lastSequence, { error });
     }
     this.#afterRemoval();
   }
@@ -437,9 +503,9 @@ class Queue implements QueuedSink, BudgetMember, Drainable {
 
   /** Hands the oldest batch to the inner sink's `writeBatch`; `drain` marks the drain's own. */
   #send(drain: boolean): void {
-    const { events, bytes, firstSequence } = this.#takeBatch(this.#options.batchSize);
+    const { events, bytes, firstSequence, lastSequence } = this.#takeBatch(this.#options.batchSize);
     if (events.length === 0) return;
-    const batch: InFlightBatch = { count: events.length, bytes, firstSequence };
+    const batch: InFlightBatch = { count: events.length, bytes, firstSequence, lastSequence };
     this.#inFlight.push(batch);
     if (drain) this.#draining = true;
     this.#afterRemoval();
@@ -459,14 +525,49 @@ class Queue implements QueuedSink, BudgetMember, Drainable {
       this.#counters.deliver(batch.count, batch.bytes);
     } else {
       const delivered = deliveredCount(failure.error, batch.count);
+      // A batch's sequence numbers are consecutive unless events in between were evicted, which
+      // were counted as lost already; so this is at or before its first failed event.
       const deliveredBytes = Math.round((batch.bytes * delivered) / batch.count);
       this.#counters.deliver(delivered, deliveredBytes);
       this.#recordFailure(batch.count - delivered, batch.bytes - deliveredBytes, failure.error);
+      if (delivered < batch.count) {
+        this.#lost(batch.firstSequence + delivered, batch.lastSequence, failure);
+      }
     }
     this.#inFlight.splice(this.#inFlight.indexOf(batch), 1);
     if (drain) this.#draining = false;
     this.#checkFlushWaiters();
     this.#scheduleAfterBatch();
+  }
+
+  /**
+   * Tells the waiting batches that events numbered `from` to `to` were lost, and takes the rest of
+   * an affected batch out of the queue the same way.
+   */
+  #lost(from: number, to: number, loss: Loss): void {
+    for (const waiter of this.#batchWaiters) {
+      if (to < waiter.start || from > waiter.end) continue;
+      const first = Math.max(from, waiter.start);
+      if (first >= waiter.firstLost) continue;
+      waiter.firstLost = first;
+      waiter.loss ??= loss;
+      this.#discardRest(waiter, loss);
+    }
+  }
+
+  /** Takes a batch's events after its first lost one out of the head of the queue. */
+  #discardRest(waiter: BatchWaiter, loss: Loss): void {
+    for (;;) {
+      const ring = this.#oldestRing();
+      if (ring === undefined) return;
+      const sequence = ring.headSequence();
+      if (sequence < waiter.firstLost || sequence > waiter.end) return;
+      const size = ring.headSize();
+      ring.shift();
+      this.#options.memoryBudget?.release(size);
+      if ("reason" in loss) this.#counters.drop(loss.reason, 1, size);
+      else this.#counters.fail(1, size, loss.error);
+    }
   }
 
   #recordFailure(count: number, bytes: number, error: unknown): void {
@@ -570,7 +671,7 @@ class Queue implements QueuedSink, BudgetMember, Drainable {
     ) {
       this.#backPressured = false;
     }
-    if (this.#flushWaiters.length > 0) this.#checkFlushWaiters();
+    if (this.#flushWaiters.length > 0 || this.#batchWaiters.length > 0) this.#checkFlushWaiters();
   }
 
   /**
@@ -603,6 +704,7 @@ class Queue implements QueuedSink, BudgetMember, Drainable {
   }
 
   #checkFlushWaiters(): void {
+    if (this.#batchWaiters.length > 0) this.#checkBatchWaiters();
     const waiting: FlushWaiter[] = [];
     for (const waiter of this.#flushWaiters) {
       if (!this.#settledUpTo(waiter.target)) {
@@ -617,6 +719,34 @@ class Queue implements QueuedSink, BudgetMember, Drainable {
       }
     }
     this.#flushWaiters = waiting;
+  }
+
+  /** Settles each waiting `writeBatch` whose events all settled, with the prefix delivered. */
+  #checkBatchWaiters(): void {
+    const waiting: BatchWaiter[] = [];
+    for (const waiter of this.#batchWaiters) {
+      if (!this.#settledUpTo(waiter.end)) {
+        waiting.push(waiter);
+        continue;
+      }
+      const delivered = waiter.firstLost - waiter.start;
+      if (delivered === waiter.total) {
+        waiter.resolve();
+        continue;
+      }
+      const loss = waiter.loss;
+      const cause =
+        loss !== undefined && "error" in loss
+          ? loss.error
+          : new LoggingError(
+              "sink_failure",
+              `${waiter.total - delivered} events of the batch were not delivered by "${this.name}" (${loss?.reason ?? "queue_full"}).`,
+            );
+      waiter.reject(
+        delivered === 0 ? cause : new PartialDeliveryError(delivered, waiter.total, { cause }),
+      );
+    }
+    this.#batchWaiters = waiting;
   }
 
   async #close(): Promise<void> {

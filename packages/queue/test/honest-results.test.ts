@@ -8,6 +8,7 @@ import {
   createSink,
   type LogEvent,
   LoggingError,
+  PartialDeliveryError,
   type Sink,
   type SinkStats,
 } from "@sluice/core";
@@ -61,6 +62,32 @@ describe("a queue counts exactly what its inner sink reports", () => {
     expect(queued).toMatchObject({ accepted: 20_000, delivered: 16_000, failed: 4_000 });
     expect(checkConservation(queued)).toBeUndefined();
     await queue.close().catch(() => {});
+  });
+
+  it("its own writeBatch rejects with the prefix delivered, and delivers nothing after it", async () => {
+    let calls = 0;
+    const delivered: number[] = [];
+    const inner = createSink({
+      name: "http",
+      batchSize: 200,
+      onError: () => {},
+      deliver: async (events) => {
+        calls += 1;
+        if (calls === 5) throw new Error("503 Service Unavailable");
+        for (const one of events) delivered.push(one.properties.N as number);
+      },
+    });
+    const queue = withQueue(inner, { maxEvents: 5000, batchSize: 1000, onError: () => {} });
+    const batch = Array.from({ length: 2500 }, (_, n) => event(n));
+    const failure = await queue.writeBatch(batch).catch((error: unknown) => error);
+    expect(PartialDeliveryError.is(failure)).toBe(true);
+    expect(failure).toMatchObject({ delivered: 800, total: 2500 });
+    expect(delivered).toEqual(Array.from({ length: 800 }, (_, n) => n));
+    expect(queue.stats()).toMatchObject({ accepted: 2500, delivered: 800, failed: 1700, depth: 0 });
+    expect(inner.stats()).toMatchObject({ delivered: 800, failed: 200 });
+    await expect(queue.flush()).rejects.toThrow("503");
+    await expect(queue.flush()).resolves.toBeUndefined();
+    await queue.close();
   });
 
   it("takes a batch of 200,000 events into a createSink", async () => {
