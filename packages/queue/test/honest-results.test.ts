@@ -5,6 +5,7 @@ import { join } from "node:path";
 import {
   checkConservation,
   createLogEvent,
+  createLogger,
   createSink,
   type LogEvent,
   LoggingError,
@@ -125,6 +126,24 @@ describe("a queue's flush and close are honest", () => {
     await expect(queue.flush()).resolves.toBeUndefined();
     queue.write(event(100));
     await expect(queue.close()).rejects.toMatchObject({ code: "ENOSPC" });
+  });
+});
+
+describe("a logger over a queue over a file sink on /dev/full", () => {
+  it("rejects its flush and close", async () => {
+    const log = createLogger({
+      sinks: [
+        withQueue(createFileSink({ path: "/dev/full", onError: () => {} }), {
+          flushIntervalMs: 10,
+          onError: () => {},
+        }),
+      ],
+    });
+    for (let n = 0; n < 100; n++) log.info("Event {N}", { N: n });
+    await wait(100);
+    await expect(log.flush()).rejects.toMatchObject({ code: "ENOSPC" });
+    log.info("one more");
+    await expect(log.close()).rejects.toMatchObject({ code: "ENOSPC" });
   });
 });
 
