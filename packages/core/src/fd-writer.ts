@@ -211,15 +211,19 @@ export class FdWriter {
     this.#bufferedLength += text.length;
     this.#bufferedEvents += events;
     this.#accepted += events;
-    if (!this.#scheduled && !this.busy && !this.#stopped) {
-      this.#scheduled = true;
-      // Writes made in the same tick coalesce into one chunk.
-      setImmediate(() => {
-        this.#scheduled = false;
-        this.#startWrite();
-      });
-    }
+    this.#schedule();
     return true;
+  }
+
+  /** Starts a write on the next turn of the event loop, unless one is coming anyway. */
+  #schedule(): void {
+    if (this.#scheduled || this.busy || this.#stopped) return;
+    this.#scheduled = true;
+    // Writes made in the same tick coalesce into one chunk.
+    setImmediate(() => {
+      this.#scheduled = false;
+      this.#startWrite();
+    });
   }
 
   /**
@@ -329,6 +333,7 @@ export class FdWriter {
             if (deadline !== undefined) {
               this.#creditWrittenPieces(attempt);
               this.#restoreUnwritten(attempt);
+              this.#schedule();
               return;
             }
           }
