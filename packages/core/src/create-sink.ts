@@ -1,20 +1,25 @@
 import { invalidOption, LoggingError, positiveIntegerOption as positiveInteger } from "./errors.ts";
 import type { LogEvent } from "./log-event.ts";
+import { deliveredCount, PartialDeliveryError } from "./partial-delivery.ts";
 import { type ErrorHandler, reportError } from "./self-log.ts";
 import type { Sink, SinkStats } from "./sink.ts";
 import { SinkCounters } from "./sink-counters.ts";
+import { UnreportedFailures } from "./unreported-failures.ts";
 
 /** Options for {@link createSink}. */
 export interface CreateSinkOptions {
   /** The sink's name, for diagnostics and metrics. */
   readonly name: string;
   /**
-   * Delivers a batch of events, in order. Resolve when they are delivered; throw or reject when
-   * they were not (the batch is then counted as failed and the error reported).
+   * Delivers a batch of events (at most `batchSize`), in order. Resolve when they are delivered;
+   * throw or reject when they were not (the batch is then counted as failed and the error
+   * reported). Throw a `PartialDeliveryError` when its leading `delivered` events were delivered
+   * and the rest were not (say, a batch posted in several requests).
    */
   readonly deliver: (events: readonly LogEvent[]) => Promise<void> | void;
   /**
-   * Delivers a batch synchronously, for exit paths. Without it the sink has no `flushSync`.
+   * Delivers a batch synchronously, for exit paths, with the same outcomes as `deliver`. Without
+   * it the sink has no `flushSync`.
    */
   readonly deliverSync?: (events: readonly LogEvent[]) => void;
   /** Releases the sink's resources, after the last delivery. */
@@ -41,6 +46,11 @@ export interface CreateSinkOptions {
  * buffers (bounded) and delivers on a later tick in batches, one delivery at a time, in order;
  * `writeBatch`, `flush`, `close` (idempotent), `flushSync` and `stats` follow the contract, and
  * the counters keep the conservation law.
+ *
+ * `writeBatch` delivers its events after those `write` buffered before it, in `batchSize` steps,
+ * and stops at the first step that fails: the rest of its events count as failed, and it rejects
+ * with a {@link PartialDeliveryError} saying how many of its leading events were delivered (with
+ * the plain error when none were). Events from `write` are counted step by step.
  *
  * @param options the delivery function and limits.
  * @returns the sink.
@@ -73,14 +83,14 @@ class CallbackSink implements Sink {
   readonly #maxPending: number;
   readonly #batchSize: number;
   readonly #counters = new SinkCounters();
+  readonly #failures = new UnreportedFailures();
+  // Events taken by `write` and not yet handed to a delivery.
   #buffer: LogEvent[] = [];
   #scheduled = false;
   #closed = false;
   #closing: Promise<void> | undefined;
   // Every delivery chains onto this promise, so deliveries never overlap and stay in order.
   #tail: Promise<void> = Promise.resolve();
-  #lastFailure: unknown;
-  #failureGeneration = 0;
 
   constructor(options: CreateSinkOptions, maxPending: number, batchSize: number) {
     this.name = options.name;
@@ -106,9 +116,7 @@ class CallbackSink implements Sink {
       this.#scheduled = true;
       setImmediate(() => {
         this.#scheduled = false;
-        this.#drain().catch(() => {
-          // Counted and reported in #deliver; flush() surfaces the failure to its caller.
-        });
+        void this.#drain();
       });
     }
   }
@@ -119,15 +127,20 @@ class CallbackSink implements Sink {
       return Promise.reject(new LoggingError("sink_closed", `Sink "${this.name}" is closed.`));
     }
     this.#counters.accept(events.length);
-    this.#buffer.push(...events);
-    return this.#drain();
+    // What `write` buffered before this call goes first, to keep the order of arrival.
+    const earlier = this.#takeBuffer();
+    const run = this.#tail.then(async () => {
+      await this.#deliver(earlier, false);
+      await this.#deliver(events, true);
+    });
+    // The next delivery waits for this one whatever its outcome; only this caller sees the failure.
+    this.#tail = run.catch(() => {});
+    return run;
   }
 
   flush(): Promise<void> {
-    const generation = this.#failureGeneration;
-    return this.#drain().then(() => {
-      if (this.#failureGeneration !== generation) throw this.#lastFailure;
-    });
+    const mark = this.#failures.mark();
+    return this.#drain().then(() => this.#failures.throwIfFailedSince(mark));
   }
 
   close(): Promise<void> {
@@ -149,49 +162,68 @@ class CallbackSink implements Sink {
     return this.#counters.snapshot();
   }
 
+  /** Delivers everything buffered, after every delivery already chained; never rejects. */
   #drain(): Promise<void> {
-    const run = this.#tail.then(() => this.#deliverBuffered());
-    // The next delivery waits for this one whatever its outcome; only this caller sees the failure.
-    this.#tail = run.catch(() => {});
+    const run = this.#tail.then(() => this.#deliver(this.#takeBuffer(), false));
+    this.#tail = run;
     return run;
   }
 
-  async #deliverBuffered(): Promise<void> {
-    let failure: unknown;
-    let failed = false;
-    while (this.#buffer.length > 0) {
-      const batch = this.#buffer.splice(0, this.#batchSize);
+  #takeBuffer(): LogEvent[] {
+    const taken = this.#buffer;
+    this.#buffer = [];
+    return taken;
+  }
+
+  /**
+   * Delivers `events` in steps of `batchSize`. Events from `write` go on after a failed step;
+   * a `writeBatch`'s own events (`asBatch`) stop there, so that what was delivered is a prefix,
+   * and the rejection says how long it is.
+   */
+  async #deliver(events: readonly LogEvent[], asBatch: boolean): Promise<void> {
+    for (let start = 0; start < events.length; start += this.#batchSize) {
+      const end = Math.min(start + this.#batchSize, events.length);
+      const step = start === 0 && end === events.length ? events : events.slice(start, end);
       try {
-        await this.#options.deliver(batch);
-        this.#counters.deliver(batch.length);
+        await this.#options.deliver(step);
+        this.#counters.deliver(step.length);
       } catch (error) {
-        this.#recordFailure(batch.length, error);
-        failure = error;
-        failed = true;
+        const delivered = deliveredCount(error, step.length);
+        if (!asBatch) {
+          this.#recordFailure(delivered, step.length - delivered, error);
+          continue;
+        }
+        this.#recordFailure(delivered, events.length - start - delivered, error);
+        const prefix = start + delivered;
+        throw prefix === 0
+          ? error
+          : new PartialDeliveryError(prefix, events.length, { cause: error });
       }
     }
-    if (failed) throw failure;
   }
 
   #drainSync(deliverSync: (events: readonly LogEvent[]) => void): void {
-    while (this.#buffer.length > 0) {
-      const batch = this.#buffer.splice(0, this.#batchSize);
+    const events = this.#takeBuffer();
+    for (let start = 0; start < events.length; start += this.#batchSize) {
+      const step = events.slice(start, start + this.#batchSize);
       try {
-        deliverSync(batch);
-        this.#counters.deliver(batch.length);
+        deliverSync(step);
+        this.#counters.deliver(step.length);
       } catch (error) {
-        this.#recordFailure(batch.length, error);
+        const delivered = deliveredCount(error, step.length);
+        this.#recordFailure(delivered, step.length - delivered, error);
       }
     }
   }
 
-  #recordFailure(count: number, error: unknown): void {
-    this.#counters.fail(count, 0, error);
-    this.#lastFailure = error;
-    this.#failureGeneration += 1;
+  /** Counts `delivered` events as delivered and the `failed` after them as failed, and reports. */
+  #recordFailure(delivered: number, failed: number, error: unknown): void {
+    this.#counters.deliver(delivered);
+    this.#counters.fail(failed, 0, error);
+    this.#failures.record(error);
     reportError(
       error,
-      { source: "sink", operation: "deliver", sink: this.name, events: count },
+      { source: "sink", operation: "deliver", sink: this.name, events: failed },
       this.#options.onError,
     );
   }

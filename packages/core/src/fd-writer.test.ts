@@ -1,5 +1,13 @@
 import { execFileSync } from "node:child_process";
-import { closeSync, constants, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import {
+  closeSync,
+  constants,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readSync,
+  rmSync,
+} from "node:fs";
 import { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -185,6 +193,55 @@ describe("FdWriter", () => {
     expect(readFileSync(path, "utf8")).toBe("one\ntwo\n");
     expect(writer.pendingEvents).toBe(0);
     closeSync(fd);
+  });
+
+  it("flushSync with a timeout waits that long for a full pipe, then keeps the rest for later", async () => {
+    const fifo = join(directory, "fifo");
+    execFileSync("mkfifo", [fifo]);
+    const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    const fd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+    const failures: unknown[] = [];
+    const writer = new FdWriter({
+      fd,
+      onWriteError: (error) => {
+        failures.push(error);
+        return "discard";
+      },
+    });
+    const lines = Array.from(
+      { length: 2000 },
+      (_, index) => `${String(index).padStart(99, "x")}\n`,
+    );
+    for (const line of lines) writer.write(line);
+    const started = performance.now();
+    writer.flushSync(30);
+    // Without the bound it waited a whole second of EAGAIN and then dropped everything.
+    expect(performance.now() - started).toBeLessThan(500);
+    expect(writer.pendingEvents).toBeGreaterThan(0);
+    expect(failures).toEqual([]);
+    let received = "";
+    const buffer = Buffer.alloc(1 << 16);
+    for (let round = 0; round < 2000 && writer.pendingEvents > 0; round++) {
+      try {
+        for (let read = readSync(reader, buffer); read > 0; read = readSync(reader, buffer)) {
+          received += buffer.toString("latin1", 0, read);
+        }
+      } catch {
+        // EAGAIN: empty for now.
+      }
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    try {
+      for (let read = readSync(reader, buffer); read > 0; read = readSync(reader, buffer)) {
+        received += buffer.toString("latin1", 0, read);
+      }
+    } catch {
+      // EAGAIN: everything was read.
+    }
+    expect(writer.pendingEvents).toBe(0);
+    expect(received).toBe(lines.join(""));
+    closeSync(fd);
+    closeSync(reader);
   });
 
   it("validates its options", () => {

@@ -1,5 +1,6 @@
 import { fsync, write as writeAsync, writeSync } from "node:fs";
 import { invalidOption, positiveIntegerOption as positiveInteger } from "./errors.ts";
+import { UnreportedFailures } from "./unreported-failures.ts";
 
 /** What {@link FdWriterOptions.onWriteError} decides for data a failed write could not deliver. */
 export type WriteErrorDecision = "retry" | "discard";
@@ -73,9 +74,16 @@ interface Chunk {
 }
 
 interface FlushWaiter {
+  /** The event count that settles it: everything accepted before it was made. */
   readonly target: number;
-  readonly discards: number;
-  readonly resolve: () => void;
+  /** A flush's mark in the failure ledger; `undefined` for a batch's waiter. */
+  readonly mark: number | undefined;
+  /** The sequence number of a batch's first event. */
+  readonly batchStart: number;
+  /** The sequence number of the first event discarded while it waited. */
+  firstDiscarded: number;
+  /** Receives, for a batch, how many of its leading events reached the OS. */
+  readonly resolve: (written: number) => void;
   readonly reject: (error: unknown) => void;
 }
 
@@ -137,7 +145,7 @@ export class FdWriter {
   #eagainMs = 0;
   #accepted = 0;
   #settled = 0;
-  #discards = 0;
+  readonly #failures = new UnreportedFailures();
   #lastError: unknown;
   #waiters: FlushWaiter[] = [];
   #idleWaiters: (() => void)[] = [];
@@ -204,27 +212,46 @@ export class FdWriter {
     this.#bufferedLength += text.length;
     this.#bufferedEvents += events;
     this.#accepted += events;
-    if (!this.#scheduled && !this.busy && !this.#stopped) {
-      this.#scheduled = true;
-      // Writes made in the same tick coalesce into one chunk.
-      setImmediate(() => {
-        this.#scheduled = false;
-        this.#startWrite();
-      });
-    }
+    this.#schedule();
     return true;
   }
 
+  /** Starts a write on the next turn of the event loop, unless one is coming anyway. */
+  #schedule(): void {
+    if (this.#scheduled || this.busy || this.#stopped) return;
+    this.#scheduled = true;
+    // Writes made in the same tick coalesce into one chunk.
+    setImmediate(() => {
+      this.#scheduled = false;
+      this.#startWrite();
+    });
+  }
+
   /**
-   * Resolves when everything buffered before the call reached the OS; rejects with the write
-   * error if any of it was discarded.
+   * Resolves when everything buffered before the call reached the OS or was discarded; rejects
+   * with the write error when text was discarded that no flush settled earlier reported (the
+   * rule of `Sink.flush`).
    */
   flush(): Promise<void> {
     const target = this.#accepted;
-    if (this.#settled >= target) return Promise.resolve();
-    const discards = this.#discards;
+    const mark = this.#failures.mark();
+    if (this.#settled >= target) {
+      try {
+        this.#failures.throwIfFailedSince(mark);
+        return Promise.resolve();
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
     const done = new Promise<void>((resolve, reject) => {
-      this.#waiters.push({ target, discards, resolve, reject });
+      this.#waiters.push({
+        target,
+        mark,
+        batchStart: 0,
+        firstDiscarded: target,
+        resolve: () => resolve(),
+        reject,
+      });
     });
     if (this.#retryTimer !== undefined) {
       // A flush is a good moment to try again rather than wait out the backoff; the write that
@@ -239,34 +266,88 @@ export class FdWriter {
   }
 
   /**
+   * Waits for a batch: the last `count` events given to {@link FdWriter.write}. Resolves, once
+   * they and everything before them reached the OS or were discarded, with how many of the
+   * batch's leading events reached the OS (what reached it is always a prefix). Starts no write
+   * of its own, so a `flushSync` right after it writes the batch synchronously.
+   *
+   * @param count how many of the most recently written events form the batch.
+   * @returns the number of the batch's leading events written, from 0 to `count`.
+   */
+  flushBatch(count: number): Promise<number> {
+    const target = this.#accepted;
+    const batchStart = target - Math.max(0, Math.min(count, target));
+    if (this.#settled >= target) return Promise.resolve(target - batchStart);
+    return new Promise<number>((resolve, reject) => {
+      this.#waiters.push({
+        target,
+        mark: undefined,
+        batchStart,
+        firstDiscarded: target,
+        resolve,
+        reject,
+      });
+    });
+  }
+
+  /**
    * Writes everything buffered with synchronous system calls, for `process.on("exit")` and crash
    * paths. A write already in flight is left to finish on its own. Never throws: failures go to
-   * `onWriteError` (a `"retry"` decision leaves the data buffered).
+   * `onWriteError` (a `"retry"` decision leaves the data buffered). When a write fails part-way,
+   * the events written whole count as written and a later record never continues the torn one,
+   * as with asynchronous writes.
+   *
+   * @param timeoutMs how long to wait for a full pipe (EAGAIN) to take data, after which the rest
+   *   stays buffered for the asynchronous writer. Without it, a pipe that stays full for about a
+   *   second counts as failed, since on an exit path nothing will write the rest later.
    */
-  flushSync(): void {
+  flushSync(timeoutMs?: number): void {
+    const deadline = timeoutMs === undefined ? undefined : performance.now() + timeoutMs;
     let eagainRetries = 0;
     while (this.#head < this.#texts.length) {
       const chunk = this.#takeChunk();
-      // A write in flight still reads the scratch buffer.
-      const buffer = this.#encode(chunk, this.#inFlight === undefined);
-      let offset = 0;
-      while (offset < buffer.length) {
+      const attempt: InFlight = {
+        // A write in flight still reads the scratch buffer.
+        buffer: this.#encode(chunk, this.#inFlight === undefined),
+        offset: 0,
+        events: chunk.events,
+        textLength: chunk.textLength,
+        pieces: chunk.pieces,
+        pieceEvents: chunk.pieceEvents,
+        prefix: chunk.prefix,
+      };
+      while (attempt.offset < attempt.buffer.length) {
         try {
-          offset += writeSync(this.#fd, buffer, offset, buffer.length - offset);
+          attempt.offset += writeSync(
+            this.#fd,
+            attempt.buffer,
+            attempt.offset,
+            attempt.buffer.length - attempt.offset,
+          );
         } catch (error) {
           const failure = error as NodeJS.ErrnoException;
-          if (failure.code === "EAGAIN" && eagainRetries < 1000) {
-            eagainRetries += 1;
-            // A full non-blocking pipe: wait a millisecond for the reader, without spinning.
-            Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
-            continue;
+          if (failure.code === "EAGAIN") {
+            const waitMs = deadline === undefined ? 1 : Math.min(1, deadline - performance.now());
+            if (deadline === undefined ? eagainRetries < 1000 : waitMs > 0) {
+              eagainRetries += 1;
+              // A full non-blocking pipe: wait a millisecond for the reader, without spinning.
+              Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, waitMs);
+              continue;
+            }
+            if (deadline !== undefined) {
+              this.#creditWrittenPieces(attempt);
+              this.#restoreUnwritten(attempt);
+              this.#schedule();
+              return;
+            }
           }
-          this.#restoreChunk(chunk, buffer.subarray(offset).toString());
-          this.#handleError(failure, true);
+          const torn = this.#creditWrittenPieces(attempt);
+          this.#restoreUnwritten(attempt);
+          this.#handleError(failure, true, torn);
           return;
         }
       }
-      this.#completed(chunk.events, buffer.length);
+      this.#completed(attempt.events, attempt.buffer.length);
     }
   }
 
@@ -367,18 +448,31 @@ export class FdWriter {
     return buffer.subarray(0, offset);
   }
 
-  #restoreChunk(chunk: { events: number }, remainder: string): void {
-    this.#head -= 1;
-    if (this.#head < 0) {
-      this.#texts.unshift(remainder);
-      this.#textEvents.unshift(chunk.events);
-      this.#head = 0;
-    } else {
-      this.#texts[this.#head] = remainder;
-      this.#textEvents[this.#head] = chunk.events;
+  /**
+   * Puts what a synchronous write left unwritten back at the head of the buffer, after
+   * {@link FdWriter.#creditWrittenPieces} took out the whole events written: the first text
+   * keeps only its unwritten end, so writing it later completes the record it began.
+   */
+  #restoreUnwritten(attempt: InFlight): void {
+    const unwritten = attempt.buffer.length - attempt.offset;
+    let remaining = 0;
+    for (const piece of attempt.pieces) remaining += Buffer.byteLength(piece);
+    if (unwritten > remaining) {
+      // A separator is owed before the rest (this chunk's own, or a credited record's end).
+      this.#tornRecord = true;
+    } else if (remaining > unwritten) {
+      const first = attempt.pieces[0] as string;
+      attempt.pieces[0] = Buffer.from(first)
+        .subarray(remaining - unwritten)
+        .toString();
     }
-    this.#bufferedLength += remainder.length;
-    this.#bufferedEvents += chunk.events;
+    let length = 0;
+    for (const piece of attempt.pieces) length += piece.length;
+    this.#texts = attempt.pieces.concat(this.#texts.slice(this.#head));
+    this.#textEvents = attempt.pieceEvents.concat(this.#textEvents.slice(this.#head));
+    this.#head = 0;
+    this.#bufferedLength += length;
+    this.#bufferedEvents += attempt.events;
   }
 
   #startWrite(): void {
@@ -454,30 +548,41 @@ export class FdWriter {
   /**
    * A write failed after part of the chunk reached the file: the events whose text was written
    * whole count as written, and are removed from the chunk so they are neither retried nor
-   * reported as failed.
+   * reported as failed. A record written but for its final separator counts as written too: the
+   * separator that starts the next write completes it.
    *
    * @returns whether the file now ends inside a record (or still lacks a pending separator).
    */
   #creditWrittenPieces(inFlight: InFlight): boolean {
     const prefixBytes = Buffer.byteLength(inFlight.prefix);
     if (inFlight.offset < prefixBytes) return inFlight.prefix !== "" || inFlight.offset > 0;
+    const separator = this.#recordSeparator;
     let end = prefixBytes;
     let events = 0;
     let pieces = 0;
+    let owesSeparator = false;
     while (pieces < inFlight.pieces.length) {
-      const next = end + Buffer.byteLength(inFlight.pieces[pieces] as string);
-      if (next > inFlight.offset) break;
+      const piece = inFlight.pieces[pieces] as string;
+      const next = end + Buffer.byteLength(piece);
+      if (next > inFlight.offset) {
+        owesSeparator =
+          separator !== "" &&
+          piece.endsWith(separator) &&
+          next - inFlight.offset === Buffer.byteLength(separator);
+        if (!owesSeparator) break;
+      }
       end = next;
       events += inFlight.pieceEvents[pieces] as number;
       pieces += 1;
+      if (owesSeparator) break;
     }
     if (pieces > 0) {
       inFlight.pieces.splice(0, pieces);
       inFlight.pieceEvents.splice(0, pieces);
       inFlight.events -= events;
-      this.#completed(events, end);
+      this.#completed(events, Math.min(end, inFlight.offset));
     }
-    return inFlight.offset > end;
+    return owesSeparator || inFlight.offset > end;
   }
 
   #finishInFlight(inFlight: InFlight): void {
@@ -505,8 +610,11 @@ export class FdWriter {
     this.#releaseWaiters();
   }
 
-  /** A failed write: ask the owner, then retry later or discard everything held. */
-  #handleError(error: NodeJS.ErrnoException, synchronous: boolean): void {
+  /**
+   * A failed write: ask the owner, then retry later or discard everything held. `torn` tells
+   * that a synchronous write ended inside a record.
+   */
+  #handleError(error: NodeJS.ErrnoException, synchronous: boolean, torn = false): void {
     this.#lastError = error;
     const inFlight = this.#inFlight;
     // A synchronous failure leaves a write in flight to settle on its own; only the buffered
@@ -518,6 +626,7 @@ export class FdWriter {
       texts: this.#texts.length,
       length: this.#bufferedLength,
       events: this.#bufferedEvents,
+      accepted: this.#accepted,
     };
     let decision: WriteErrorDecision = "discard";
     try {
@@ -542,13 +651,19 @@ export class FdWriter {
       if (this.#inFlightTorn) this.#tornRecord = true;
       this.#inFlight = undefined;
     }
+    if (torn) this.#tornRecord = true;
     this.#texts = this.#texts.slice(held.texts);
     this.#textEvents = this.#textEvents.slice(held.texts);
     this.#head = 0;
     this.#bufferedLength -= held.length;
     this.#bufferedEvents -= held.events;
+    // What is discarded is always the newest text held before the callback ran.
+    const firstDiscarded = held.accepted - events;
+    for (const waiter of this.#waiters) {
+      if (firstDiscarded < waiter.firstDiscarded) waiter.firstDiscarded = firstDiscarded;
+    }
     this.#settled += events;
-    this.#discards += 1;
+    this.#failures.record(error);
     this.#releaseWaiters();
     this.#releaseIdleWaiters();
     if (!synchronous) this.#startWrite();
@@ -558,9 +673,21 @@ export class FdWriter {
     if (this.#waiters.length === 0) return;
     const waiting: FlushWaiter[] = [];
     for (const waiter of this.#waiters) {
-      if (this.#settled < waiter.target) waiting.push(waiter);
-      else if (waiter.discards === this.#discards) waiter.resolve();
-      else waiter.reject(this.#lastError);
+      if (this.#settled < waiter.target) {
+        waiting.push(waiter);
+        continue;
+      }
+      if (waiter.mark === undefined) {
+        const written = Math.max(0, waiter.firstDiscarded - waiter.batchStart);
+        waiter.resolve(Math.min(written, waiter.target - waiter.batchStart));
+        continue;
+      }
+      try {
+        this.#failures.throwIfFailedSince(waiter.mark);
+        waiter.resolve(0);
+      } catch (error) {
+        waiter.reject(error);
+      }
     }
     this.#waiters = waiting;
   }

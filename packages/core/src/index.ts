@@ -109,6 +109,7 @@ export {
   totalDropped,
   walkSinkChain,
 } from "./sink.ts";
+export { settleSinkCall } from "./sink-call.ts";
 export { SinkCounters } from "./sink-counters.ts";
 export { templateId } from "./template-id.ts";
 export { parseTemplate } from "./template-parser.ts";
@@ -127,3 +128,4 @@ export {
   type TextOutput,
   type TextRole,
 } from "./text-formatter.ts";
+export { UnreportedFailures } from "./unreported-failures.ts";

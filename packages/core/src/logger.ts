@@ -27,6 +27,7 @@ import {
   selfLog,
 } from "./self-log.ts";
 import { createDropCounts, type DropCounts, type DropReason, type Sink } from "./sink.ts";
+import { settleSinkCall } from "./sink-call.ts";
 import { parseTemplate } from "./template-parser.ts";
 import type { LogArguments } from "./template-properties.ts";
 
@@ -120,6 +121,12 @@ export interface LoggerStats {
   readonly failed: number;
   /** Calls to a sink's `write` that threw (a contract violation by the sink), per sink index. */
   readonly sinkWriteErrors: readonly number[];
+  /**
+   * Other breaches of the `Sink` contract, per sink index: `flush`, `close` or `flushSync` that
+   * threw, or a `flush` or `close` that returned no promise or settled one twice. Each is
+   * reported once, as a `contract_violation`, and never thrown at the caller.
+   */
+  readonly sinkContractViolations: readonly number[];
   /** Failures inside the logger itself (enrichers, filters, capture). */
   readonly pipelineErrors: number;
 }
@@ -175,6 +182,7 @@ class LoggerCore {
   writingSink = false;
   reentrantReported = false;
   readonly sinkWriteErrors: number[];
+  readonly sinkContractViolations: number[];
   closing: Promise<void> | undefined = undefined;
   /** Ambient context scopes captured again with this logger's redaction, per scope. */
   readonly redactedContexts: WeakMap<ContextFrame, PropertySource> = new WeakMap();
@@ -197,6 +205,34 @@ class LoggerCore {
     }
     this.clock = options.clock ?? Date.now;
     this.sinkWriteErrors = this.sinks.map(() => 0);
+    this.sinkContractViolations = this.sinks.map(() => 0);
+  }
+
+  /** Counts and reports one contract violation by the sink at `index`. */
+  contractViolation(index: number, operation: string, violation: LoggingError): void {
+    this.sinkContractViolations[index] = (this.sinkContractViolations[index] ?? 0) + 1;
+    const sink = this.sinks[index]?.sink;
+    reportError(
+      violation,
+      { source: "logger", operation, ...(sink === undefined ? {} : sinkName(sink)) },
+      this.onError,
+    );
+  }
+
+  /**
+   * Runs `flush` or `close` on every sink, whatever the others do, and settles once all have:
+   * rejects with the one failure, or an `AggregateError` of several.
+   */
+  settleEverySink(method: "flush" | "close"): Promise<void> {
+    return settleAll(
+      this.sinks.map((entry, index) =>
+        settleSinkCall(
+          method,
+          () => entry.sink[method](),
+          (violation) => this.contractViolation(index, method, violation),
+        ),
+      ),
+    );
   }
 }
 
@@ -308,38 +344,44 @@ export class Logger {
   }
 
   /**
-   * Resolves when every sink has delivered what it accepted before the call; rejects when any
-   * failed (with its error, or an `AggregateError` for several).
+   * Flushes every sink, whatever the others do. Resolves when every sink has delivered what it
+   * accepted before the call; rejects, once all have settled, when any sink's flush rejected (see
+   * `Sink.flush` for when that is), with its error or an `AggregateError` for several. A sink
+   * whose `flush` throws or returns no promise counts as failed; that breach of the contract is
+   * counted and reported once (`stats().sinkContractViolations`), never thrown.
    */
   flush(): Promise<void> {
-    return settleAll(this.#core.sinks.map((entry) => entry.sink.flush()));
+    return this.#core.settleEverySink("flush");
   }
 
   /**
    * Best-effort synchronous drain of every sink that supports it, for `process.on("exit")`.
-   * Never throws.
+   * Never throws: a sink whose `flushSync` throws is counted and reported as a contract
+   * violation, and the next sink is still drained.
    */
   flushSync(): void {
-    for (const entry of this.#core.sinks) {
+    const core = this.#core;
+    for (let index = 0; index < core.sinks.length; index++) {
       try {
-        entry.sink.flushSync?.();
+        core.sinks[index]?.sink.flushSync?.();
       } catch (error) {
-        reportError(
-          error,
-          { source: "logger", operation: "flushSync", ...sinkName(entry.sink) },
-          this.#core.onError,
+        core.contractViolation(
+          index,
+          "flushSync",
+          new LoggingError("contract_violation", "Sink.flushSync threw.", { cause: error }),
         );
       }
     }
   }
 
   /**
-   * Flushes and closes every sink. Idempotent: every call, from this logger or a relative,
-   * returns the same promise. Events logged afterwards are counted as dropped by the sinks.
+   * Flushes and closes every sink, whatever the others do, and rejects like {@link Logger.flush}.
+   * Idempotent: every call, from this logger or a relative, returns the same promise. Events
+   * logged afterwards are counted as dropped by the sinks.
    */
   close(): Promise<void> {
     const core = this.#core;
-    core.closing ??= settleAll(core.sinks.map((entry) => entry.sink.close()));
+    core.closing ??= core.settleEverySink("close");
     return core.closing;
   }
 
@@ -353,6 +395,7 @@ export class Logger {
       dropped: { ...core.dropped },
       failed: core.failed,
       sinkWriteErrors: [...core.sinkWriteErrors],
+      sinkContractViolations: [...core.sinkContractViolations],
       pipelineErrors: core.pipelineErrors,
     };
   }

@@ -29,25 +29,42 @@ export interface Sink {
    *
    * A rejection with a {@link PartialDeliveryError} says that the leading `delivered` events
    * were delivered and the rest were not; any other rejection says that none were. Wrappers
-   * count from it with {@link deliveredCount}.
+   * count from it with {@link deliveredCount}. A sink that delivers a batch in several steps
+   * stops at the first failed step, so what was delivered is always a prefix. It settles only
+   * once the events reached the OS or the peer, never when they were merely buffered.
+   *
+   * Must return a promise and never throw; a wrapper that meets a sink breaking this (a throw,
+   * no promise, a thenable settling twice) counts and reports it as a `contract_violation`
+   * (see {@link settleSinkCall}).
    */
   writeBatch(events: readonly LogEvent[]): Promise<void>;
   /**
-   * Resolves when everything accepted before the call is delivered; rejects with the failure
-   * otherwise (an `AggregateError` for several).
+   * Resolves when everything accepted before the call has settled (delivered, dropped or failed)
+   * and nothing failed that it must report. It rejects when an event accepted before the call
+   * failed, or a failure came to light while it waited, and no flush that settled before this
+   * call already reported that failure. So every failure is reported by a flush, and flushes
+   * made one after another never report the same failure twice (a `writeBatch` rejection tells
+   * only its caller about its own batch and does not count as a report). It rejects with the
+   * failure (the most recent, when several events failed; an `AggregateError` for failures of
+   * several sinks).
    */
   flush(): Promise<void>;
   /**
-   * Flushes, then releases resources; passes through every wrapper to the innermost sink.
-   * Idempotent: every call returns the same promise. Never closes stdout or stderr. Events
-   * written after close are counted as dropped (`closed`), not thrown.
+   * Flushes, then releases resources; passes through every wrapper to the innermost sink, and
+   * rejects like its flush (or when releasing failed). Idempotent: every call returns the same
+   * promise. Never closes stdout or stderr. Events written after close are counted as dropped
+   * (`closed`), not thrown.
    */
   close(): Promise<void>;
   /**
    * Best-effort synchronous drain for `process.on("exit")` and crash paths, where no promise
-   * will ever settle. Sinks that cannot do it leave it out.
+   * will ever settle. Sinks that cannot do it leave it out. Never throws.
+   *
+   * @param timeoutMs how long it may wait for a slow destination (a full pipe) before leaving the
+   *   rest for its asynchronous path; a blocking queue passes what is left of its
+   *   `blockTimeoutMs`. Without it, the sink picks its own bound for an exit path.
    */
-  flushSync?(): void;
+  flushSync?(timeoutMs?: number): void;
   /** The counters this component owns. */
   stats?(): SinkStats;
 }

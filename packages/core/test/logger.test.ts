@@ -214,6 +214,7 @@ describe("createLogger", () => {
     const log = createLogger({ sinks: [failing, healthy] });
     await expect(log.flush()).resolves.toBeUndefined();
     failing.failWith(new Error("disk gone"));
+    log.info("lost");
     await expect(log.flush()).rejects.toThrow("disk gone");
     failing.failWith(undefined);
     const closing = log.close();

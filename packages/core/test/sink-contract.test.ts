@@ -1,4 +1,10 @@
-import { createSink, type LogEvent, type Sink } from "@sluice/core";
+import {
+  createSink,
+  type LogEvent,
+  PartialDeliveryError,
+  type Sink,
+  SinkCounters,
+} from "@sluice/core";
 import { checkSinkContract, createMemorySink } from "@sluice/core/testing";
 import { describe, expect, it } from "vitest";
 
@@ -76,6 +82,113 @@ describe("checkSinkContract", () => {
     expect(missing).toEqual([
       { check: "every event once, in order", message: "0 of 6 events were delivered" },
     ]);
+  });
+});
+
+describe("checkSinkContract with a sink that fails part-way", () => {
+  it("passes a createSink whose deliver fails every third step", async () => {
+    let calls = 0;
+    const violations = await checkSinkContract(
+      () => createSink({ name: "healthy", deliver: () => {} }),
+      {
+        failingFactory: () =>
+          createSink({
+            name: "flaky",
+            batchSize: 4,
+            onError: () => {},
+            deliver: () => {
+              calls += 1;
+              if (calls % 3 === 0) throw new Error("503");
+            },
+          }),
+      },
+    );
+    expect(violations).toEqual([]);
+    expect(calls).toBe(3);
+  });
+
+  it("flags counters that disagree with the rejection, and a flush that hides the failure", async () => {
+    const liar = (): Sink => {
+      const counters = new SinkCounters();
+      return {
+        write: (event) => {
+          counters.accept(1);
+          counters.deliver(1);
+          void event;
+        },
+        writeBatch: (events) => {
+          counters.accept(events.length);
+          counters.fail(events.length, 0, new Error("down"));
+          return Promise.reject(new PartialDeliveryError(5, events.length));
+        },
+        flush: () => Promise.resolve(),
+        close: () => Promise.resolve(),
+        stats: () => counters.snapshot(),
+      };
+    };
+    const violations = await checkSinkContract(() => createMemorySink(), {
+      failingFactory: liar,
+    });
+    expect(violations).toEqual([
+      {
+        check: "a partial failure is counted as the rejection says",
+        message: "the rejection said 5 of 40 were delivered; delivered grew by 0",
+      },
+      {
+        check: "flush reports a failure",
+        message: "flush resolved although 35 events had failed and no flush had said so",
+      },
+    ]);
+  });
+});
+
+describe("checkSinkContract flags sinks that bend the contract", () => {
+  const bending = (overrides: Partial<Sink>) => () => ({
+    ...createMemorySink(),
+    ...overrides,
+  });
+  const throwing = (): never => {
+    throw new Error("thrown");
+  };
+
+  it("a writeBatch that returns undefined", async () => {
+    const violations = await checkSinkContract(bending({ writeBatch: () => undefined as never }));
+    expect(violations).toContainEqual({
+      check: "writeBatch returns a promise that settles once",
+      message: "Sink.writeBatch returned undefined instead of a promise.",
+    });
+  });
+
+  it("a writeBatch whose thenable calls both callbacks", async () => {
+    const twice = {
+      // biome-ignore lint/suspicious/noThenProperty: a deliberately broken thenable
+      then(resolve: () => void, reject: (error: unknown) => void) {
+        resolve();
+        reject(new Error("and failed"));
+      },
+    };
+    const violations = await checkSinkContract(bending({ writeBatch: () => twice as never }));
+    expect(violations).toContainEqual({
+      check: "writeBatch returns a promise that settles once",
+      message:
+        "Sink.writeBatch returned a thenable that settled more than once; its first outcome was kept.",
+    });
+  });
+
+  it("a flush that throws synchronously", async () => {
+    const violations = await checkSinkContract(bending({ flush: throwing }));
+    expect(violations).toContainEqual({
+      check: "flush returns a promise that settles once",
+      message: "Sink.flush threw instead of returning a promise.",
+    });
+  });
+
+  it("a close that throws synchronously", async () => {
+    const violations = await checkSinkContract(bending({ close: throwing }));
+    expect(violations).toContainEqual({
+      check: "close never throws synchronously",
+      message: "Sink.close threw: Error: thrown",
+    });
   });
 });
 

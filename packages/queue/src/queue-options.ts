@@ -15,8 +15,10 @@ import type { MemoryBudget } from "./memory-budget.ts";
  *
  * - `drop-oldest`: discard the oldest queued event to make room (the newest data wins).
  * - `drop-newest`: discard the incoming event (the queued data wins).
- * - `block`: drain synchronously through the inner sink's `flushSync` until there is room, for at
- *   most `blockTimeoutMs`; then discard the incoming event. Needs an inner sink with `flushSync`.
+ * - `block`: hand the oldest batch to the inner sink (`writeBatch`, counted from its answer) and
+ *   let it write synchronously (`flushSync`, given what is left of `blockTimeoutMs`) until there is
+ *   room, for at most `blockTimeoutMs`; then discard the incoming event. Needs an inner sink with
+ *   `flushSync`.
  */
 export type OverflowPolicy = "drop-oldest" | "drop-newest" | "block";
 
@@ -64,7 +66,8 @@ export interface QueueOptions {
    */
   readonly shedBelow?: LogLevel | false;
   /**
-   * How long `block` may drain synchronously for one event, in milliseconds.
+   * How long `block` may wait for room for one event, in milliseconds; no call blocks much
+   * longer, however slow the inner sink's destination.
    * @default 1000
    */
   readonly blockTimeoutMs?: number;

@@ -1,13 +1,18 @@
 import {
   type DropReason,
+  deliveredCount,
+  dropReasons,
   type LogEvent,
   LoggingError,
   levelOrdinal,
+  PartialDeliveryError,
   registerExitDrain,
   reportError,
   type Sink,
   SinkCounters,
   type SinkStats,
+  settleSinkCall,
+  UnreportedFailures,
 } from "@sluice/core";
 import { EventRing } from "./event-ring.ts";
 import type { BudgetMember } from "./memory-budget.ts";
@@ -19,9 +24,6 @@ import {
 } from "./queue-options.ts";
 import { retainedEventBytes } from "./retained-size.ts";
 
-/** How long a batch in flight when the process runs out of work may still take, in milliseconds. */
-const exitGraceMs = 1000;
-
 /** The counters of a queue: the sink counters plus its depth and capacity. */
 export interface QueueStats extends SinkStats {
   /** Events queued (not counting the batch in flight). */
@@ -32,10 +34,15 @@ export interface QueueStats extends SinkStats {
   readonly capacity: number;
   /** `maxBytes`. */
   readonly maxBytes: number;
-  /** Events in the batch being delivered, 0 when none. */
+  /** Events in the batches being delivered, 0 when none. */
   readonly inFlight: number;
-  /** Estimated bytes of the batch being delivered. */
+  /** Estimated bytes of the batches being delivered. */
   readonly inFlightBytes: number;
+  /**
+   * Times the wrapped sink broke the `Sink` contract (a method threw, returned no promise, or
+   * settled one twice); each is also reported to `onError` once.
+   */
+  readonly contractViolations: number;
 }
 
 /** The sink `withQueue` returns. */
@@ -58,7 +65,27 @@ export interface QueuedSink extends Sink {
 
 interface FlushWaiter {
   readonly target: number;
-  readonly failures: number;
+  readonly mark: number;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** How events were lost: dropped for a reason, or failed with an error. */
+type Loss = { readonly reason: DropReason } | { readonly error: unknown };
+
+/**
+ * A `writeBatch` waiting for its events, numbered `start` to `end`. Once one of them is lost, the
+ * rest are not delivered either (they are taken out of the queue), so that what was delivered is
+ * a prefix, as a rejection says.
+ */
+interface BatchWaiter {
+  readonly start: number;
+  end: number;
+  readonly total: number;
+  /** The sequence number of the first of its events lost (dropped or failed); the end if none. */
+  firstLost: number;
+  /** How the first lost event was lost, for the events after it. */
+  loss: Loss | undefined;
   readonly resolve: () => void;
   readonly reject: (error: unknown) => void;
 }
@@ -67,6 +94,7 @@ interface Batch {
   readonly events: LogEvent[];
   readonly bytes: number;
   readonly firstSequence: number;
+  readonly lastSequence: number;
 }
 
 // What the queue keeps of the batch being delivered: its counts, not its events, so the events
@@ -76,7 +104,11 @@ interface InFlightBatch {
   readonly count: number;
   readonly bytes: number;
   readonly firstSequence: number;
+  readonly lastSequence: number;
 }
+
+/** How long a batch in flight when the process runs out of work may still take, in milliseconds. */
+const exitGraceMs = 1000;
 
 // How many writes may share one reading of the clock while the queue is not empty.
 const clockReadInterval = 64;
@@ -124,18 +156,27 @@ class Queue implements QueuedSink, BudgetMember {
   #nextSequence = 0;
   #clockReading = 0;
   #writesUntilClockRead = 0;
-  #inFlight: InFlightBatch | undefined;
+  // Batches handed to the inner sink and not yet settled: the drain's, and any a blocking write
+  // handed over.
+  #inFlight: InFlightBatch[] = [];
+  #draining = false;
   readonly #unregisterExitDrain: () => void;
+  #stalledAtExit: InFlightBatch | undefined;
+  // Set once the process ran out of work with a batch the inner sink never settled: its flush
+  // and close would never settle either, so they are still called but no longer waited for.
+  #innerWedged = false;
   #timer: NodeJS.Timeout | undefined;
   #immediate: NodeJS.Immediate | undefined;
   #closed = false;
   #closing: Promise<void> | undefined;
-  #failures = 0;
-  #lastFailure: unknown;
+  readonly #failures = new UnreportedFailures();
+  #contractViolations = 0;
+  // Violations already reported, so a rejection carrying one is not reported again.
+  readonly #reportedViolations = new WeakSet<object>();
   #flushWaiters: FlushWaiter[] = [];
+  #batchWaiters: BatchWaiter[] = [];
   #backPressured = false;
   #readyWaiters: (() => void)[] = [];
-  #stalledAtExit: InFlightBatch | undefined;
 
   constructor(inner: Sink, options: ResolvedQueueOptions) {
     this.inner = inner;
@@ -168,26 +209,72 @@ class Queue implements QueuedSink, BudgetMember {
       this.#counters.refuse("closed", events.length);
       return Promise.reject(new LoggingError("sink_closed", `Sink "${this.name}" is closed.`));
     }
-    for (const event of events) this.write(event);
-    return this.flush();
-  }
-
-  flush(): Promise<void> {
-    return this.#settleQueued().then(() => this.inner.flush());
-  }
-
-  flushSync(): void {
-    if (typeof this.inner.flushSync !== "function") return;
-    while (this.#depth() > 0) this.#drainSync(this.#options.batchSize);
-    try {
-      this.inner.flushSync();
-    } catch (error) {
-      reportError(
-        error,
-        { source: "queue", operation: "flushSync", sink: this.name },
-        this.#options.onError,
-      );
+    const start = this.#nextSequence;
+    const waiter: BatchWaiter = {
+      start,
+      end: Number.POSITIVE_INFINITY,
+      total: events.length,
+      firstLost: Number.POSITIVE_INFINITY,
+      loss: undefined,
+      resolve: () => {},
+      reject: () => {},
+    };
+    const settled = new Promise<void>((resolve, reject) => {
+      Object.assign(waiter, { resolve, reject });
+    });
+    // Registered first, so that an event of this batch evicted while it is written counts.
+    this.#batchWaiters.push(waiter);
+    let taken = 0;
+    for (let index = 0; index < events.length; index++) {
+      const before = this.#nextSequence;
+      const dropped = { ...this.#counters.dropped };
+      this.write(events[index] as LogEvent);
+      const took = this.#nextSequence !== before;
+      if (took) taken += 1;
+      if (took && waiter.firstLost === Number.POSITIVE_INFINITY) continue;
+      // What is delivered must be a prefix: once one event is lost (refused, or evicted while the
+      // batch was written), the rest are not taken.
+      const reason = dropReasons.find((name) => this.#counters.dropped[name] !== dropped[name]);
+      const rest = events.length - index - 1;
+      if (rest > 0) this.#counters.refuse(reason ?? "queue_full", rest);
+      waiter.loss ??= { reason: reason ?? "queue_full" };
+      break;
     }
+    waiter.end = start + taken - 1;
+    if (waiter.firstLost > start + taken) waiter.firstLost = start + taken;
+    // An event taken after an earlier one of the batch was evicted must not be delivered.
+    if (waiter.loss !== undefined) this.#discardRest(waiter, waiter.loss);
+    this.#afterRemoval();
+    if (this.#batchWaiters.includes(waiter)) this.#scheduleImmediate();
+    return settled;
+  }
+
+  async flush(): Promise<void> {
+    const failures: unknown[] = [];
+    try {
+      await this.#settleQueued();
+    } catch (error) {
+      failures.push(error);
+    }
+    // The inner sink is flushed whatever happened here, and a failure it reports that the queue
+    // already counted (the same error) is reported once.
+    try {
+      await this.#awaitInner("flush", () => this.inner.flush());
+    } catch (error) {
+      addFailure(failures, error);
+    }
+    throwFailures(failures, `Flushing "${this.name}" failed.`);
+  }
+
+  flushSync(timeoutMs?: number): void {
+    if (typeof this.inner.flushSync !== "function") return;
+    const deadline = timeoutMs === undefined ? undefined : this.#options.now() + timeoutMs;
+    do {
+      this.#drainSync(this.#options.batchSize);
+      this.#flushInnerSync(
+        deadline === undefined ? undefined : Math.max(0, deadline - this.#options.now()),
+      );
+    } while (this.#depth() > 0);
   }
 
   close(): Promise<void> {
@@ -201,37 +288,43 @@ class Queue implements QueuedSink, BudgetMember {
   }
 
   stats(): QueueStats {
-    const inFlight = this.#inFlight;
+    let inFlight = 0;
+    let inFlightBytes = 0;
+    for (const batch of this.#inFlight) {
+      inFlight += batch.count;
+      inFlightBytes += batch.bytes;
+    }
     return {
       ...this.#counters.snapshot(),
       depth: this.#depth(),
       depthBytes: this.#queuedBytes(),
       capacity: this.#options.maxEvents,
       maxBytes: this.#options.maxBytes,
-      inFlight: inFlight?.count ?? 0,
-      inFlightBytes: inFlight?.bytes ?? 0,
+      inFlight,
+      inFlightBytes,
+      contractViolations: this.#contractViolations,
     };
   }
 
   /**
    * Run when the event loop runs dry: starts a drain of what is queued, or asks for a grace
-   * period for a batch in flight seen for the first time, or gives up a batch that was already in
-   * flight at the previous exit check (its sink will never settle it).
+   * period for a batch in flight seen for the first time, or gives up the batches in flight when
+   * the oldest was already in flight at the previous exit check (its sink will never settle it).
    *
-   * @returns how long the process should be kept alive for the batch in flight, in ms.
+   * @returns how long the process should be kept alive for a batch in flight, in ms.
    */
   drainAtExit(): number {
-    const inFlight = this.#inFlight;
-    if (inFlight === undefined) {
+    const oldest = this.#inFlight[0];
+    if (oldest === undefined) {
       this.#stalledAtExit = undefined;
       if (this.#depth() > 0) this.#scheduleImmediate();
       return 0;
     }
-    if (this.#stalledAtExit !== inFlight) {
-      this.#stalledAtExit = inFlight;
+    if (this.#stalledAtExit !== oldest) {
+      this.#stalledAtExit = oldest;
       return exitGraceMs;
     }
-    this.#abandonAtExit(inFlight);
+    this.#abandonAtExit();
     return 0;
   }
 
@@ -279,7 +372,7 @@ class Queue implements QueuedSink, BudgetMember {
     );
     this.#counters.accept(1, size);
     if (!this.#backPressured && this.#aboveThreshold()) this.#signalBackPressure();
-    if (this.#inFlight !== undefined) return;
+    if (this.#draining) return;
     if (this.#depth() >= options.batchSize) this.#scheduleImmediate();
     else if (this.#timer === undefined && this.#immediate === undefined) {
       this.#scheduleTimer(Math.min(options.flushIntervalMs, options.maxBatchAgeMs));
@@ -333,7 +426,7 @@ class Queue implements QueuedSink, BudgetMember {
         this.#counters.refuse("queue_full");
         return false;
       }
-      this.#drainSync(options.batchSize);
+      this.#handOffSync(deadline);
     }
   }
 
@@ -368,9 +461,11 @@ class Queue implements QueuedSink, BudgetMember {
 
   #evictHead(ring: EventRing, reason: DropReason): void {
     const size = ring.headSize();
+    const sequence = ring.headSequence();
     ring.shift();
     this.#counters.drop(reason, 1, size);
     this.#options.memoryBudget?.release(size);
+    this.#lost(sequence, sequence, { reason });
     this.#afterRemoval();
   }
 
@@ -378,96 +473,198 @@ class Queue implements QueuedSink, BudgetMember {
     const events: LogEvent[] = [];
     let bytes = 0;
     let firstSequence = Number.POSITIVE_INFINITY;
+    let lastSequence = Number.NEGATIVE_INFINITY;
     while (events.length < limit) {
       const ring = this.#oldestRing();
       if (ring === undefined) break;
-      if (events.length === 0) firstSequence = ring.headSequence();
+      lastSequence = ring.headSequence();
+      if (events.length === 0) firstSequence = lastSequence;
       bytes += ring.headSize();
       events.push(ring.shift());
     }
     this.#options.memoryBudget?.release(bytes);
-    return { events, bytes, firstSequence };
+    return { events, bytes, firstSequence, lastSequence };
   }
 
+  /**
+   * The exit path: hands a batch to the inner sink's synchronous face (`write`, then
+   * `flushSync`), where no promise will settle; the events count as delivered once the inner sink
+   * took them.
+   */
   #drainSync(limit: number): void {
-    const { events, bytes } = this.#takeBatch(limit);
+    const { events, bytes, firstSequence, lastSequence } = this.#takeBatch(limit);
     if (events.length === 0) return;
     try {
       for (const event of events) this.inner.write(event);
-      this.inner.flushSync?.();
       this.#counters.deliver(events.length, bytes);
     } catch (error) {
       this.#recordFailure(events.length, bytes, error);
+      this.#lost(firstSequence, lastSequence, { error });
     }
     this.#afterRemoval();
+  }
+
+  /**
+   * The `block` policy's step: hands the oldest batch to the inner sink through `writeBatch`, so
+   * it is counted from the outcome the inner sink reports (never as delivered while merely
+   * buffered), then lets the inner sink write synchronously until the deadline at most.
+   */
+  #handOffSync(deadline: number): void {
+    this.#send(false);
+    this.#flushInnerSync(Math.max(0, deadline - this.#options.now()));
+  }
+
+  #flushInnerSync(timeoutMs: number | undefined): void {
+    try {
+      this.inner.flushSync?.(timeoutMs);
+    } catch (error) {
+      this.#contractViolation(
+        new LoggingError("contract_violation", "Sink.flushSync threw.", { cause: error }),
+        "flushSync",
+      );
+    }
   }
 
   #drain(): void {
     this.#cancelTimers();
-    if (this.#inFlight !== undefined || this.#depth() === 0) return;
-    const { events, bytes, firstSequence } = this.#takeBatch(this.#options.batchSize);
-    const batch: InFlightBatch = { count: events.length, bytes, firstSequence };
-    this.#inFlight = batch;
+    if (this.#draining || this.#depth() === 0) return;
+    this.#send(true);
+  }
+
+  /** Hands the oldest batch to the inner sink's `writeBatch`; `drain` marks the drain's own. */
+  #send(drain: boolean): void {
+    const { events, bytes, firstSequence, lastSequence } = this.#takeBatch(this.#options.batchSize);
+    if (events.length === 0) return;
+    const batch: InFlightBatch = { count: events.length, bytes, firstSequence, lastSequence };
+    this.#inFlight.push(batch);
+    if (drain) this.#draining = true;
     this.#afterRemoval();
-    let delivery: Promise<void>;
-    try {
-      delivery = this.inner.writeBatch(events);
-    } catch (error) {
-      delivery = Promise.reject(error);
-    }
-    delivery.then(
-      () => this.#settleBatch(batch, undefined, false),
-      (error: unknown) => this.#settleBatch(batch, error, true),
+    this.#callInner("writeBatch", () => this.inner.writeBatch(events)).then(
+      () => this.#settleBatch(batch, drain, undefined),
+      (error: unknown) => this.#settleBatch(batch, drain, { error }),
     );
   }
 
-  #settleBatch(batch: InFlightBatch, error: unknown, failed: boolean): void {
+  /** Counts a settled batch: the prefix a rejection says was delivered, and the rest failed. */
+  #settleBatch(
+    batch: InFlightBatch,
+    drain: boolean,
+    failure: { error: unknown } | undefined,
+  ): void {
     // Given up at exit and already counted.
-    if (this.#inFlight !== batch) return;
-    if (failed) this.#recordFailure(batch.count, batch.bytes, error);
-    else this.#counters.deliver(batch.count, batch.bytes);
-    this.#inFlight = undefined;
+    if (!this.#inFlight.includes(batch)) return;
+    if (failure === undefined) {
+      this.#counters.deliver(batch.count, batch.bytes);
+    } else {
+      const delivered = deliveredCount(failure.error, batch.count);
+      // A batch's sequence numbers are consecutive unless events in between were evicted, which
+      // were counted as lost already; so this is at or before its first failed event.
+      const deliveredBytes = Math.round((batch.bytes * delivered) / batch.count);
+      this.#counters.deliver(delivered, deliveredBytes);
+      this.#recordFailure(batch.count - delivered, batch.bytes - deliveredBytes, failure.error);
+      if (delivered < batch.count) {
+        this.#lost(batch.firstSequence + delivered, batch.lastSequence, failure);
+      }
+    }
+    this.#inFlight.splice(this.#inFlight.indexOf(batch), 1);
+    if (drain) this.#draining = false;
     this.#checkFlushWaiters();
     this.#scheduleAfterBatch();
   }
 
   /**
-   * The process ran out of work twice while `batch` was in flight: the inner sink will never
-   * settle it. It and everything queued behind it are counted as dropped, and said once.
+   * The process ran out of work twice while the oldest batch was in flight: the inner sink will
+   * never settle it. Every batch in flight and everything queued behind them are counted as
+   * dropped (`shutdown_timeout`), and said once.
    */
-  #abandonAtExit(batch: InFlightBatch): void {
-    const queued = this.#takeBatch(this.#depth());
-    const count = batch.count + queued.events.length;
-    this.#inFlight = undefined;
+  #abandonAtExit(): void {
+    const abandoned = this.#inFlight.splice(0);
+    this.#draining = false;
+    this.#innerWedged = true;
     this.#stalledAtExit = undefined;
-    this.#counters.drop("shutdown_timeout", count, batch.bytes + queued.bytes);
+    const queued = this.#takeBatch(this.#depth());
+    let inFlightCount = 0;
+    let inFlightBytes = 0;
+    for (const batch of abandoned) {
+      inFlightCount += batch.count;
+      inFlightBytes += batch.bytes;
+    }
+    const count = inFlightCount + queued.events.length;
+    this.#counters.drop("shutdown_timeout", count, inFlightBytes + queued.bytes);
     const error = new LoggingError(
       "timeout",
-      `The process ran out of work while "${this.inner.name ?? "the inner sink"}" still held a batch ` +
-        `of ${batch.count} events for over ${exitGraceMs} ms; ${count} events (${batch.count} in ` +
+      `The process ran out of work while "${this.inner.name ?? "the inner sink"}" still held ` +
+        `${inFlightCount} events for over ${exitGraceMs} ms; ${count} events (${inFlightCount} in ` +
         `flight, ${queued.events.length} queued) were dropped as shutdown_timeout.`,
     );
-    this.#failures += 1;
-    this.#lastFailure = error;
+    this.#failures.record(error);
     reportError(
       error,
       { source: "queue", operation: "exit", sink: this.name, events: count },
       this.#options.onError,
     );
+    for (const batch of abandoned) {
+      this.#lost(batch.firstSequence, batch.lastSequence, { reason: "shutdown_timeout" });
+    }
+    if (queued.events.length > 0) {
+      this.#lost(queued.firstSequence, queued.lastSequence, { reason: "shutdown_timeout" });
+    }
     this.#afterRemoval();
+    this.#checkFlushWaiters();
+  }
+
+  /**
+   * Tells the waiting batches that events numbered `from` to `to` were lost, and takes the rest of
+   * an affected batch out of the queue the same way.
+   */
+  #lost(from: number, to: number, loss: Loss): void {
+    for (const waiter of this.#batchWaiters) {
+      if (to < waiter.start || from > waiter.end) continue;
+      const first = Math.max(from, waiter.start);
+      if (first >= waiter.firstLost) continue;
+      waiter.firstLost = first;
+      waiter.loss ??= loss;
+      this.#discardRest(waiter, loss);
+    }
+  }
+
+  /** Takes a batch's events after its first lost one out of the head of the queue. */
+  #discardRest(waiter: BatchWaiter, loss: Loss): void {
+    for (;;) {
+      const ring = this.#oldestRing();
+      if (ring === undefined) return;
+      const sequence = ring.headSequence();
+      if (sequence < waiter.firstLost || sequence > waiter.end) return;
+      const size = ring.headSize();
+      ring.shift();
+      this.#options.memoryBudget?.release(size);
+      if ("reason" in loss) this.#counters.drop(loss.reason, 1, size);
+      else this.#counters.fail(1, size, loss.error);
+    }
   }
 
   #recordFailure(count: number, bytes: number, error: unknown): void {
     const failure =
       error ?? new LoggingError("sink_failure", `The sink wrapped by "${this.name}" failed.`);
     this.#counters.fail(count, bytes, failure);
-    this.#failures += 1;
-    this.#lastFailure = failure;
+    this.#failures.record(failure);
+    if (typeof failure === "object" && this.#reportedViolations.has(failure)) return;
     reportError(
       failure,
       { source: "queue", operation: "writeBatch", sink: this.name, events: count },
       this.#options.onError,
     );
+  }
+
+  /** Calls one of the inner sink's promise methods, counting any contract violation once. */
+  #callInner(method: string, call: () => unknown): Promise<void> {
+    return settleSinkCall(method, call, (violation) => this.#contractViolation(violation, method));
+  }
+
+  #contractViolation(violation: LoggingError, operation: string): void {
+    this.#contractViolations += 1;
+    this.#reportedViolations.add(violation);
+    reportError(violation, { source: "queue", operation, sink: this.name }, this.#options.onError);
   }
 
   #scheduleAfterBatch(): void {
@@ -547,18 +744,26 @@ class Queue implements QueuedSink, BudgetMember {
     ) {
       this.#backPressured = false;
     }
-    if (this.#flushWaiters.length > 0) this.#checkFlushWaiters();
+    if (this.#flushWaiters.length > 0 || this.#batchWaiters.length > 0) this.#checkFlushWaiters();
   }
 
-  /** Resolves when every event accepted before the call has been delivered, dropped or failed. */
+  /**
+   * Resolves when every event accepted before the call has been delivered, dropped or failed;
+   * rejects when a failure is to be reported (the rule of `Sink.flush`).
+   */
   #settleQueued(): Promise<void> {
     const target = this.#nextSequence - 1;
-    const failures = this.#failures;
+    const mark = this.#failures.mark();
     if (this.#settledUpTo(target)) {
-      return failures === this.#failures ? Promise.resolve() : Promise.reject(this.#lastFailure);
+      try {
+        this.#failures.throwIfFailedSince(mark);
+        return Promise.resolve();
+      } catch (error) {
+        return Promise.reject(error);
+      }
     }
     const settled = new Promise<void>((resolve, reject) => {
-      this.#flushWaiters.push({ target, failures, resolve, reject });
+      this.#flushWaiters.push({ target, mark, resolve, reject });
     });
     this.#scheduleImmediate();
     return settled;
@@ -567,36 +772,99 @@ class Queue implements QueuedSink, BudgetMember {
   #settledUpTo(target: number): boolean {
     const oldestQueued = Math.min(this.#sheddable.headSequence(), this.#protected.headSequence());
     if (oldestQueued <= target) return false;
-    return this.#inFlight === undefined || this.#inFlight.firstSequence > target;
+    for (const batch of this.#inFlight) if (batch.firstSequence <= target) return false;
+    return true;
   }
 
   #checkFlushWaiters(): void {
+    if (this.#batchWaiters.length > 0) this.#checkBatchWaiters();
     const waiting: FlushWaiter[] = [];
     for (const waiter of this.#flushWaiters) {
-      if (!this.#settledUpTo(waiter.target)) waiting.push(waiter);
-      else if (waiter.failures === this.#failures) waiter.resolve();
-      else waiter.reject(this.#lastFailure);
+      if (!this.#settledUpTo(waiter.target)) {
+        waiting.push(waiter);
+        continue;
+      }
+      try {
+        this.#failures.throwIfFailedSince(waiter.mark);
+        waiter.resolve();
+      } catch (error) {
+        waiter.reject(error);
+      }
     }
     this.#flushWaiters = waiting;
   }
 
+  /** Settles each waiting `writeBatch` whose events all settled, with the prefix delivered. */
+  #checkBatchWaiters(): void {
+    const waiting: BatchWaiter[] = [];
+    for (const waiter of this.#batchWaiters) {
+      if (!this.#settledUpTo(waiter.end)) {
+        waiting.push(waiter);
+        continue;
+      }
+      const delivered = waiter.firstLost - waiter.start;
+      if (delivered === waiter.total) {
+        waiter.resolve();
+        continue;
+      }
+      const loss = waiter.loss;
+      const cause =
+        loss !== undefined && "error" in loss
+          ? loss.error
+          : new LoggingError(
+              "sink_failure",
+              `${waiter.total - delivered} events of the batch were not delivered by "${this.name}" (${loss?.reason ?? "queue_full"}).`,
+            );
+      waiter.reject(
+        delivered === 0 ? cause : new PartialDeliveryError(delivered, waiter.total, { cause }),
+      );
+    }
+    this.#batchWaiters = waiting;
+  }
+
   async #close(): Promise<void> {
     this.#closed = true;
-    const errors: unknown[] = [];
+    const failures: unknown[] = [];
     try {
       await this.#settleQueued();
     } catch (error) {
-      errors.push(error);
+      failures.push(error);
     }
     this.#cancelTimers();
     this.#unregisterExitDrain();
     this.#options.memoryBudget?.leave(this);
     try {
-      await this.inner.close();
+      await this.#awaitInner("close", () => this.inner.close());
     } catch (error) {
-      errors.push(error);
+      addFailure(failures, error);
     }
-    if (errors.length === 1) throw errors[0];
-    if (errors.length > 1) throw new AggregateError(errors, `Closing "${this.name}" failed.`);
+    throwFailures(failures, `Closing "${this.name}" failed.`);
   }
+
+  /** Calls the inner sink's flush or close, and waits for it unless the sink is wedged. */
+  #awaitInner(operation: "flush" | "close", call: () => Promise<void>): Promise<void> {
+    const settled = this.#callInner(operation, call);
+    if (!this.#innerWedged) return settled;
+    settled.catch(() => {
+      // Given up at exit; the failure was already counted and said.
+    });
+    return Promise.resolve();
+  }
+}
+
+/**
+ * Adds a failure unless it is one already listed: the same error, or the cause of a listed
+ * `PartialDeliveryError` (the inner sink's flush reporting what its `writeBatch` already did).
+ */
+function addFailure(failures: unknown[], error: unknown): void {
+  for (const known of failures) {
+    if (known === error) return;
+    if (typeof known === "object" && known !== null && (known as Error).cause === error) return;
+  }
+  failures.push(error);
+}
+
+function throwFailures(failures: readonly unknown[], message: string): void {
+  if (failures.length === 1) throw failures[0];
+  if (failures.length > 1) throw new AggregateError(failures, message);
 }

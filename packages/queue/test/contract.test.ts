@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createSink } from "@sluice/core";
 import { checkSinkContract, createMemorySink, type MemorySink } from "@sluice/core/testing";
 import { withQueue } from "@sluice/queue";
 import { createFileSink } from "@sluice/sink-file";
@@ -51,5 +52,33 @@ describe("withQueue and the sink contract", () => {
     } finally {
       rmSync(directory, { recursive: true, force: true });
     }
+  });
+
+  it("counts a failure part-way through as the inner sink reports it", async () => {
+    let calls = 0;
+    const violations = await checkSinkContract(() => withQueue(createMemorySink()), {
+      failingFactory: () =>
+        withQueue(
+          createSink({
+            name: "flaky",
+            batchSize: 4,
+            onError: () => {},
+            deliver: () => {
+              calls += 1;
+              if (calls % 3 === 0) throw new Error("503");
+            },
+          }),
+          { batchSize: 12, onError: () => {} },
+        ),
+    });
+    expect(violations).toEqual([]);
+  });
+
+  it("counts a file sink that fails entirely, on /dev/full", async () => {
+    const violations = await checkSinkContract(() => withQueue(createMemorySink()), {
+      failingFactory: () =>
+        withQueue(createFileSink({ path: "/dev/full", onError: () => {} }), { onError: () => {} }),
+    });
+    expect(violations).toEqual([]);
   });
 });

@@ -156,15 +156,27 @@ describe("withQueue overflow", () => {
     expect(checkConservation(stats)).toBeUndefined();
   });
 
-  it("block drains synchronously through the inner sink until there is room", async () => {
+  it("block hands batches to the inner sink synchronously until there is room", async () => {
     let flushes = 0;
     const inner = controlledSink({ withFlushSync: () => void flushes++ });
-    const queue = withQueue(inner, { maxEvents: 2, overflow: "block", batchSize: 1 });
+    const queue = withQueue(inner, {
+      maxEvents: 2,
+      overflow: "block",
+      batchSize: 1,
+      onError: () => {},
+    });
     for (let n = 0; n < 5; n++) queue.write(event(n));
-    expect(sequenceOf(inner.syncWritten)).toEqual([0, 1, 2]);
+    expect(inner.batches.map(sequenceOf)).toEqual([[0], [1], [2]]);
     expect(flushes).toBe(3);
-    expect(queue.stats()).toMatchObject({ accepted: 5, delivered: 3, depth: 2 });
+    // Handed over is not delivered: the inner sink's answer decides.
+    expect(queue.stats()).toMatchObject({ accepted: 5, delivered: 0, inFlight: 3, depth: 2 });
     expect(queue.stats().dropped.queue_full).toBe(0);
+    inner.complete();
+    inner.fail(new Error("inner failed"));
+    inner.complete();
+    await tick();
+    expect(queue.stats()).toMatchObject({ delivered: 2, failed: 1 });
+    expect(checkConservation(queue.stats())).toBeUndefined();
   });
 
   it("block gives up after blockTimeoutMs and counts the drop", () => {
@@ -188,8 +200,8 @@ describe("withQueue overflow", () => {
     queue.write(event(99, "error", "y".repeat(1700)));
     const after = queue.stats();
     expect(after.dropped.queue_full).toBe(before.dropped.queue_full + 1);
-    // Two synchronous drains of 600 ms each, then the deadline has passed.
-    expect(inner.syncWritten).toHaveLength(2);
+    // Two synchronous hand-offs of 600 ms each, then the deadline has passed.
+    expect(inner.batches).toHaveLength(2);
     expect(now).toBe(1200);
   });
 

@@ -3,6 +3,7 @@ import {
   type CompiledOutputTemplate,
   compileOutputTemplate,
   createClefFormatter,
+  type DropReason,
   type ErrorHandler,
   FdWriter,
   type Formatter,
@@ -14,6 +15,7 @@ import {
   type LogLevel,
   levelOrdinal,
   logLevels,
+  PartialDeliveryError,
   positiveIntegerOption,
   reportError,
   type Sink,
@@ -111,8 +113,12 @@ export interface ConsoleSink extends Sink {
    * `node app | jq` the warnings `stderrLevel` sends to a terminal are still readable text.
    */
   readonly outputs: { readonly stdout: ConsoleOutput; readonly stderr: ConsoleOutput };
-  /** Writes everything buffered with synchronous calls, for exit paths. */
-  flushSync(): void;
+  /**
+   * Writes everything buffered with synchronous calls, for exit paths.
+   *
+   * @param timeoutMs how long to wait for a full pipe; see `Sink.flushSync`.
+   */
+  flushSync(timeoutMs?: number): void;
   /** The sink's counters. */
   stats(): SinkStats;
 }
@@ -285,29 +291,8 @@ class ConsoleSinkImplementation implements ConsoleSink {
   }
 
   write(event: LogEvent): void {
-    if (this.#closed) {
-      this.#counters.refuse("closed");
-      return;
-    }
-    const destination = this.#destinationFor(event);
-    if (destination.broken) {
-      this.#counters.refuse("epipe");
-      return;
-    }
-    let text: string;
-    try {
-      text = this.#render(event, destination);
-    } catch (error) {
-      this.#counters.refuse("sink_error");
-      reportError(
-        error,
-        { source: "console", operation: "format", sink: this.name, events: 1 },
-        this.#options.onError,
-      );
-      return;
-    }
-    if (destination.writer.write(text)) this.#counters.accept(1);
-    else this.#counters.refuse("buffer_full");
+    if (this.#closed) this.#counters.refuse("closed");
+    else this.#take(event);
   }
 
   writeBatch(events: readonly LogEvent[]): Promise<void> {
@@ -315,8 +300,48 @@ class ConsoleSinkImplementation implements ConsoleSink {
       this.#counters.refuse("closed", events.length);
       return Promise.reject(new LoggingError("sink_closed", "The console sink is closed."));
     }
-    for (const event of events) this.write(event);
-    return this.flush();
+    // Where each taken event went, in order, to find the delivered prefix across both streams.
+    const routes: Destination[] = [];
+    let refusal: DropReason | undefined;
+    for (const event of events) {
+      const taken = this.#take(event);
+      if (typeof taken === "string") {
+        refusal = taken;
+        break;
+      }
+      routes.push(taken);
+    }
+    // What is delivered must be a prefix of the batch: after one refused event, none is taken.
+    const untried = events.length - routes.length - (refusal === undefined ? 0 : 1);
+    if (refusal !== undefined && untried > 0) this.#counters.refuse(refusal, untried);
+    const destinations = [this.#stdout, this.#stderr].filter(
+      (destination): destination is Destination =>
+        destination !== undefined && routes.includes(destination),
+    );
+    const written = destinations.map((destination) => {
+      let count = 0;
+      for (const route of routes) if (route === destination) count += 1;
+      return destination.writer.flushBatch(count);
+    });
+    return Promise.all(written).then((counts) => {
+      const left = new Map(destinations.map((destination, index) => [destination, counts[index]]));
+      let prefix = 0;
+      for (const route of routes) {
+        const remaining = left.get(route) ?? 0;
+        if (remaining === 0) break;
+        left.set(route, remaining - 1);
+        prefix += 1;
+      }
+      if (prefix === events.length) return;
+      const cause =
+        prefix < routes.length
+          ? (routes[prefix] as Destination).writer.lastError
+          : new LoggingError(
+              "sink_failure",
+              `${events.length - routes.length} events were dropped (${refusal}) by the console sink.`,
+            );
+      throw prefix === 0 ? cause : new PartialDeliveryError(prefix, events.length, { cause });
+    });
   }
 
   flush(): Promise<void> {
@@ -327,9 +352,12 @@ class ConsoleSinkImplementation implements ConsoleSink {
     return settleAll(flushes);
   }
 
-  flushSync(): void {
-    this.#stdout?.writer.flushSync();
-    this.#stderr?.writer.flushSync();
+  flushSync(timeoutMs?: number): void {
+    const deadline = timeoutMs === undefined ? undefined : performance.now() + timeoutMs;
+    this.#stdout?.writer.flushSync(timeoutMs);
+    this.#stderr?.writer.flushSync(
+      deadline === undefined ? undefined : Math.max(0, deadline - performance.now()),
+    );
   }
 
   close(): Promise<void> {
@@ -348,6 +376,33 @@ class ConsoleSinkImplementation implements ConsoleSink {
 
   stats(): SinkStats {
     return this.#counters.snapshot();
+  }
+
+  /** Renders and buffers one event; returns where it went, or why it was refused. */
+  #take(event: LogEvent): Destination | DropReason {
+    const destination = this.#destinationFor(event);
+    if (destination.broken) {
+      this.#counters.refuse("epipe");
+      return "epipe";
+    }
+    let text: string;
+    try {
+      text = this.#render(event, destination);
+    } catch (error) {
+      this.#counters.refuse("sink_error");
+      reportError(
+        error,
+        { source: "console", operation: "format", sink: this.name, events: 1 },
+        this.#options.onError,
+      );
+      return "sink_error";
+    }
+    if (!destination.writer.write(text)) {
+      this.#counters.refuse("buffer_full");
+      return "buffer_full";
+    }
+    this.#counters.accept(1);
+    return destination;
   }
 
   #render(event: LogEvent, destination: Destination): string {

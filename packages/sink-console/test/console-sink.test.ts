@@ -75,6 +75,15 @@ describe("createConsoleSink", () => {
           readFileSync(path, "utf8")
             .split("\n")
             .filter((line) => line.length > 0),
+        failingFactory: () => {
+          const full = openSync("/dev/full", "w");
+          return createConsoleSink({
+            stdoutFd: full,
+            stderrFd: full,
+            format: "json",
+            onError: () => {},
+          });
+        },
       },
     );
     expect(violations).toEqual([]);

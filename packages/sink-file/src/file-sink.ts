@@ -12,10 +12,12 @@ import { rename, stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import { promisify } from "node:util";
 import {
+  type DropReason,
   FdWriter,
   formatEvent,
   type LogEvent,
   LoggingError,
+  PartialDeliveryError,
   reportError,
   type Sink,
   SinkCounters,
@@ -59,8 +61,12 @@ export interface FileSink extends Sink {
    * mode, or a SIGHUP handler). Data already buffered goes to the new file.
    */
   reopen(): Promise<void>;
-  /** Writes everything buffered with synchronous calls, for exit paths. */
-  flushSync(): void;
+  /**
+   * Writes everything buffered with synchronous calls, for exit paths.
+   *
+   * @param timeoutMs how long to wait for a full pipe (a FIFO as the path); see `Sink.flushSync`.
+   */
+  flushSync(timeoutMs?: number): void;
   /** The sink's counters. */
   stats(): FileSinkStats;
 }
@@ -148,20 +154,8 @@ class FileSinkImplementation implements FileSink {
   }
 
   write(event: LogEvent): void {
-    if (this.#closed) {
-      this.#counters.refuse("closed");
-      return;
-    }
-    let text: string;
-    try {
-      text = formatEvent(event, this.#options.formatter);
-    } catch (error) {
-      this.#counters.refuse("sink_error");
-      this.#report(error, "format", 1);
-      return;
-    }
-    if (this.#writer.write(text)) this.#counters.accept(1);
-    else this.#counters.refuse("buffer_full");
+    if (this.#closed) this.#counters.refuse("closed");
+    else this.#take(event);
   }
 
   writeBatch(events: readonly LogEvent[]): Promise<void> {
@@ -169,17 +163,29 @@ class FileSinkImplementation implements FileSink {
       this.#counters.refuse("closed", events.length);
       return Promise.reject(new LoggingError("sink_closed", `File sink "${this.path}" is closed.`));
     }
-    const failuresBefore = this.#counters.dropped.buffer_full + this.#counters.dropped.sink_error;
-    for (const event of events) this.write(event);
-    const refused =
-      this.#counters.dropped.buffer_full + this.#counters.dropped.sink_error - failuresBefore;
-    const flushing = this.flush();
-    if (refused === 0) return flushing;
-    return flushing.then(() => {
-      throw new LoggingError(
-        "sink_failure",
-        `${refused} of ${events.length} events were dropped: the write buffer of "${this.path}" is full.`,
-      );
+    let taken = 0;
+    let refusal: DropReason | undefined;
+    for (const event of events) {
+      refusal = this.#take(event);
+      if (refusal !== undefined) break;
+      taken += 1;
+    }
+    // What is delivered must be a prefix of the batch: after one refused event, none is taken.
+    const untried = events.length - taken - (refusal === undefined ? 0 : 1);
+    if (refusal !== undefined && untried > 0) this.#counters.refuse(refusal, untried);
+    this.#retryNow();
+    // The batch's promise follows its events to the OS, not into the buffer.
+    return this.#writer.flushBatch(taken).then(async (written) => {
+      if (written === taken && this.#options.durability === "flush") await this.#fsyncActive();
+      if (written === events.length) return;
+      const cause =
+        written < taken
+          ? this.#writeCause(this.#writer.lastError)
+          : new LoggingError(
+              "sink_failure",
+              `${events.length - taken} events were dropped (${refusal}) by the file sink "${this.path}".`,
+            );
+      throw written === 0 ? cause : new PartialDeliveryError(written, events.length, { cause });
     });
   }
 
@@ -188,19 +194,13 @@ class FileSinkImplementation implements FileSink {
     // delivered, or rejected with the fault.
     this.#retryNow();
     await this.#writer.flush().catch((error: unknown) => {
-      // While the file cannot be opened, the reason is the open's failure, not the placeholder
-      // descriptor's EBADF.
-      throw this.#fd === unopenedDescriptor && this.#openError !== undefined
-        ? this.#openError
-        : error;
+      throw this.#writeCause(error);
     });
-    if (this.#options.durability === "flush" && this.#fd !== unopenedDescriptor) {
-      await fsync(this.#fd);
-    }
+    if (this.#options.durability === "flush") await this.#fsyncActive();
   }
 
-  flushSync(): void {
-    this.#writer.flushSync();
+  flushSync(timeoutMs?: number): void {
+    this.#writer.flushSync(timeoutMs);
     if (this.#options.durability !== "os" && this.#fd !== unopenedDescriptor) {
       try {
         fsyncSync(this.#fd);
@@ -250,6 +250,38 @@ class FileSinkImplementation implements FileSink {
     this.#lock?.release();
     this.#lock = undefined;
     if (failure !== undefined) throw failure;
+  }
+
+  /** Formats and buffers one event; returns why it was refused, if it was. */
+  #take(event: LogEvent): DropReason | undefined {
+    let text: string;
+    try {
+      text = formatEvent(event, this.#options.formatter);
+    } catch (error) {
+      this.#counters.refuse("sink_error");
+      this.#report(error, "format", 1);
+      return "sink_error";
+    }
+    if (!this.#writer.write(text)) {
+      this.#counters.refuse("buffer_full");
+      return "buffer_full";
+    }
+    this.#counters.accept(1);
+    return undefined;
+  }
+
+  /**
+   * While the file cannot be opened, the reason a write failed is the open's failure, not the
+   * placeholder descriptor's EBADF.
+   */
+  #writeCause(error: unknown): unknown {
+    return this.#fd === unopenedDescriptor && this.#openError !== undefined
+      ? this.#openError
+      : error;
+  }
+
+  async #fsyncActive(): Promise<void> {
+    if (this.#fd !== unopenedDescriptor) await fsync(this.#fd);
   }
 
   #retryNow(): void {
@@ -312,8 +344,7 @@ class FileSinkImplementation implements FileSink {
   }
 
   #writeFailed(error: NodeJS.ErrnoException, events: number): "discard" {
-    const cause =
-      this.#fd === unopenedDescriptor && this.#openError !== undefined ? this.#openError : error;
+    const cause = this.#writeCause(error);
     this.#counters.fail(events, 0, cause);
     this.#report(cause, "write", events);
     // Stop writing for a while; newer events wait in the (bounded) buffer and are tried again.

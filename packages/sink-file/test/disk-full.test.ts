@@ -1,9 +1,14 @@
 import { readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { checkConservation, createLogEvent } from "@sluice/core";
-import { createFileSink } from "@sluice/sink-file";
+import {
+  checkConservation,
+  createLogEvent,
+  type LogEvent,
+  PartialDeliveryError,
+} from "@sluice/core";
+import { createFileSink, type FileSink } from "@sluice/sink-file";
 import { describe, expect, it } from "vitest";
-import { canMountTmpfs, mountTmpfs } from "./fixtures/tmpfs.ts";
+import { canMountTmpfs, mountTmpfs, tmpfsSkipReason } from "./fixtures/tmpfs.ts";
 
 describe("createFileSink on a full disk (a real 64 KiB tmpfs)", () => {
   it.skipIf(!canMountTmpfs)(
@@ -64,6 +69,92 @@ describe("createFileSink on a full disk (a real 64 KiB tmpfs)", () => {
         await sink.close().catch(() => {});
         unmount();
       }
+    },
+  );
+});
+
+const event = (n: number): LogEvent =>
+  createLogEvent({
+    level: "info",
+    template: "Event {N} {Pad}",
+    properties: { N: n, Pad: "x".repeat(120) },
+  });
+
+/** The lines of a file that parse as whole JSON events, and the lines that do not. */
+function readLines(path: string): { whole: number[]; torn: string[] } {
+  const whole: number[] = [];
+  const torn: string[] = [];
+  for (const line of readFileSync(path, "utf8").split("\n")) {
+    if (line === "") continue;
+    try {
+      whole.push((JSON.parse(line) as { N: number }).N);
+    } catch {
+      torn.push(line);
+    }
+  }
+  return { whole, torn };
+}
+
+/** A 64 KiB tmpfs with 40 KiB taken, so a few hundred events fill it part-way. */
+async function onSmallDisk(
+  run: (sink: FileSink, path: string, freeSpace: () => void) => Promise<void>,
+): Promise<void> {
+  const { directory, unmount } = mountTmpfs();
+  const filler = join(directory, "filler");
+  writeFileSync(filler, Buffer.alloc(40 * 1024));
+  const path = join(directory, "app.log");
+  const sink = createFileSink({ path, maxRetryDelayMs: 20, onError: () => {} });
+  try {
+    await run(sink, path, () => unlinkSync(filler));
+  } finally {
+    await sink.close().catch(() => {});
+    unmount();
+  }
+}
+
+describe("a file sink that fails part-way (a real 64 KiB tmpfs)", () => {
+  it.skipIf(!canMountTmpfs)(
+    `flushSync counts whole lines written as delivered and never glues a later event on (${tmpfsSkipReason})`,
+    async () => {
+      await onSmallDisk(async (sink, path, freeSpace) => {
+        for (let n = 0; n < 400; n++) sink.write(event(n));
+        sink.flushSync();
+        const full = sink.stats();
+        const onDisk = readLines(path);
+        expect(onDisk.whole.length).toBeGreaterThan(0);
+        expect(onDisk.whole.length).toBeLessThan(400);
+        expect(full).toMatchObject({ accepted: 400, delivered: onDisk.whole.length, pending: 0 });
+        expect(full.failed).toBe(400 - onDisk.whole.length);
+        expect(full.lastError).toMatchObject({ code: "ENOSPC" });
+
+        freeSpace();
+        sink.write(event(1000));
+        sink.flushSync();
+        const after = readLines(path);
+        expect(after.whole.at(-1)).toBe(1000);
+        expect(after.whole).toEqual([...onDisk.whole, 1000]);
+        expect(after.torn.length).toBeLessThanOrEqual(1);
+        expect(sink.stats().delivered).toBe(full.delivered + 1);
+        expect(checkConservation(sink.stats())).toBeUndefined();
+      });
+    },
+  );
+
+  it.skipIf(!canMountTmpfs)(
+    `writeBatch rejects with a PartialDeliveryError for the whole events written (${tmpfsSkipReason})`,
+    async () => {
+      await onSmallDisk(async (sink, path) => {
+        const batch = Array.from({ length: 400 }, (_, n) => event(n));
+        const failure = await sink.writeBatch(batch).catch((error: unknown) => error);
+        const onDisk = readLines(path);
+        expect(PartialDeliveryError.is(failure)).toBe(true);
+        expect(failure).toMatchObject({ delivered: onDisk.whole.length, total: 400 });
+        expect(((failure as Error).cause as NodeJS.ErrnoException).code).toBe("ENOSPC");
+        expect(sink.stats()).toMatchObject({
+          delivered: onDisk.whole.length,
+          failed: 400 - onDisk.whole.length,
+        });
+      });
     },
   );
 });

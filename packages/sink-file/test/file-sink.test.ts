@@ -68,7 +68,10 @@ describe("createFileSink", () => {
         path = join(directory, `contract-${count++}.log`);
         return createFileSink({ path });
       },
-      { readDelivered: () => lines(path) },
+      {
+        readDelivered: () => lines(path),
+        failingFactory: () => createFileSink({ path: "/dev/full", onError: () => {} }),
+      },
     );
     expect(violations).toEqual([]);
   });

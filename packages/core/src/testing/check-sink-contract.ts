@@ -1,7 +1,9 @@
 import { createLogEvent } from "../create-log-event.ts";
 import type { LogEvent } from "../log-event.ts";
+import { deliveredCount } from "../partial-delivery.ts";
 import type { Sink, SinkStats } from "../sink.ts";
 import { checkConservation, totalDropped } from "../sink.ts";
+import { settleSinkCall } from "../sink-call.ts";
 
 /** Options for {@link checkSinkContract}. */
 export interface SinkContractOptions {
@@ -21,6 +23,14 @@ export interface SinkContractOptions {
    * Without it, delivery is judged by `stats()` alone.
    */
   readonly readDelivered?: (sink: Sink) => Promise<readonly string[]> | readonly string[];
+  /**
+   * Makes a sink of the same kind whose destination fails, entirely or part-way through a batch
+   * (a file sink on a full disk, an HTTP sink whose peer answers 503 to every few requests). The
+   * kit then checks that what a rejected `writeBatch` says (see `PartialDeliveryError`) agrees
+   * with the sink's counters, and that `flush()` reports the failure once. Without it, failures
+   * are not exercised.
+   */
+  readonly failingFactory?: () => Sink | Promise<Sink>;
 }
 
 /** One way a sink breaks the contract. */
@@ -34,11 +44,13 @@ export interface ContractViolation {
 /**
  * Runs the `Sink` contract against sinks made by `factory` and returns every violation found: an
  * empty list means the sink honours it. The checks: `write` returns at once and never throws,
- * even for hostile events; `writeBatch` and `flush` resolve in time; `stats()` counts exactly and
+ * even for hostile events; `writeBatch`, `flush` and `close` return a promise (never throw, never
+ * return anything else, never settle twice) that settles in time; `stats()` counts exactly and
  * keeps the conservation law; delivered output (with `readDelivered`) has every event once, in
  * order; `flushSync` never throws; `close()` is idempotent (same promise) and leaves stdout and
  * stderr open; writes after close are counted as dropped (`closed`), not thrown; wrappers expose
- * sinks as `inner`.
+ * sinks as `inner`. With `failingFactory`, a sink that fails part-way: its counters agree with
+ * what its `writeBatch` rejection said, and `flush()` reports the failure, once.
  *
  * @param factory makes a fresh sink; it is closed by the kit.
  * @param options event counts, time limits and a reader for delivered output.
@@ -97,9 +109,15 @@ export async function checkSinkContract(
 
   const batch: LogEvent[] = [];
   for (let end = index + count; index < end; index++) batch.push(makeEvent(index));
-  await settle("writeBatch resolves", () => sink.writeBatch(batch), timeoutMs, violate);
+  await settle(
+    "writeBatch resolves",
+    "writeBatch",
+    () => sink.writeBatch(batch),
+    timeoutMs,
+    violate,
+  );
   written += batch.length;
-  await settle("flush resolves", () => sink.flush(), timeoutMs, violate);
+  await settle("flush resolves", "flush", () => sink.flush(), timeoutMs, violate);
 
   const stats = readStats(sink, violate);
   if (stats !== undefined) {
@@ -139,7 +157,7 @@ export async function checkSinkContract(
       violate("write never throws", `write threw on a hostile event: ${describe(error)}`);
     }
   }
-  await settle("flush resolves", () => sink.flush(), timeoutMs, violate);
+  await settle("flush resolves", "flush", () => sink.flush(), timeoutMs, violate);
 
   if (sink.flushSync !== undefined) {
     try {
@@ -150,20 +168,20 @@ export async function checkSinkContract(
     }
   }
 
-  let first: Promise<void> | undefined;
-  let second: Promise<void> | undefined;
+  let first: unknown;
+  let second: unknown;
   try {
     first = sink.close();
     second = sink.close();
   } catch (error) {
-    violate("close never throws synchronously", `close threw: ${describe(error)}`);
+    violate("close never throws synchronously", `Sink.close threw: ${describe(error)}`);
   }
   if (first !== undefined && first !== second) {
     violate("close is idempotent", "two calls to close() returned different promises");
   }
   if (first !== undefined) {
     const closing = first;
-    await settle("close resolves", () => closing, timeoutMs, violate);
+    await settle("close resolves", "close", () => closing, timeoutMs, violate);
   }
   if (process.stdout.destroyed || process.stderr.destroyed) {
     violate("stdout and stderr stay open", "close() closed stdout or stderr");
@@ -189,7 +207,84 @@ export async function checkSinkContract(
     const imbalance = checkConservation(afterLate);
     if (imbalance !== undefined) violate("conservation law after close", imbalance);
   }
+  if (options.failingFactory !== undefined) {
+    await checkFailure(options.failingFactory, makeEvent, index, count, timeoutMs, violate);
+  }
   return violations;
+}
+
+/**
+ * Drives a sink whose destination fails: a rejected batch must be counted as it said (the
+ * delivered prefix delivered, the rest failed or dropped), and the next flush must report the
+ * failure, and the one after it must not report it again.
+ */
+async function checkFailure(
+  factory: () => Sink | Promise<Sink>,
+  makeEvent: (index: number) => LogEvent,
+  firstIndex: number,
+  count: number,
+  timeoutMs: number,
+  violate: (check: string, message: string) => void,
+): Promise<void> {
+  let sink: Sink;
+  try {
+    sink = await factory();
+  } catch (error) {
+    violate("failing factory", `the failing factory threw: ${describe(error)}`);
+    return;
+  }
+  const before = readStats(sink, violate);
+  const batch: LogEvent[] = [];
+  for (let index = firstIndex; index < firstIndex + count * 2; index++)
+    batch.push(makeEvent(index));
+  const outcome = await settleOutcome(
+    "writeBatch",
+    () => sink.writeBatch(batch),
+    timeoutMs,
+    violate,
+  );
+  if (outcome === undefined) return;
+  const after = readStats(sink, violate);
+  const said = outcome.failed ? deliveredCount(outcome.error, batch.length) : batch.length;
+  if (before !== undefined && after !== undefined) {
+    const delivered = after.delivered - before.delivered;
+    const lost =
+      after.failed - before.failed + totalDropped(after.dropped) - totalDropped(before.dropped);
+    const check = "a partial failure is counted as the rejection says";
+    if (delivered !== said) {
+      violate(
+        check,
+        `the rejection said ${said} of ${batch.length} were delivered; delivered grew by ${delivered}`,
+      );
+    } else if (lost !== batch.length - said) {
+      violate(
+        check,
+        `${batch.length - said} events were not delivered; failed and dropped grew by ${lost}`,
+      );
+    }
+    if (after.pending !== 0) {
+      violate(check, `pending is ${after.pending} after writeBatch settled`);
+    }
+    const imbalance = checkConservation(after);
+    if (imbalance !== undefined) violate("conservation law after a failure", imbalance);
+  }
+  if (outcome.failed) {
+    const flushed = await settleOutcome("flush", () => sink.flush(), timeoutMs, violate);
+    if (flushed !== undefined && !flushed.failed) {
+      violate(
+        "flush reports a failure",
+        `flush resolved although ${batch.length - said} events had failed and no flush had said so`,
+      );
+    }
+    const again = await settleOutcome("flush", () => sink.flush(), timeoutMs, violate);
+    if (again?.failed === true) {
+      violate(
+        "flush reports a failure once",
+        `a second flush, with nothing new, rejected again: ${describe(again.error)}`,
+      );
+    }
+  }
+  await settleOutcome("close", () => sink.close(), timeoutMs, violate);
 }
 
 function checkShape(sink: Sink, violate: (check: string, message: string) => void): void {
@@ -289,26 +384,57 @@ function hostileEvents(): LogEvent[] {
   ];
 }
 
+/** Calls an operation that must resolve in time, and records why it did not. */
 async function settle(
   check: string,
-  operation: () => Promise<unknown>,
+  method: string,
+  operation: () => unknown,
   timeoutMs: number,
   violate: (check: string, message: string) => void,
 ): Promise<void> {
+  const outcome = await settleOutcome(method, operation, timeoutMs, violate);
+  if (outcome === undefined) {
+    violate(check, `did not settle within ${timeoutMs} ms`);
+  } else if (outcome.failed && !outcome.violation) {
+    violate(check, `rejected: ${describe(outcome.error)}`);
+  }
+}
+
+interface Outcome {
+  readonly failed: boolean;
+  readonly error: unknown;
+  /** The rejection is a contract violation the kit already recorded. */
+  readonly violation: boolean;
+}
+
+/**
+ * Calls one of a sink's promise methods and waits for it; every contract slip (a throw, no
+ * promise, a promise settled twice) is recorded once, naming the method. Resolves with
+ * `undefined` when it did not settle within `timeoutMs`.
+ */
+async function settleOutcome(
+  method: string,
+  operation: () => unknown,
+  timeoutMs: number,
+  violate: (check: string, message: string) => void,
+): Promise<Outcome | undefined> {
+  const slips = new Set<unknown>();
+  const result = settleSinkCall(method, operation, (slip) => {
+    slips.add(slip);
+    violate(`${method} returns a promise that settles once`, slip.message);
+  });
   let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), timeoutMs);
+  });
   try {
-    const result = operation();
-    if (result === null || typeof (result as Promise<unknown>)?.then !== "function") {
-      violate(check, "did not return a promise");
-      return;
-    }
-    const timeout = new Promise<"timeout">((resolve) => {
-      timer = setTimeout(() => resolve("timeout"), timeoutMs);
-    });
-    const outcome = await Promise.race([result.then(() => "done" as const), timeout]);
-    if (outcome === "timeout") violate(check, `did not settle within ${timeoutMs} ms`);
-  } catch (error) {
-    violate(check, `rejected or threw: ${describe(error)}`);
+    return await Promise.race([
+      result.then(
+        (): Outcome => ({ failed: false, error: undefined, violation: false }),
+        (error: unknown): Outcome => ({ failed: true, error, violation: slips.has(error) }),
+      ),
+      timeout,
+    ]);
   } finally {
     if (timer !== undefined) clearTimeout(timer);
   }

@@ -4,6 +4,7 @@ import type { CapturedValue, LogEvent } from "../log-event.ts";
 import { renderMessage } from "../render-message.ts";
 import type { Sink, SinkStats } from "../sink.ts";
 import { SinkCounters } from "../sink-counters.ts";
+import { UnreportedFailures } from "../unreported-failures.ts";
 
 /** Options for {@link createMemorySink}. */
 export interface MemorySinkOptions {
@@ -28,7 +29,8 @@ export interface EventQuery {
 
 /**
  * A sink that keeps events in memory, for tests of code that logs. `write` stores the event at
- * once. `failWith(error)` makes later deliveries fail, to test how wrappers react.
+ * once. `failWith(error)` makes later deliveries fail, to test how wrappers react; `flush()` then
+ * reports those failures as every sink does (once, by the first flush after them).
  */
 export interface MemorySink extends Sink {
   /** Every event delivered, in order. */
@@ -70,6 +72,7 @@ export interface MemorySink extends Sink {
 export function createMemorySink(options: MemorySinkOptions = {}): MemorySink {
   const name = options.name ?? "memory";
   const counters = new SinkCounters();
+  const failures = new UnreportedFailures();
   const events: LogEvent[] = [];
   let failure: { error: unknown } | undefined;
   let closed = false;
@@ -79,6 +82,7 @@ export function createMemorySink(options: MemorySinkOptions = {}): MemorySink {
     counters.accept(1);
     if (failure !== undefined) {
       counters.fail(1, 0, failure.error);
+      failures.record(failure.error);
       return false;
     }
     events.push(event);
@@ -103,7 +107,12 @@ export function createMemorySink(options: MemorySinkOptions = {}): MemorySink {
       return ok ? Promise.resolve() : Promise.reject(failure?.error);
     },
     flush(): Promise<void> {
-      return failure === undefined ? Promise.resolve() : Promise.reject(failure.error);
+      try {
+        failures.throwIfFailedSince(failures.mark());
+        return Promise.resolve();
+      } catch (error) {
+        return Promise.reject(error);
+      }
     },
     flushSync(): void {},
     close(): Promise<void> {
