@@ -25,7 +25,7 @@ rmSync(probe, { recursive: true, force: true });
 
 describe("createFileSink on a full disk (a real 64 KiB tmpfs)", () => {
   it.skipIf(!canMount)(
-    "counts what could not be written, then resumes by itself when space is freed",
+    "counts what could not be written, then resumes by itself when space is freed (needs root to mount a tmpfs)",
     async () => {
       const directory = mkdtempSync(join(tmpdir(), "sluice-tmpfs-"));
       tryMountTmpfs(directory);

@@ -39,7 +39,7 @@ afterEach(() => {
 });
 
 describe("createFileSink under real faults (child processes)", () => {
-  it.skipIf(!isRoot || !hasSetpriv)("EACCES: a directory the process may not write", () => {
+  it.skipIf(!isRoot || !hasSetpriv)("EACCES: unwritable directory (needs root + setpriv)", () => {
     const locked = join(directory, "locked");
     mkdirSync(locked, { mode: 0o755 });
     const { outcome, status, stderr } = run([
@@ -59,7 +59,7 @@ describe("createFileSink under real faults (child processes)", () => {
     expect(outcome.stats).toMatchObject({ accepted: 50, delivered: 0, failed: 50, pending: 0 });
   });
 
-  it.skipIf(!isRoot)("EROFS: a read-only mount", (context) => {
+  it.skipIf(!isRoot)("EROFS: a read-only mount (needs root and bind mounts)", (context) => {
     const source = join(directory, "source");
     const readOnly = join(directory, "read-only");
     mkdirSync(source);
