@@ -41,7 +41,7 @@ export default defineConfig({
         test: {
           ...shared,
           name: "dist",
-          include: ["packages/*/test/**/*.test.ts"],
+          include: ["packages/*/test/**/*.test.ts", "test/**/*.test.mjs"],
         },
       },
     ],

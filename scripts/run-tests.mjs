@@ -2,7 +2,7 @@
 // vitest's JSON report, so CI can read the result without parsing vitest's own output.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 
 const reportDirectory = join(process.cwd(), ".test-results");
 const reportFile = join(reportDirectory, "vitest.json");
@@ -27,6 +27,18 @@ let failed = 0;
 let skipped = 0;
 try {
   const report = JSON.parse(readFileSync(reportFile, "utf8"));
+  // Each skipped test names what it needs in its title; list them (once, though the suite runs
+  // against src and dist) so that a skip is never silent.
+  const skippedTitles = new Set(
+    (report.testResults ?? []).flatMap((file) =>
+      (file.assertionResults ?? [])
+        .filter((test) => ["skipped", "pending", "todo"].includes(test.status))
+        .map((test) => `${relative(process.cwd(), file.name)}: ${test.fullName}`),
+    ),
+  );
+  if (skippedTitles.size > 0) {
+    console.log(`\nskipped:\n${[...skippedTitles].map((title) => `  ${title}`).join("\n")}`);
+  }
   passed = report.numPassedTests ?? 0;
   failed = report.numFailedTests ?? 0;
   // A file that fails to load has no failed test of its own; count it so it cannot pass.

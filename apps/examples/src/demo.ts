@@ -1,5 +1,5 @@
-// `pnpm demo`: a few structured events, printed once as readable text and once as CLEF JSON,
-// then a burst through a small queue into a file, with what became of every event.
+// `pnpm demo`: a few structured events printed as readable text, a burst through a small queue
+// into a file with what became of every event, then the same events as CLEF JSON.
 import { createLogger, LevelSwitch, type Sink, withContext } from "@sluice/core";
 import { createConsoleSink } from "@sluice/sink-console";
 import { queuedFileDemo } from "./queued-file.ts";
@@ -42,8 +42,10 @@ async function main(): Promise<void> {
         OrderId: "A-17",
       });
     });
-    await log.flush();
     if (sink === text) await queuedFileDemo(log);
+    // Both sinks write to stdout from their own buffers: each section is flushed before the next
+    // starts, so the output reads top to bottom.
+    await log.flush();
   }
 }
 

@@ -5,6 +5,17 @@ import { UnreportedFailures } from "./unreported-failures.ts";
 /** What {@link FdWriterOptions.onWriteError} decides for data a failed write could not deliver. */
 export type WriteErrorDecision = "retry" | "discard";
 
+/**
+ * A failed system call as Node reports it: the fields of Node's `ErrnoException`, declared here so
+ * that the public declarations need no Node type definitions.
+ */
+export interface SystemCallError extends Error {
+  readonly errno?: number | undefined;
+  readonly code?: string | undefined;
+  readonly path?: string | undefined;
+  readonly syscall?: string | undefined;
+}
+
 /** Options for {@link FdWriter}. */
 export interface FdWriterOptions {
   /** The file descriptor to write to. The writer never closes it. */
@@ -31,7 +42,7 @@ export interface FdWriterOptions {
    * @default () => "discard"
    */
   readonly onWriteError?: (
-    error: NodeJS.ErrnoException,
+    error: SystemCallError,
     events: number,
     bytes: number,
   ) => WriteErrorDecision;

@@ -18,10 +18,29 @@ export interface ShutdownResource {
 }
 
 /**
- * A cleanup step of the application's own. It receives a signal that aborts when its time is up
- * (its timeout, the overall deadline, or an escalation to `"immediate"`).
+ * The part of an `AbortSignal` a cleanup function receives (a real `AbortSignal` is passed;
+ * declared here so that the package's types need nothing beyond the language's own).
  */
-export type CleanupFunction = (signal: AbortSignal) => Promise<void> | void;
+export interface CleanupSignal {
+  /** Whether the time is up. */
+  readonly aborted: boolean;
+  /** Why it was aborted. */
+  readonly reason: unknown;
+  /** Listens for the abort. */
+  addEventListener(
+    type: "abort",
+    listener: () => void,
+    options?: { readonly once?: boolean },
+  ): void;
+  /** Stops listening. */
+  removeEventListener(type: "abort", listener: () => void): void;
+}
+
+/**
+ * A cleanup step of the application's own. It receives an `AbortSignal` that aborts when its
+ * time is up (its timeout, the overall deadline, or an escalation to `"immediate"`).
+ */
+export type CleanupFunction = (signal: CleanupSignal) => Promise<void> | void;
 
 /** @internal the counters of a resource that keeps sink stats. */
 export interface EventCounts {

@@ -16,6 +16,7 @@ import {
 } from "./report.ts";
 import {
   type CleanupFunction,
+  type CleanupSignal,
   type EventCounts,
   readEventCounts,
   type ShutdownResource,
@@ -446,7 +447,7 @@ export function createShutdown(options: ShutdownOptions = {}): Shutdown {
 /** Flushes then closes; a failed flush still closes, and both failures are kept. */
 async function closeResource(
   resource: ShutdownResource | CleanupFunction,
-  signal: AbortSignal,
+  signal: CleanupSignal,
 ): Promise<void> {
   if (typeof resource === "function") {
     await invoke(() => resource(signal));

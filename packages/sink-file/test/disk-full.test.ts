@@ -12,7 +12,7 @@ import { canMountTmpfs, mountTmpfs, tmpfsSkipReason } from "./fixtures/tmpfs.ts"
 
 describe("createFileSink on a full disk (a real 64 KiB tmpfs)", () => {
   it.skipIf(!canMountTmpfs)(
-    "counts what could not be written, then resumes by itself when space is freed",
+    `counts what could not be written, then resumes by itself when space is freed (${tmpfsSkipReason})`,
     async () => {
       const { directory, unmount } = mountTmpfs();
       const filler = join(directory, "filler");

@@ -90,7 +90,7 @@ describe("createFileSink under real faults (child processes)", () => {
     expect(outcome.stats).toMatchObject({ accepted: 50, delivered: 0, failed: 50, pending: 0 });
   });
 
-  it.skipIf(!isRoot)("EROFS: a read-only mount", (context) => {
+  it.skipIf(!isRoot)("EROFS: a read-only mount (needs root and bind mounts)", (context) => {
     const source = join(directory, "source");
     const readOnly = join(directory, "read-only");
     mkdirSync(source);

@@ -62,7 +62,8 @@ async function writeWhileRotating(
   return { numbers, rotations, torn };
 }
 
-describe.skipIf(logrotate === undefined)("createFileSink under logrotate", () => {
+const title = "createFileSink under logrotate (needs logrotate: apt-get install logrotate)";
+describe.skipIf(logrotate === undefined)(title, () => {
   it("create mode: every one of 100k events is present exactly once across the files", async () => {
     const { numbers, torn } = await writeWhileRotating("create");
     expect(torn).toBe(0);
