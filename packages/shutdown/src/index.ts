@@ -7,7 +7,12 @@ export type {
   ShutdownReport,
   ShutdownTotals,
 } from "./report.ts";
-export type { CleanupFunction, CleanupSignal, ShutdownResource } from "./resource.ts";
+export type {
+  AbortSignalShape,
+  CleanupFunction,
+  CleanupSignal,
+  ShutdownResource,
+} from "./resource.ts";
 export {
   createShutdown,
   type RegisterOptions,

@@ -17,11 +17,8 @@ export interface ShutdownResource {
   stats?(): unknown;
 }
 
-/**
- * The part of an `AbortSignal` a cleanup function receives (a real `AbortSignal` is passed;
- * declared here so that the package's types need nothing beyond the language's own).
- */
-export interface CleanupSignal {
+/** What a cleanup function may rely on where no `AbortSignal` type is declared. */
+export interface AbortSignalShape {
   /** Whether the time is up. */
   readonly aborted: boolean;
   /** Why it was aborted. */
@@ -35,6 +32,17 @@ export interface CleanupSignal {
   /** Stops listening. */
   removeEventListener(type: "abort", listener: () => void): void;
 }
+
+/**
+ * The signal a cleanup function receives: a real `AbortSignal`, typed as one wherever the
+ * program declares it (Node's types, the DOM library), so it can be passed on to `fetch` or
+ * `server.close`; elsewhere its shape, so the package's types need nothing beyond the language.
+ */
+export type CleanupSignal = typeof globalThis extends {
+  readonly AbortSignal: { readonly prototype: infer Signal };
+}
+  ? Signal
+  : AbortSignalShape;
 
 /**
  * A cleanup step of the application's own. It receives an `AbortSignal` that aborts when its
