@@ -11,6 +11,10 @@ const packageNames = readdirSync(packagesDirectory, { withFileTypes: true })
 // project resolves them through node_modules to the built output, which is what users install.
 const sourceAliases = [
   {
+    find: /^@sluice\/core\/sink$/,
+    replacement: `${packagesDirectory}core/src/sink/index.ts`,
+  },
+  {
     find: /^@sluice\/core\/testing$/,
     replacement: `${packagesDirectory}core/src/testing/index.ts`,
   },

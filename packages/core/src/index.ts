@@ -1,16 +1,9 @@
-// @sluice/core: events, levels, message templates, capture, the logger, ambient context, the
-// sink contracts and formatters. Every export is listed by name, sorted by module.
+// @sluice/core: what application code imports: the logger, levels, events and captured values,
+// message templates, ambient context, formatters and the self-log. Sink and wrapper authors import
+// `@sluice/core/sink` besides; tests import `@sluice/core/testing`. Every export is listed by name,
+// sorted by module.
 
-export {
-  type CaptureOptions,
-  captureError,
-  captureProperties,
-  captureValue,
-  defaultCaptureOptions,
-  estimateEventBytes,
-  type ResolvedCaptureOptions,
-  resolveCaptureOptions,
-} from "./capture.ts";
+export type { CaptureOptions } from "./capture.ts";
 export {
   type ClefFormatterOptions,
   clefLevelNames,
@@ -24,26 +17,8 @@ export {
   withContext,
   withoutContext,
 } from "./context.ts";
-export { createLogEvent, type LogEventInit } from "./create-log-event.ts";
-export { type CreateSinkOptions, createSink } from "./create-sink.ts";
-export {
-  invalidOption,
-  LoggingError,
-  type LoggingErrorCode,
-  type LoggingErrorOptions,
-  positiveIntegerOption,
-} from "./errors.ts";
-export { escapeControlCharacters } from "./escape-control-characters.ts";
-export {
-  claimExitDrains,
-  type ExitDrain,
-  type ExitDrainClaim,
-  registerExitDrain,
-} from "./exit-drains.ts";
-export { FdWriter, type FdWriterOptions, type WriteErrorDecision } from "./fd-writer.ts";
-export { alignText, formatDate, formatNumber } from "./format-value.ts";
-export { type Formatter, formatEvent } from "./formatter.ts";
-export { toJson, toJsonString } from "./json-writer.ts";
+export { LoggingError, type LoggingErrorCode, type LoggingErrorOptions } from "./errors.ts";
+export type { Formatter } from "./formatter.ts";
 export {
   compareLogLevels,
   isLevelEnabled,
@@ -61,7 +36,6 @@ export {
   type CapturedProperties,
   type CapturedValue,
   type LogEvent,
-  LogEventRecord,
 } from "./log-event.ts";
 export {
   createLogger,
@@ -72,7 +46,6 @@ export {
   type LoggerStats,
   type LogMethod,
   type SinkEntry,
-  settleAll,
 } from "./logger.ts";
 export type {
   Alignment,
@@ -82,37 +55,19 @@ export type {
   TemplateToken,
   TextToken,
 } from "./message-template.ts";
-export { deliveredCount, PartialDeliveryError } from "./partial-delivery.ts";
 export {
   createPinoFormatter,
   type PinoFormatterOptions,
   pinoLevelNumbers,
 } from "./pino-formatter.ts";
 export type { RedactionOptions } from "./redaction.ts";
-export { type RenderOptions, renderMessage, renderPropertyValue } from "./render-message.ts";
 export {
   configureSelfLog,
   type ErrorContext,
   type ErrorHandler,
-  reportError,
   type SelfLogOptions,
-  selfLog,
 } from "./self-log.ts";
-export {
-  checkConservation,
-  createDropCounts,
-  type DropCounts,
-  type DropReason,
-  dropReasons,
-  type Sink,
-  type SinkStats,
-  totalDropped,
-  walkSinkChain,
-} from "./sink.ts";
-export { settleSinkCall } from "./sink-call.ts";
-export { SinkCounters } from "./sink-counters.ts";
-export { templateId } from "./template-id.ts";
-export { parseTemplate } from "./template-parser.ts";
+export type { DropCounts, DropReason, Sink, SinkStats } from "./sink.ts";
 export type {
   LogArguments,
   PropertiesArgument,
@@ -120,12 +75,8 @@ export type {
   TemplateProperties,
 } from "./template-properties.ts";
 export {
-  type CompiledOutputTemplate,
-  compileOutputTemplate,
   createTextFormatter,
   defaultOutputTemplate,
   type TextFormatterOptions,
-  type TextOutput,
   type TextRole,
 } from "./text-formatter.ts";
-export { UnreportedFailures } from "./unreported-failures.ts";

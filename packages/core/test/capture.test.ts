@@ -1,5 +1,5 @@
+import { CapturedError } from "@sluice/core";
 import {
-  CapturedError,
   captureError,
   captureProperties,
   captureValue,
@@ -8,7 +8,7 @@ import {
   estimateEventBytes,
   LogEventRecord,
   resolveCaptureOptions,
-} from "@sluice/core";
+} from "@sluice/core/sink";
 import { describe, expect, it } from "vitest";
 
 describe("capture through the public API", () => {

@@ -1,11 +1,5 @@
-import {
-  CapturedError,
-  createLogger,
-  estimateEventBytes,
-  type LogEvent,
-  toJson,
-  withContext,
-} from "@sluice/core";
+import { CapturedError, createLogger, type LogEvent, withContext } from "@sluice/core";
+import { estimateEventBytes, toJson } from "@sluice/core/sink";
 import { createMemorySink } from "@sluice/core/testing";
 import { describe, expect, it } from "vitest";
 

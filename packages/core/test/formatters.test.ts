@@ -1,18 +1,20 @@
 import {
-  compileOutputTemplate,
   createClefFormatter,
-  createLogEvent,
   createLogger,
   createPinoFormatter,
-  createSink,
   createTextFormatter,
-  escapeControlCharacters,
   type Formatter,
-  formatEvent,
   type LogEvent,
+} from "@sluice/core";
+import {
+  compileOutputTemplate,
+  createLogEvent,
+  createSink,
+  escapeControlCharacters,
+  formatEvent,
   toJson,
   toJsonString,
-} from "@sluice/core";
+} from "@sluice/core/sink";
 import { createMemorySink } from "@sluice/core/testing";
 import { describe, expect, it } from "vitest";
 

@@ -1,4 +1,5 @@
-import { createLogger, createSink, LoggingError, type Sink } from "@sluice/core";
+import { createLogger, LoggingError, type Sink } from "@sluice/core";
+import { createSink } from "@sluice/core/sink";
 import { createMemorySink } from "@sluice/core/testing";
 import { describe, expect, it } from "vitest";
 

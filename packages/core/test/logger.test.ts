@@ -1,6 +1,5 @@
 import {
   createLogger,
-  createSink,
   type ErrorContext,
   LevelSwitch,
   type LogEvent,
@@ -8,6 +7,7 @@ import {
   type Sink,
   withContext,
 } from "@sluice/core";
+import { createSink } from "@sluice/core/sink";
 import { createMemorySink } from "@sluice/core/testing";
 import { describe, expect, it } from "vitest";
 

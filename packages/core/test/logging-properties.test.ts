@@ -2,10 +2,10 @@ import {
   createClefFormatter,
   createLogger,
   createPinoFormatter,
-  formatEvent,
   type LogLevel,
   logLevels,
 } from "@sluice/core";
+import { formatEvent } from "@sluice/core/sink";
 import { createMemorySink } from "@sluice/core/testing";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";

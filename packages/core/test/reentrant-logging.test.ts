@@ -1,12 +1,11 @@
 import {
   configureSelfLog,
   createLogger,
-  createSink,
   type Logger,
   type LoggerStats,
   type Sink,
-  totalDropped,
 } from "@sluice/core";
+import { createSink, totalDropped } from "@sluice/core/sink";
 import { createMemorySink } from "@sluice/core/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 

@@ -1,10 +1,5 @@
-import {
-  createSink,
-  type LogEvent,
-  PartialDeliveryError,
-  type Sink,
-  SinkCounters,
-} from "@sluice/core";
+import type { LogEvent, Sink } from "@sluice/core";
+import { createSink, PartialDeliveryError, SinkCounters } from "@sluice/core/sink";
 import { checkSinkContract, createMemorySink } from "@sluice/core/testing";
 import { describe, expect, it } from "vitest";
 

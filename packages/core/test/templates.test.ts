@@ -1,15 +1,10 @@
+import { createLogger, type PropertiesArgument, type PropertyToken } from "@sluice/core";
 import {
-  alignText,
-  createLogger,
-  formatDate,
-  formatNumber,
-  type PropertiesArgument,
-  type PropertyToken,
   parseTemplate,
   type RenderOptions,
   renderMessage,
   renderPropertyValue,
-} from "@sluice/core";
+} from "@sluice/core/sink";
 import { createMemorySink } from "@sluice/core/testing";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -80,16 +75,6 @@ describe("message templates through the public API", () => {
       When: new Date(Date.UTC(2026, 5, 1, 12)),
     });
     expect(sink.messages()).toEqual(['User 42 in { City: "Oslo" } at 2026']);
-  });
-
-  it("exposes the value formats", () => {
-    expect(formatNumber(0.5, "P0")).toBe("50 %");
-    expect(formatNumber(3, "000")).toBe("003");
-    expect(formatNumber(1.5, "?")).toBe("1.5");
-    expect(formatDate(Date.UTC(2026, 0, 2, 3, 4, 5, 6), "yyyy-MM-dd HH:mm:ss.fff", true)).toBe(
-      "2026-01-02 03:04:05.006",
-    );
-    expect(alignText("x", { direction: "right", width: 3 })).toBe("  x");
   });
 
   it("never throws, whatever the template or the values", () => {

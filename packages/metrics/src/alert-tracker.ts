@@ -1,4 +1,4 @@
-import { totalDropped } from "@sluice/core";
+import { totalDropped } from "@sluice/core/sink";
 import { type Histogram, histogramBucketCount } from "./histogram.ts";
 import { type AlertKind, alertKinds, type MetricsAlert } from "./metrics-options.ts";
 import type { SinkMetricsSnapshot } from "./metrics-snapshot.ts";

@@ -1,13 +1,11 @@
 import {
-  deliveredCount,
   type ErrorHandler,
   type LogEvent,
   LoggingError,
-  reportError,
   type Sink,
-  SinkCounters,
   type SinkStats,
 } from "@sluice/core";
+import { deliveredCount, reportError, SinkCounters } from "@sluice/core/sink";
 import { Histogram } from "./histogram.ts";
 
 /** What a metered sink needs from the metrics it reports to. */

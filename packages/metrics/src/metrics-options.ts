@@ -1,8 +1,5 @@
-import {
-  type ErrorHandler,
-  invalidOption,
-  positiveIntegerOption as positiveInteger,
-} from "@sluice/core";
+import type { ErrorHandler } from "@sluice/core";
+import { invalidOption, positiveIntegerOption as positiveInteger } from "@sluice/core/sink";
 
 /**
  * What an alert is about.

@@ -1,6 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { invalidOption } from "@sluice/core";
+import { invalidOption } from "@sluice/core/sink";
 import type { Metrics } from "./metrics.ts";
 
 /** Options for {@link serveMetrics}. */

@@ -1,4 +1,4 @@
-import { invalidOption, reportError } from "@sluice/core";
+import { invalidOption, reportError } from "@sluice/core/sink";
 import { AlertTracker } from "./alert-tracker.ts";
 import type { MeteredSink, MeterSettings } from "./metered-sink.ts";
 import {

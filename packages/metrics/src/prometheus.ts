@@ -1,4 +1,4 @@
-import { dropReasons } from "@sluice/core";
+import { dropReasons } from "@sluice/core/sink";
 import type { AlertKind } from "./metrics-options.ts";
 import type { LatencySnapshot, MetricsSnapshot, SinkMetricsSnapshot } from "./metrics-snapshot.ts";
 

@@ -1,11 +1,5 @@
-import {
-  createDropCounts,
-  type DropReason,
-  dropReasons,
-  type Sink,
-  type SinkStats,
-  walkSinkChain,
-} from "@sluice/core";
+import type { DropReason, Sink, SinkStats } from "@sluice/core";
+import { createDropCounts, dropReasons, walkSinkChain } from "@sluice/core/sink";
 import { describeError } from "./error-description.ts";
 import type { Histogram } from "./histogram.ts";
 import type { MeteredSink } from "./metered-sink.ts";

@@ -1,4 +1,5 @@
-import { invalidOption, type Sink, type SinkStats } from "@sluice/core";
+import type { Sink, SinkStats } from "@sluice/core";
+import { invalidOption } from "@sluice/core/sink";
 import { MeteredSink } from "./metered-sink.ts";
 import { attachSink, type Metrics } from "./metrics.ts";
 

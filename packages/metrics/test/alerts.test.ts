@@ -1,4 +1,5 @@
-import { createLogEvent, type LogEvent } from "@sluice/core";
+import type { LogEvent } from "@sluice/core";
+import { createLogEvent } from "@sluice/core/sink";
 import { createMemorySink } from "@sluice/core/testing";
 import { createMetrics, type MetricsAlert, withMetrics } from "@sluice/metrics";
 import { withQueue } from "@sluice/queue";

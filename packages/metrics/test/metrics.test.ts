@@ -1,14 +1,11 @@
+import { type LogEvent, LoggingError, type Sink, type SinkStats } from "@sluice/core";
 import {
   checkConservation,
   createLogEvent,
-  type LogEvent,
-  LoggingError,
   PartialDeliveryError,
-  type Sink,
   SinkCounters,
-  type SinkStats,
   totalDropped,
-} from "@sluice/core";
+} from "@sluice/core/sink";
 import { checkSinkContract, createMemorySink } from "@sluice/core/testing";
 import { createMetrics, type SinkMetricsSnapshot, withMetrics } from "@sluice/metrics";
 import { withQueue } from "@sluice/queue";

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createLogEvent } from "@sluice/core";
+import { createLogEvent } from "@sluice/core/sink";
 import { createMemorySink } from "@sluice/core/testing";
 import { createMetrics, serveMetrics, withMetrics } from "@sluice/metrics";
 import { withQueue } from "@sluice/queue";

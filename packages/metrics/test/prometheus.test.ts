@@ -3,7 +3,8 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createLogEvent, createLogger } from "@sluice/core";
+import { createLogger } from "@sluice/core";
+import { createLogEvent } from "@sluice/core/sink";
 import { createMemorySink } from "@sluice/core/testing";
 import {
   createMetrics,

@@ -1,4 +1,5 @@
-import { createLogEvent, type LogEvent } from "@sluice/core";
+import type { LogEvent } from "@sluice/core";
+import { createLogEvent } from "@sluice/core/sink";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { EventRing } from "./event-ring.ts";

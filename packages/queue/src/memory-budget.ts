@@ -1,4 +1,4 @@
-import { invalidOption } from "@sluice/core";
+import { invalidOption } from "@sluice/core/sink";
 
 /** What {@link MemoryBudgetOptions.onExceeded} receives. */
 export interface MemoryBudgetExceeded {

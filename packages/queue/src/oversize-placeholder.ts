@@ -1,4 +1,5 @@
-import { createLogEvent, type LogEvent } from "@sluice/core";
+import type { LogEvent } from "@sluice/core";
+import { createLogEvent } from "@sluice/core/sink";
 
 const placeholderTemplate =
   "Event dropped: {Size} bytes is over the limit of {Limit} bytes (template {Template})";

@@ -1,13 +1,12 @@
 import {
   type ErrorHandler,
-  invalidOption,
   isLogLevel,
   type LogLevel,
   levelOrdinal,
   logLevels,
-  positiveIntegerOption as positiveInteger,
   type Sink,
 } from "@sluice/core";
+import { invalidOption, positiveIntegerOption as positiveInteger } from "@sluice/core/sink";
 import type { MemoryBudget } from "./memory-budget.ts";
 
 /**

@@ -1,19 +1,21 @@
 import {
   type DropReason,
-  deliveredCount,
-  dropReasons,
   type LogEvent,
   LoggingError,
   levelOrdinal,
+  type Sink,
+  type SinkStats,
+} from "@sluice/core";
+import {
+  deliveredCount,
+  dropReasons,
   PartialDeliveryError,
   registerExitDrain,
   reportError,
-  type Sink,
   SinkCounters,
-  type SinkStats,
   settleSinkCall,
   UnreportedFailures,
-} from "@sluice/core";
+} from "@sluice/core/sink";
 import { EventRing } from "./event-ring.ts";
 import type { BudgetMember } from "./memory-budget.ts";
 import { oversizePlaceholder } from "./oversize-placeholder.ts";

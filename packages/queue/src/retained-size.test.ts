@@ -1,4 +1,4 @@
-import { createLogEvent } from "@sluice/core";
+import { createLogEvent } from "@sluice/core/sink";
 import { describe, expect, it } from "vitest";
 import { retainedEventBytes } from "./retained-size.ts";
 

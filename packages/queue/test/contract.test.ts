@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createSink } from "@sluice/core";
+import { createSink } from "@sluice/core/sink";
 import { checkSinkContract, createMemorySink, type MemorySink } from "@sluice/core/testing";
 import { withQueue } from "@sluice/queue";
 import { createFileSink } from "@sluice/sink-file";

@@ -1,10 +1,5 @@
-import {
-  checkConservation,
-  createLogEvent,
-  type LogEvent,
-  type LogLevel,
-  type Sink,
-} from "@sluice/core";
+import type { LogEvent, LogLevel, Sink } from "@sluice/core";
+import { checkConservation, createLogEvent } from "@sluice/core/sink";
 import { createMemoryBudget, type QueuedSink, withQueue } from "@sluice/queue";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { controlledSink } from "./controlled-sink.ts";

@@ -2,17 +2,13 @@ import { execFileSync } from "node:child_process";
 import { closeSync, constants, mkdtempSync, openSync, readSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createLogger, type LogEvent, LoggingError, type Sink, type SinkStats } from "@sluice/core";
 import {
   checkConservation,
   createLogEvent,
-  createLogger,
   createSink,
-  type LogEvent,
-  LoggingError,
   PartialDeliveryError,
-  type Sink,
-  type SinkStats,
-} from "@sluice/core";
+} from "@sluice/core/sink";
 import { withQueue } from "@sluice/queue";
 import { createFileSink } from "@sluice/sink-file";
 import { describe, expect, it } from "vitest";

@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { totalDropped } from "@sluice/core";
+import { totalDropped } from "@sluice/core/sink";
 import type { QueueStats } from "@sluice/queue";
 import { describe, expect, it } from "vitest";
 

@@ -1,4 +1,5 @@
-import { checkConservation, createLogEvent, type LogEvent, type LogLevel } from "@sluice/core";
+import type { LogEvent, LogLevel } from "@sluice/core";
+import { checkConservation, createLogEvent } from "@sluice/core/sink";
 import { withQueue } from "@sluice/queue";
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";

@@ -1,4 +1,5 @@
-import { checkConservation, createLogEvent, type LogEvent, type LogLevel } from "@sluice/core";
+import type { LogEvent, LogLevel } from "@sluice/core";
+import { checkConservation, createLogEvent } from "@sluice/core/sink";
 import { createMemoryBudget, withQueue } from "@sluice/queue";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { controlledSink, sequenceOf } from "./controlled-sink.ts";

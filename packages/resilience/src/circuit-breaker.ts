@@ -1,11 +1,5 @@
-import {
-  type DropReason,
-  invalidOption,
-  type LogEvent,
-  positiveIntegerOption,
-  type Sink,
-  type SinkStats,
-} from "@sluice/core";
+import type { DropReason, LogEvent, Sink, SinkStats } from "@sluice/core";
+import { invalidOption, positiveIntegerOption } from "@sluice/core/sink";
 import { DeliveryWrapper } from "./delivery-wrapper.ts";
 import { CircuitOpenError, ProbeTimeoutError } from "./errors.ts";
 import { FailureWindow } from "./failure-window.ts";

@@ -1,12 +1,5 @@
-import {
-  type DropReason,
-  deliveredCount,
-  type LogEvent,
-  LoggingError,
-  reportError,
-  type Sink,
-  SinkCounters,
-} from "@sluice/core";
+import { type DropReason, type LogEvent, LoggingError, type Sink } from "@sluice/core";
+import { deliveredCount, reportError, SinkCounters } from "@sluice/core/sink";
 import type { ResolvedWrapperOptions } from "./wrapper-options.ts";
 
 const ignore = (): void => {};

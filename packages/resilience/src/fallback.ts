@@ -1,11 +1,5 @@
-import {
-  deliveredCount,
-  type LogEvent,
-  LoggingError,
-  PartialDeliveryError,
-  type Sink,
-  type SinkStats,
-} from "@sluice/core";
+import { type LogEvent, LoggingError, type Sink, type SinkStats } from "@sluice/core";
+import { deliveredCount, PartialDeliveryError } from "@sluice/core/sink";
 import { DeliveryWrapper } from "./delivery-wrapper.ts";
 import {
   functionOption,

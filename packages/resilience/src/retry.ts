@@ -1,12 +1,10 @@
+import type { LogEvent, Sink, SinkStats } from "@sluice/core";
 import {
   deliveredCount,
   invalidOption,
-  type LogEvent,
   PartialDeliveryError,
   positiveIntegerOption,
-  type Sink,
-  type SinkStats,
-} from "@sluice/core";
+} from "@sluice/core/sink";
 import { DeliveryWrapper } from "./delivery-wrapper.ts";
 import { defaultTransientCodes, hasErrorCode } from "./transient-error.ts";
 import {

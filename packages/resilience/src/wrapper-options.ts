@@ -1,10 +1,5 @@
-import {
-  type ErrorHandler,
-  invalidOption,
-  LoggingError,
-  positiveIntegerOption,
-  type Sink,
-} from "@sluice/core";
+import { type ErrorHandler, LoggingError, type Sink } from "@sluice/core";
+import { invalidOption, positiveIntegerOption } from "@sluice/core/sink";
 
 /** Options every wrapper of this package takes. */
 export interface WrapperOptions {

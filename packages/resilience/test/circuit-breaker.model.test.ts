@@ -1,4 +1,4 @@
-import { checkConservation } from "@sluice/core";
+import { checkConservation } from "@sluice/core/sink";
 import {
   CircuitOpenError,
   type CircuitState,

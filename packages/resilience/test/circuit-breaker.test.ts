@@ -1,4 +1,5 @@
-import { checkConservation, LoggingError, PartialDeliveryError, walkSinkChain } from "@sluice/core";
+import { LoggingError } from "@sluice/core";
+import { checkConservation, PartialDeliveryError, walkSinkChain } from "@sluice/core/sink";
 import { createMemorySink } from "@sluice/core/testing";
 import {
   CircuitOpenError,

@@ -3,7 +3,8 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { checkConservation, type SinkStats } from "@sluice/core";
+import type { SinkStats } from "@sluice/core";
+import { checkConservation } from "@sluice/core/sink";
 import type { CircuitBreakerStats, FallbackStats } from "@sluice/resilience";
 import { describe, expect, it } from "vitest";
 

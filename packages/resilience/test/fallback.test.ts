@@ -1,10 +1,5 @@
-import {
-  checkConservation,
-  type LogEvent,
-  PartialDeliveryError,
-  type SinkStats,
-  walkSinkChain,
-} from "@sluice/core";
+import type { LogEvent, SinkStats } from "@sluice/core";
+import { checkConservation, PartialDeliveryError, walkSinkChain } from "@sluice/core/sink";
 import { createMemorySink } from "@sluice/core/testing";
 import { withCircuitBreaker, withFallback, withRetry } from "@sluice/resilience";
 import fc from "fast-check";

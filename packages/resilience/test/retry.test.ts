@@ -1,4 +1,4 @@
-import { checkConservation, PartialDeliveryError } from "@sluice/core";
+import { checkConservation, PartialDeliveryError } from "@sluice/core/sink";
 import { createMemorySink } from "@sluice/core/testing";
 import { CircuitOpenError, defaultTransientCodes, withRetry } from "@sluice/resilience";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";

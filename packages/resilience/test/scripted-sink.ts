@@ -1,11 +1,5 @@
-import {
-  createLogEvent,
-  deliveredCount,
-  type LogEvent,
-  type Sink,
-  SinkCounters,
-  type SinkStats,
-} from "@sluice/core";
+import type { LogEvent, Sink, SinkStats } from "@sluice/core";
+import { createLogEvent, deliveredCount, SinkCounters } from "@sluice/core/sink";
 
 /** What one `writeBatch` call of a {@link ScriptedSink} does. */
 export type Outcome =

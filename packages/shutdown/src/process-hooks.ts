@@ -1,6 +1,7 @@
 import { constants } from "node:os";
 import { inspect } from "node:util";
-import { claimExitDrains, type ExitDrainClaim, invalidOption, type Logger } from "@sluice/core";
+import type { Logger } from "@sluice/core";
+import { claimExitDrains, type ExitDrainClaim, invalidOption } from "@sluice/core/sink";
 import type { Shutdown } from "./shutdown.ts";
 import { resolveStrategy, type ShutdownStrategy } from "./strategy.ts";
 

@@ -1,4 +1,5 @@
-import { createDropCounts, type DropCounts, type DropReason, dropReasons } from "@sluice/core";
+import type { DropCounts, DropReason } from "@sluice/core";
+import { createDropCounts, dropReasons } from "@sluice/core/sink";
 
 /**
  * Anything a shutdown can flush and close: a logger, a sink or wrapper of any package, or a

@@ -1,11 +1,5 @@
-import {
-  type ErrorHandler,
-  invalidOption,
-  type Logger,
-  LoggingError,
-  positiveIntegerOption,
-  reportError,
-} from "@sluice/core";
+import { type ErrorHandler, type Logger, LoggingError } from "@sluice/core";
+import { invalidOption, positiveIntegerOption, reportError } from "@sluice/core/sink";
 import {
   isClean,
   type ResourceEvents,

@@ -1,4 +1,4 @@
-import { invalidOption } from "@sluice/core";
+import { invalidOption } from "@sluice/core/sink";
 
 /**
  * How {@link Shutdown.execute} treats work still pending:

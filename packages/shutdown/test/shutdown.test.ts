@@ -1,4 +1,5 @@
-import { createLogEvent, createLogger, type LogEvent, type Sink } from "@sluice/core";
+import { createLogger, type LogEvent, type Sink } from "@sluice/core";
+import { createLogEvent } from "@sluice/core/sink";
 import { createMemorySink } from "@sluice/core/testing";
 import { withQueue } from "@sluice/queue";
 import { createShutdown, type ShutdownResource } from "@sluice/shutdown";

@@ -1,29 +1,31 @@
 import { isatty } from "node:tty";
 import {
-  type CompiledOutputTemplate,
-  compileOutputTemplate,
   createClefFormatter,
   type DropReason,
   type ErrorHandler,
-  FdWriter,
   type Formatter,
-  formatEvent,
-  invalidOption,
   isLogLevel,
   type LogEvent,
   LoggingError,
   type LogLevel,
   levelOrdinal,
   logLevels,
+  type Sink,
+  type SinkStats,
+} from "@sluice/core";
+import {
+  type CompiledOutputTemplate,
+  compileOutputTemplate,
+  FdWriter,
+  formatEvent,
+  invalidOption,
   PartialDeliveryError,
   positiveIntegerOption,
   reportError,
-  type Sink,
   SinkCounters,
-  type SinkStats,
   settleAll,
   type TextRole,
-} from "@sluice/core";
+} from "@sluice/core/sink";
 import { ansiReset, type ConsoleTheme, defaultTheme } from "./theme.ts";
 
 /** Options for {@link createConsoleSink}. */

@@ -2,7 +2,7 @@
 
 // The escaping of text output lives in core, which the text formatter shares; kept here by name
 // for code that imported it from this package.
-export { escapeControlCharacters } from "@sluice/core";
+export { escapeControlCharacters } from "@sluice/core/sink";
 export {
   type ConsoleOutput,
   type ConsoleSink,

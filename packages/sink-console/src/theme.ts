@@ -1,4 +1,5 @@
-import type { LogLevel, TextRole } from "@sluice/core";
+import type { LogLevel } from "@sluice/core";
+import type { TextRole } from "@sluice/core/sink";
 
 /**
  * Colours for text output: an ANSI SGR sequence (such as `"\u001b[36m"`) per role of the output

@@ -3,12 +3,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   configureSelfLog,
-  createLogEvent,
   createLogger,
   type LogEvent,
   type Logger,
   type LogLevel,
 } from "@sluice/core";
+import { createLogEvent } from "@sluice/core/sink";
 import { checkSinkContract } from "@sluice/core/testing";
 import {
   type ConsoleSinkOptions,

@@ -1,7 +1,8 @@
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createLogEvent, type LogEvent, type LogLevel, PartialDeliveryError } from "@sluice/core";
+import type { LogEvent, LogLevel } from "@sluice/core";
+import { createLogEvent, PartialDeliveryError } from "@sluice/core/sink";
 import { createConsoleSink } from "@sluice/sink-console";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 

@@ -1,10 +1,5 @@
-import {
-  createClefFormatter,
-  type ErrorHandler,
-  type Formatter,
-  invalidOption,
-  positiveIntegerOption,
-} from "@sluice/core";
+import { createClefFormatter, type ErrorHandler, type Formatter } from "@sluice/core";
+import { invalidOption, positiveIntegerOption } from "@sluice/core/sink";
 
 /**
  * When written data is forced to stable storage.

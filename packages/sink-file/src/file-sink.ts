@@ -13,16 +13,18 @@ import { dirname } from "node:path";
 import { promisify } from "node:util";
 import {
   type DropReason,
-  FdWriter,
-  formatEvent,
   type LogEvent,
   LoggingError,
-  PartialDeliveryError,
-  reportError,
   type Sink,
-  SinkCounters,
   type SinkStats,
 } from "@sluice/core";
+import {
+  FdWriter,
+  formatEvent,
+  PartialDeliveryError,
+  reportError,
+  SinkCounters,
+} from "@sluice/core/sink";
 import { readClock } from "./clock.ts";
 import {
   type FileSinkOptions,

@@ -1,11 +1,7 @@
 import { readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  checkConservation,
-  createLogEvent,
-  type LogEvent,
-  PartialDeliveryError,
-} from "@sluice/core";
+import type { LogEvent } from "@sluice/core";
+import { checkConservation, createLogEvent, PartialDeliveryError } from "@sluice/core/sink";
 import { createFileSink, type FileSink } from "@sluice/sink-file";
 import { describe, expect, it } from "vitest";
 import { canMountTmpfs, mountTmpfs, tmpfsSkipReason } from "./fixtures/tmpfs.ts";

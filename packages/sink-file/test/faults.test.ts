@@ -11,7 +11,8 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { checkConservation, type SinkStats } from "@sluice/core";
+import type { SinkStats } from "@sluice/core";
+import { checkConservation } from "@sluice/core/sink";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 const fixture = fileURLToPath(new URL("./fixtures/fault-writer.mjs", import.meta.url));

@@ -12,12 +12,8 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
-import {
-  checkConservation,
-  createLogEvent,
-  createTextFormatter,
-  type LogEvent,
-} from "@sluice/core";
+import { createTextFormatter, type LogEvent } from "@sluice/core";
+import { checkConservation, createLogEvent } from "@sluice/core/sink";
 import { checkSinkContract } from "@sluice/core/testing";
 import { createFileSink } from "@sluice/sink-file";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";

@@ -1,4 +1,5 @@
-import { createLogEvent, type LogEvent, PartialDeliveryError } from "@sluice/core";
+import type { LogEvent } from "@sluice/core";
+import { createLogEvent, PartialDeliveryError } from "@sluice/core/sink";
 import { createFileSink } from "@sluice/sink-file";
 import { describe, expect, it } from "vitest";
 

@@ -1,10 +1,5 @@
-import {
-  checkConservation,
-  configureSelfLog,
-  createLogger,
-  type Logger,
-  totalDropped,
-} from "@sluice/core";
+import { configureSelfLog, createLogger, type Logger } from "@sluice/core";
+import { checkConservation, totalDropped } from "@sluice/core/sink";
 import { createFileSink } from "@sluice/sink-file";
 import { afterEach, describe, expect, it } from "vitest";
 

@@ -12,7 +12,8 @@ import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
-import { checkConservation, createLogEvent, type SinkStats } from "@sluice/core";
+import type { SinkStats } from "@sluice/core";
+import { checkConservation, createLogEvent } from "@sluice/core/sink";
 import { createFileSink } from "@sluice/sink-file";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 

@@ -9,7 +9,8 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { checkConservation, createLogEvent, type LogEvent } from "@sluice/core";
+import type { LogEvent } from "@sluice/core";
+import { checkConservation, createLogEvent } from "@sluice/core/sink";
 import { createFileSink } from "@sluice/sink-file";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 

@@ -3,7 +3,8 @@
 //   null      `info` with two properties into a sink that keeps nothing (pino: to /dev/null)
 //   json      `info` with two properties serialized as one JSON line and written to /dev/null
 import { openSync, writeSync } from "node:fs";
-import { createClefFormatter, createLogger, formatEvent, type Sink } from "@sluice/core";
+import { createClefFormatter, createLogger, type Sink } from "@sluice/core";
+import { formatEvent } from "@sluice/core/sink";
 import pino from "pino";
 import { argument, report, timePerCall } from "../measure.ts";
 

@@ -8,7 +8,8 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createLogEvent, createLogger, type LogEvent, type Sink } from "@sluice/core";
+import { createLogger, type LogEvent, type Sink } from "@sluice/core";
+import { createLogEvent } from "@sluice/core/sink";
 import { createMetrics, withMetrics } from "@sluice/metrics";
 import { withQueue } from "@sluice/queue";
 import { createFileSink } from "@sluice/sink-file";

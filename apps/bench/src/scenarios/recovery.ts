@@ -18,7 +18,8 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createLogger, createSink, type Sink } from "@sluice/core";
+import { createLogger, type Sink } from "@sluice/core";
+import { createSink } from "@sluice/core/sink";
 import { withQueue } from "@sluice/queue";
 import { withCircuitBreaker, withFallback, withRetry } from "@sluice/resilience";
 import { createFileSink } from "@sluice/sink-file";
