@@ -2,9 +2,11 @@
 // each by itself, with the counts. The full disk is /dev/full (every write fails with ENOSPC),
 // reached through a symbolic link at the log's path; "freeing space" replaces the link with a
 // regular file, which the sink's periodic check notices and reopens.
+
 import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, unlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { createLogger } from "@sluice/core";
 import { createFileSink } from "@sluice/sink-file";
 
@@ -28,7 +30,6 @@ const file = createFileSink({
   },
 });
 const log = createLogger({ sinks: [file] });
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function logFor(phase: string, ms: number): Promise<void> {
   const until = Date.now() + ms;

@@ -1,11 +1,11 @@
 // Example 5, overload: a sink that takes about 10,000 events a second, fed 100,000 a second for
 // two seconds. The queue stays within its bounds, sheds debug and info before warnings and
 // errors, calls back when it crosses its back-pressure threshold, and counts every drop by reason.
+import { setTimeout as sleep } from "node:timers/promises";
 import { createLogger, type LogLevel } from "@sluice/core";
 import { createSink } from "@sluice/core/sink";
 import { withQueue } from "@sluice/queue";
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const deliveredByLevel = new Map<LogLevel, number>();
 const slow = createSink({
   name: "slow",

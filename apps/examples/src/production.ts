@@ -18,7 +18,7 @@ import { createConsoleSink } from "@sluice/sink-console";
 import { createFileSink } from "@sluice/sink-file";
 
 const directory = mkdtempSync(join(tmpdir(), "sluice-production-"));
-const console_ = createConsoleSink({ format: "text", utc: true });
+const terminal = createConsoleSink({ format: "text", utc: true });
 const file = createFileSink({
   path: join(directory, "app.log"),
   rolling: { maxSize: 256 * 1024, maxFiles: 5 },
@@ -27,7 +27,7 @@ const metrics = createMetrics({
   thresholds: { dropRate: 0.01, failureRate: 0.01, queueFill: 0.8 },
 });
 const pipeline = withMetrics(
-  withQueue(withFallback(withCircuitBreaker(file, { resetTimeoutMs: 1000 }), console_), {
+  withQueue(withFallback(withCircuitBreaker(file, { resetTimeoutMs: 1000 }), terminal), {
     maxEvents: 50_000,
   }),
   { metrics, name: "app" },
@@ -35,7 +35,7 @@ const pipeline = withMetrics(
 const log = createLogger({
   level: "info",
   // Every event to the file; warnings and above on the console too.
-  sinks: [pipeline, { sink: console_, level: "warn" }],
+  sinks: [pipeline, { sink: terminal, level: "warn" }],
   properties: { Service: "orders" },
 });
 
@@ -46,7 +46,7 @@ const server = await serveMetrics(metrics, { port: 0 }); // 127.0.0.1 only, by d
 const shutdown = createShutdown({ logger: log });
 shutdown.register("logger", log);
 shutdown.register("pipeline", pipeline); // its stats() give the report's event counts
-shutdown.register("console", console_);
+shutdown.register("console", terminal);
 shutdown.register("metrics", async () => {
   metrics.close();
   await server.close();

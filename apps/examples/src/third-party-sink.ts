@@ -1,6 +1,7 @@
 // Example 4, third-party sink: the HTTP batch sink of ./http-batch-sink.ts, checked with
 // checkSinkContract, then composed with a queue, a circuit breaker and metrics, through a spell
 // of 503s from its receiver and back.
+import { setTimeout as sleep } from "node:timers/promises";
 import { createLogger } from "@sluice/core";
 import { checkSinkContract } from "@sluice/core/testing";
 import { createMetrics, withMetrics } from "@sluice/metrics";
@@ -38,7 +39,6 @@ const sink = withMetrics(
   { metrics, name: "http" },
 );
 const log = createLogger({ sinks: [sink] });
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function logOrders(phase: string, rounds: number): Promise<void> {
   for (let round = 0; round < rounds; round++) {
