@@ -12,7 +12,10 @@ const examples = [
   ],
   ["http-server", /^access: (\d+) events, \1 delivered, 0 dropped, 0 failed, 0 pending$/m],
   ["third-party-sink", /^no violations$[\s\S]*circuit half-open -> closed \(probe-succeeded\)/m],
-  ["overload", /^ {2}error: (\d+) of \1 delivered$[\s\S]*^conservation: (\d+) = /m],
+  [
+    "overload",
+    /^ {2}error: (\d+) of \1 delivered$[\s\S]*^awaiting ready\(\): (\d+) events, \2 delivered, 0 dropped$/m,
+  ],
   ["faults", /after "space back": .* reopens 1$[\s\S]*after "file deleted": .* reopens 2$/m],
 ];
 

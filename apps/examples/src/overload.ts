@@ -1,25 +1,27 @@
 // Example 5, overload: a sink that takes about 10,000 events a second, fed 100,000 a second for
 // two seconds. The queue stays within its bounds, sheds debug and info before warnings and
 // errors, calls back when it crosses its back-pressure threshold, and counts every drop by reason.
+// Then a producer that can wait (a batch job) awaits `ready()` and loses nothing.
 import { setTimeout as sleep } from "node:timers/promises";
 import { createLogger, type LogLevel } from "@sluice/core";
 import { createSink } from "@sluice/core/sink";
 import { withQueue } from "@sluice/queue";
 
 const deliveredByLevel = new Map<LogLevel, number>();
-const slow = createSink({
-  name: "slow",
-  batchSize: 100,
-  // 10 ms per 100 events: at most 10,000 events a second.
-  deliver: async (events) => {
-    await sleep(10);
-    for (const { level } of events)
-      deliveredByLevel.set(level, (deliveredByLevel.get(level) ?? 0) + 1);
-  },
-});
+// 10 ms per 100 events: at most 10,000 events a second.
+const slowSink = () =>
+  createSink({
+    name: "slow",
+    batchSize: 100,
+    deliver: async (events) => {
+      await sleep(10);
+      for (const { level } of events)
+        deliveredByLevel.set(level, (deliveredByLevel.get(level) ?? 0) + 1);
+    },
+  });
 
 let backPressureCalls = 0;
-const queue = withQueue(slow, {
+const queue = withQueue(slowSink(), {
   maxEvents: 5000,
   maxBytes: 1024 * 1024,
   batchSize: 100,
@@ -68,4 +70,21 @@ const { accepted, delivered, failed } = stats;
 const dropped = Object.values(stats.dropped).reduce((sum, count) => sum + count, 0);
 console.log(
   `conservation: ${accepted} = ${delivered} + ${dropped} + ${failed} + ${stats.depth + stats.inFlight}`,
+);
+
+// A producer that can wait: before each slice of work it awaits ready(), which resolves once the
+// queue is below its back-pressure thresholds. It runs at the sink's pace and drops nothing.
+const paced = withQueue(slowSink(), { maxEvents: 5000, maxBytes: 1024 * 1024, batchSize: 100 });
+const batchLog = createLogger({ sinks: [paced] });
+for (let slice = 0; slice < 40; slice++) {
+  await paced.ready();
+  for (let index = 0; index < 500; index++) {
+    batchLog.info("Row {Slice}.{Index} imported", { Slice: slice, Index: index });
+  }
+}
+await batchLog.close();
+const pacedStats = paced.stats();
+const pacedDropped = Object.values(pacedStats.dropped).reduce((sum, count) => sum + count, 0);
+console.log(
+  `awaiting ready(): ${pacedStats.accepted} events, ${pacedStats.delivered} delivered, ${pacedDropped} dropped`,
 );
