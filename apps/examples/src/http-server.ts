@@ -47,6 +47,7 @@ async function client(): Promise<void> {
     const number = sent++;
     const response = await fetch(`${base}${number % 10 === 0 ? "/missing" : "/products"}`, {
       headers: { "x-request-id": `req-${number}` },
+      signal: AbortSignal.timeout(5000),
     });
     await response.arrayBuffer();
   }

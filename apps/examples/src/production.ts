@@ -64,7 +64,7 @@ heading("2. The files, rolled at 256 KiB and at most 5 kept");
 for (const name of readdirSync(directory).sort()) console.log(`  ${name}`);
 
 heading(`3. GET ${server.url} (what Prometheus scrapes)`);
-const exposition = await (await fetch(server.url)).text();
+const exposition = await (await fetch(server.url, { signal: AbortSignal.timeout(5000) })).text();
 for (const line of exposition.split("\n")) {
   // The outcomes that happened (a drop reason or failure that never occurred reads 0).
   const shown = /^sluice_sink_(log_accepted_total|log_processed_total|log_queue_size|state)\b/;
