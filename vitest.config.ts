@@ -38,7 +38,11 @@ export default defineConfig({
         test: {
           ...shared,
           name: "src",
-          include: ["packages/*/src/**/*.test.ts", "packages/*/test/**/*.test.ts"],
+          include: [
+            "packages/*/src/**/*.test.ts",
+            "packages/*/test/**/*.test.ts",
+            "apps/*/src/**/*.test.ts",
+          ],
         },
       },
       {

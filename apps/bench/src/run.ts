@@ -5,6 +5,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import type { Measurement } from "./measure.ts";
+import { ratioChart } from "./ratio-chart.ts";
 
 interface Job {
   readonly script: string;
@@ -184,4 +185,6 @@ if (process.argv.includes("--write-readme")) {
   const before = text.slice(0, text.indexOf(start) + start.length);
   const after = text.slice(text.indexOf(end));
   writeFileSync(readme, `${before}\n${machine}\n\n${table}\n${after}`);
+  const chart = ratioChart(results, { titles, baselines, caption: machine });
+  writeFileSync(fileURLToPath(new URL("../results.svg", import.meta.url)), chart);
 }
