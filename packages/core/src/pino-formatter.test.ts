@@ -4,6 +4,8 @@ import { describe, expect, it } from "vitest";
 import { event, record, time } from "../test/support/events.ts";
 import { CapturedError, type CapturedValue } from "./log-event.ts";
 import { createPinoFormatter } from "./pino-formatter.ts";
+import { renderMessage } from "./render-message.ts";
+import { parseTemplate } from "./template-parser.ts";
 
 describe("createPinoFormatter", () => {
   it("writes level, time, pid, hostname, properties and the rendered message", () => {
@@ -155,5 +157,61 @@ describe("createPinoFormatter", () => {
         },
       ),
     );
+  });
+
+  it("writes the message built straight into JSON exactly as rendering and escaping it would", () => {
+    const pino = createPinoFormatter({ includePid: false, includeHostname: false });
+    const piece = fc.oneof(
+      fc.constantFrom("", " ", 'a"b', "c\\d", "\n", "\u2028", "\ud83d", "\ude00", "é", "{{", "}}"),
+      fc.string({ maxLength: 6 }),
+      fc.string({ unit: "grapheme", maxLength: 4 }),
+    );
+    const value = fc.oneof(
+      piece,
+      fc.double(),
+      fc.integer(),
+      fc.boolean(),
+      fc.constant(undefined),
+      fc.constant(null),
+      fc.bigInt(),
+      fc.array(fc.integer(), { maxLength: 2 }),
+    );
+    const hole = fc.constantFrom(
+      "{A}",
+      "{B}",
+      "{A,5}",
+      "{B:0.0}",
+      "{@A}",
+      "{$B}",
+      "{Missing}",
+      "{0}",
+    );
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(piece, hole), { maxLength: 6 }),
+        value,
+        value,
+        value,
+        (parts, a, b, positional) => {
+          const text = parts.join("");
+          const properties = record({ A: a, B: b, "0": positional });
+          const line = pino.format(event("info", text, properties));
+          const rendered = renderMessage(parseTemplate(text), properties, { quoteStrings: false });
+          const expected = JSON.stringify(rendered)
+            .replace(/\u2028/g, "\\u2028")
+            .replace(/\u2029/g, "\\u2029")
+            .replace(/\u0085/g, "\\u0085");
+          expect(line.slice(line.indexOf(',"msg":') + 7, -2)).toBe(expected);
+          expect((JSON.parse(line) as { msg: string }).msg).toBe(rendered);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("keeps a surrogate pair whole when a hole rendering empty splits it in the template", () => {
+    const pino = createPinoFormatter({ includePid: false, includeHostname: false });
+    const line = pino.format(event("info", "\ud83d{A}\ude00", { A: "" }));
+    expect(line).toBe(`{"level":30,"time":${time},"A":"","msg":"\ud83d\ude00"}\n`);
   });
 });

@@ -1,9 +1,10 @@
 import { hostname } from "node:os";
 import { invalidOption } from "./errors.ts";
 import type { Formatter } from "./formatter.ts";
-import { errorToJson, toJson, toJsonString } from "./json-writer.ts";
+import { errorToJson, isJsonClean, toJson, toJsonString } from "./json-writer.ts";
 import type { LogLevel } from "./level.ts";
 import type { LogEvent } from "./log-event.ts";
+import type { MessageTemplate } from "./message-template.ts";
 import { renderMessage } from "./render-message.ts";
 
 /** Options for {@link createPinoFormatter}. */
@@ -112,8 +113,7 @@ export function createPinoFormatter(options: PinoFormatterOptions = {}): Formatt
         line += (keys.get(name) ?? keyFragment(name)) + toJson(properties[name]);
       }
       if (event.error !== undefined) line += `,"err":${errorToJson(event.error, "type")}`;
-      const message = safeRenderMessage(event);
-      return `${line}${messageFragment}${toJsonString(message)}}\n`;
+      return `${line}${messageFragment}${messageToJson(event)}}\n`;
     },
   };
 }
@@ -133,6 +133,79 @@ function propertyKey(name: string, reserved: ReadonlySet<string>): string {
 }
 
 const messageOptions = Object.freeze({ quoteStrings: false });
+
+/**
+ * A template prepared for rendering straight into JSON: its text between holes, already escaped
+ * (`texts`, one more than `names`), and the property of each hole. Only for templates whose holes
+ * have no format and no alignment, so a string, number or boolean renders as itself.
+ */
+interface PreparedMessage {
+  readonly texts: readonly string[];
+  readonly names: readonly string[];
+}
+
+// Templates are cached and shared by every event that uses them; `null` marks one that has to
+// take the general path.
+const preparedMessages = new WeakMap<MessageTemplate, PreparedMessage | null>();
+
+function prepareMessage(template: MessageTemplate): PreparedMessage | null {
+  const texts: string[] = [];
+  const names: string[] = [];
+  let text = "";
+  for (const token of template.tokens) {
+    if (token.kind === "text") {
+      text += token.text;
+      continue;
+    }
+    if (token.format !== undefined || token.alignment !== undefined) return null;
+    texts.push(text);
+    names.push(token.name);
+    text = "";
+  }
+  texts.push(text);
+  const escaped: string[] = [];
+  for (const part of texts) {
+    // Escaped apart, a surrogate pair split by a hole would not be the pair it is in the message.
+    if (/^[\udc00-\udfff]|[\ud800-\udbff]$/.test(part)) return null;
+    escaped.push(toJsonString(part).slice(1, -1));
+  }
+  return { texts: escaped, names };
+}
+
+/**
+ * The rendered message as a JSON string literal: `toJsonString` of the rendered message, built
+ * without rendering and then escaping it when every hole holds a string with nothing to escape, a
+ * number or a boolean.
+ */
+function messageToJson(event: LogEvent): string {
+  const template = event.template;
+  let prepared = preparedMessages.get(template);
+  if (prepared === undefined) {
+    prepared = prepareMessage(template);
+    preparedMessages.set(template, prepared);
+  }
+  if (prepared === null) return toJsonString(safeRenderMessage(event));
+  const { texts, names } = prepared;
+  const properties = event.properties;
+  let json = texts[0] as string;
+  for (let index = 0; index < names.length; index++) {
+    const value = properties[names[index] as string];
+    let part: string;
+    if (typeof value === "string") {
+      if (!isJsonClean(value)) return toJsonString(safeRenderMessage(event));
+      part = value;
+    } else if (typeof value === "number") {
+      part = `${value}`;
+    } else if (typeof value === "boolean") {
+      part = value ? "true" : "false";
+    } else {
+      // Missing, undefined, objects, dates, errors, big integers: the general path.
+      return toJsonString(safeRenderMessage(event));
+    }
+    json += part + (texts[index + 1] as string);
+  }
+  return `"${json}"`;
+}
 
 function safeRenderMessage(event: LogEvent): string {
   // A template without holes parses to at most one text token (escapes resolved).

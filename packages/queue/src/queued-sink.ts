@@ -113,9 +113,16 @@ const exitGraceMs = 1000;
 // How many writes may share one reading of the clock while the queue is not empty.
 const clockReadInterval = 64;
 
+// How many of the drain's batches may be in flight at once. With one, a batch waits for the whole
+// write round trip of the one before it (at least two turns of the event loop), so a producer
+// logging a batch's worth per turn outruns the drain; a second batch handed over while the first
+// is written lets a sink that buffers in order (the file sink) write them back to back.
+const drainsInFlightLimit = 2;
+
 /**
  * Wraps a sink in a bounded queue: `write` only enqueues (nothing on the caller's path waits for
- * I/O) and a drain hands the inner sink ordered batches through `writeBatch`, one at a time.
+ * I/O) and a drain hands the inner sink ordered batches through `writeBatch`, in order, the next
+ * one while the one before it is written (at most two in flight).
  * Bounded by events and by estimated bytes, with an overflow policy, level-aware shedding,
  * back-pressure signals and an optional memory budget shared with other queues. Works with any
  * sink that honours the core contract.
@@ -159,7 +166,8 @@ class Queue implements QueuedSink, BudgetMember {
   // Batches handed to the inner sink and not yet settled: the drain's, and any a blocking write
   // handed over.
   #inFlight: InFlightBatch[] = [];
-  #draining = false;
+  // How many of the batches in flight are the drain's (at most drainsInFlightLimit).
+  #drainsInFlight = 0;
   readonly #unregisterExitDrain: () => void;
   #stalledAtExit: InFlightBatch | undefined;
   // Set once the process ran out of work with a batch the inner sink never settled: its flush
@@ -372,9 +380,12 @@ class Queue implements QueuedSink, BudgetMember {
     );
     this.#counters.accept(1, size);
     if (!this.#backPressured && this.#aboveThreshold()) this.#signalBackPressure();
-    if (this.#draining) return;
-    if (this.#depth() >= options.batchSize) this.#scheduleImmediate();
-    else if (this.#timer === undefined && this.#immediate === undefined) {
+    if (this.#depth() >= options.batchSize) {
+      if (this.#drainsInFlight === 0 || this.#mayPipeline()) this.#scheduleImmediate();
+      return;
+    }
+    if (this.#drainsInFlight > 0) return;
+    if (this.#timer === undefined && this.#immediate === undefined) {
       this.#scheduleTimer(Math.min(options.flushIntervalMs, options.maxBatchAgeMs));
     }
   }
@@ -527,8 +538,24 @@ class Queue implements QueuedSink, BudgetMember {
 
   #drain(): void {
     this.#cancelTimers();
-    if (this.#draining || this.#depth() === 0) return;
-    this.#send(true);
+    while (this.#depth() > 0 && (this.#drainsInFlight === 0 || this.#mayPipeline())) {
+      this.#send(true);
+    }
+  }
+
+  /**
+   * Whether the next batch may go while the drain has one in flight: a full batch (a partial one
+   * when a flush or close waits), within the limit, and only while no `writeBatch` of the queue's
+   * own waits, whose promise must say that nothing after a failed event was delivered.
+   */
+  #mayPipeline(): boolean {
+    return (
+      this.#drainsInFlight < drainsInFlightLimit &&
+      this.#batchWaiters.length === 0 &&
+      (this.#depth() >= this.#options.batchSize ||
+        this.#flushWaiters.length > 0 ||
+        this.#closing !== undefined)
+    );
   }
 
   /** Hands the oldest batch to the inner sink's `writeBatch`; `drain` marks the drain's own. */
@@ -537,7 +564,7 @@ class Queue implements QueuedSink, BudgetMember {
     if (events.length === 0) return;
     const batch: InFlightBatch = { count: events.length, bytes, firstSequence, lastSequence };
     this.#inFlight.push(batch);
-    if (drain) this.#draining = true;
+    if (drain) this.#drainsInFlight += 1;
     this.#afterRemoval();
     this.#callInner("writeBatch", () => this.inner.writeBatch(events)).then(
       () => this.#settleBatch(batch, drain, undefined),
@@ -567,7 +594,7 @@ class Queue implements QueuedSink, BudgetMember {
       }
     }
     this.#inFlight.splice(this.#inFlight.indexOf(batch), 1);
-    if (drain) this.#draining = false;
+    if (drain) this.#drainsInFlight -= 1;
     this.#checkFlushWaiters();
     this.#scheduleAfterBatch();
   }
@@ -579,7 +606,7 @@ class Queue implements QueuedSink, BudgetMember {
    */
   #abandonAtExit(): void {
     const abandoned = this.#inFlight.splice(0);
-    this.#draining = false;
+    this.#drainsInFlight = 0;
     this.#innerWedged = true;
     this.#stalledAtExit = undefined;
     const queued = this.#takeBatch(this.#depth());

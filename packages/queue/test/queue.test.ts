@@ -1,4 +1,10 @@
-import { checkConservation, createLogEvent, type LogEvent, type LogLevel } from "@sluice/core";
+import {
+  checkConservation,
+  createLogEvent,
+  type LogEvent,
+  type LogLevel,
+  PartialDeliveryError,
+} from "@sluice/core";
 import { createMemoryBudget, withQueue } from "@sluice/queue";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { controlledSink, sequenceOf } from "./controlled-sink.ts";
@@ -24,29 +30,54 @@ const tick = async (ms = 0): Promise<void> => {
 };
 
 describe("withQueue batching", () => {
-  it("hands the inner sink ordered batches, one in flight at a time", async () => {
+  it("hands the inner sink ordered batches, a full one beside the one in flight", async () => {
     const inner = controlledSink();
     const queue = withQueue(inner, { batchSize: 3, flushIntervalMs: 50, onError: () => {} });
-    for (let n = 0; n < 7; n++) queue.write(event(n));
+    for (let n = 0; n < 10; n++) queue.write(event(n));
     expect(inner.batches).toEqual([]);
     await tick();
-    expect(inner.batches.map(sequenceOf)).toEqual([[0, 1, 2]]);
+    // Two in flight at most: the second full batch goes while the first is written.
+    expect(inner.batches.map(sequenceOf)).toEqual([
+      [0, 1, 2],
+      [3, 4, 5],
+    ]);
     await tick(100);
-    expect(inner.batches).toHaveLength(1);
+    expect(inner.batches).toHaveLength(2);
     inner.complete();
     await tick();
     expect(inner.batches.map(sequenceOf)).toEqual([
       [0, 1, 2],
       [3, 4, 5],
+      [6, 7, 8],
     ]);
     inner.complete();
     await tick();
-    expect(inner.batches).toHaveLength(2);
-    await tick(50);
-    expect(inner.batches.map(sequenceOf)).toEqual([[0, 1, 2], [3, 4, 5], [6]]);
+    // A partial batch waits for the one in flight, then for the flush interval.
+    expect(inner.batches).toHaveLength(3);
     inner.complete();
     await tick();
-    expect(queue.stats()).toMatchObject({ accepted: 7, delivered: 7, pending: 0, depth: 0 });
+    expect(inner.batches).toHaveLength(3);
+    await tick(50);
+    expect(inner.batches.map(sequenceOf)).toEqual([[0, 1, 2], [3, 4, 5], [6, 7, 8], [9]]);
+    inner.complete();
+    await tick();
+    expect(queue.stats()).toMatchObject({ accepted: 10, delivered: 10, pending: 0, depth: 0 });
+  });
+
+  it("hands over one batch at a time while a writeBatch of its own waits", async () => {
+    const inner = controlledSink();
+    const queue = withQueue(inner, { batchSize: 2, onError: () => {} });
+    const settled = queue
+      .writeBatch([0, 1, 2, 3, 4].map((n) => event(n)))
+      .catch((error: unknown) => error);
+    await tick();
+    expect(inner.batches.map(sequenceOf)).toEqual([[0, 1]]);
+    inner.fail(new PartialDeliveryError(1, 2, { cause: new Error("disk full") }));
+    // Nothing after the failed event is handed over, so the rejection's prefix is the truth.
+    const error = await settled;
+    expect(PartialDeliveryError.is(error) && error.delivered).toBe(1);
+    await tick(100);
+    expect(inner.batches).toHaveLength(1);
   });
 
   it("waits flushIntervalMs for a fuller batch, and never longer than maxBatchAgeMs", async () => {
@@ -103,14 +134,13 @@ describe("withQueue batching", () => {
     });
     queue.write(event(3));
     await tick();
-    expect(inner.batches.map(sequenceOf)).toEqual([[0, 1]]);
-    inner.complete();
-    await tick();
-    expect(flushed).toBe(false);
     expect(inner.batches.map(sequenceOf)).toEqual([
       [0, 1],
       [2, 3],
     ]);
+    inner.complete();
+    await tick();
+    expect(flushed).toBe(false);
     inner.complete();
     await flushing;
     expect(flushed).toBe(true);
@@ -256,18 +286,21 @@ describe("withQueue back-pressure", () => {
     void queue.ready().then(() => {
       ready = true;
     });
-    await tick();
-    // One batch of 2 in flight: depth 4, still at the threshold.
     expect(ready).toBe(false);
-    inner.complete();
     await tick();
+    // Two batches of 2 in flight: depth 2, below the threshold.
     expect(ready).toBe(true);
     queue.write(event(6));
     expect(signals).toEqual([4]);
+    for (let settled = 0; settled < 3; settled++) {
+      inner.complete();
+      await tick();
+    }
+    // The last event, a partial batch, goes once the flush interval has passed.
+    await tick(1000);
     inner.complete();
     await tick();
-    inner.complete();
-    await tick();
+    expect(queue.stats()).toMatchObject({ depth: 0, inFlight: 0 });
     for (let n = 7; n < 12; n++) queue.write(event(n));
     expect(signals).toEqual([4, 4]);
   });
