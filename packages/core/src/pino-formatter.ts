@@ -3,7 +3,7 @@ import { invalidOption } from "./errors.ts";
 import type { Formatter } from "./formatter.ts";
 import { errorToJson, isJsonClean, toJson, toJsonString } from "./json-writer.ts";
 import type { LogLevel } from "./level.ts";
-import type { LogEvent } from "./log-event.ts";
+import { type CapturedObject, type LogEvent, LogEventRecord } from "./log-event.ts";
 import type { MessageTemplate } from "./message-template.ts";
 import { renderMessage } from "./render-message.ts";
 
@@ -103,14 +103,45 @@ export function createPinoFormatter(options: PinoFormatterOptions = {}): Formatt
     return fragment;
   }
 
+  // The text of a logger's bound properties, written once per bound record (pino's
+  // "chindings"): the last one used, and the rest by record, forgotten with it.
+  const boundTexts = new WeakMap<CapturedObject, BoundText | null>();
+  let lastBound: CapturedObject | undefined;
+  let lastBoundText: BoundText | null = null;
+
+  function boundText(bound: CapturedObject): BoundText | null {
+    if (bound === lastBound) return lastBoundText;
+    let text = boundTexts.get(bound);
+    if (text === undefined) {
+      text = prepareBound(bound, (name) => keys.get(name) ?? keyFragment(name));
+      boundTexts.set(bound, text);
+    }
+    lastBound = bound;
+    lastBoundText = text;
+    return text;
+  }
+
   return {
     name: "pino",
     format(event: LogEvent): string {
       // `??`: an event built by hand with an unknown level still gives valid JSON.
       let line = `${levelFragments[event.level] ?? levelFragments.info}${timeToJson(event.timestamp)}${fixed}`;
       const properties = event.properties;
-      for (const name in properties) {
-        line += (keys.get(name) ?? keyFragment(name)) + toJson(properties[name]);
+      const bound =
+        event instanceof LogEventRecord && event.bound !== undefined
+          ? boundText(event.bound)
+          : null;
+      if (bound === null) {
+        for (const name in properties) {
+          line += (keys.get(name) ?? keyFragment(name)) + toJson(properties[name]);
+        }
+      } else {
+        // The event's own properties, then the bound ones, which end the record.
+        for (const name in properties) {
+          if (name === bound.first) break;
+          line += (keys.get(name) ?? keyFragment(name)) + toJson(properties[name]);
+        }
+        line += bound.text;
       }
       if (event.error !== undefined) line += `,"err":${errorToJson(event.error, "type")}`;
       return `${line}${messageFragment}${messageToJson(event)}}\n`;
@@ -133,6 +164,28 @@ function propertyKey(name: string, reserved: ReadonlySet<string>): string {
 }
 
 const messageOptions = Object.freeze({ quoteStrings: false });
+
+/** A logger's bound properties as written: the first name, and the text of them all. */
+interface BoundText {
+  readonly first: string;
+  readonly text: string;
+}
+
+/**
+ * Prepares the text of bound properties, or `null` when the general path must write them: none
+ * at all, or a name that is an array index, which an object lists before every other name, so
+ * the bound names would not be the record's last.
+ */
+function prepareBound(bound: CapturedObject, key: (name: string) => string): BoundText | null {
+  const names = Object.keys(bound);
+  if (names.length === 0 || names.some((name) => arrayIndex.test(name))) return null;
+  let text = "";
+  for (const name of names) text += key(name) + toJson(bound[name]);
+  return { first: names[0] as string, text };
+}
+
+// Names an object orders first (integer keys up to 2^32 - 2); a superset is harmless here.
+const arrayIndex = /^(?:0|[1-9]\d{0,9})$/;
 
 /**
  * A template prepared for rendering straight into JSON: its text between holes, already escaped
