@@ -40,7 +40,7 @@ const severe = (level: LogLevel): boolean => level === "warn" || level === "erro
  */
 class Model {
   queue: { n: number; level: LogLevel }[] = [];
-  // The batches handed to the inner sink and not settled, oldest first: at most two.
+  // The batches handed to the inner sink and not settled, oldest first: at most eight.
   inFlight: { n: number; level: LogLevel }[][] = [];
   accepted = 0;
   delivered = 0;
@@ -63,7 +63,7 @@ class Model {
    * it is full (or a flush or close waits).
    */
   drain(batchSize: number): void {
-    while (this.queue.length > 0 && this.inFlight.length < 2) {
+    while (this.queue.length > 0 && this.inFlight.length < 8) {
       if (this.inFlight.length > 0 && this.queue.length < batchSize && !this.urgent) return;
       this.send(batchSize);
     }
@@ -202,7 +202,7 @@ describe("withQueue against a reference model", () => {
             expect(stats.depth).toBe(model.queue.length);
             expect(stats.inFlight).toBe(model.inFlightEvents());
             expect(inner.pendingBatches()).toBe(model.inFlight.length);
-            expect(model.inFlight.length).toBeLessThanOrEqual(2);
+            expect(model.inFlight.length).toBeLessThanOrEqual(8);
             expect(checkConservation(stats)).toBeUndefined();
           }
           expect(inner.batches.flatMap((batch) => sequenceOf(batch))).toEqual(model.sentOrder);

@@ -30,38 +30,45 @@ const tick = async (ms = 0): Promise<void> => {
 };
 
 describe("withQueue batching", () => {
-  it("hands the inner sink ordered batches, a full one beside the one in flight", async () => {
+  it("hands the inner sink ordered batches, full ones beside the one in flight", async () => {
     const inner = controlledSink();
     const queue = withQueue(inner, { batchSize: 3, flushIntervalMs: 50, onError: () => {} });
-    for (let n = 0; n < 10; n++) queue.write(event(n));
+    for (let n = 0; n < 26; n++) queue.write(event(n));
     expect(inner.batches).toEqual([]);
     await tick();
-    // Two in flight at most: the second full batch goes while the first is written.
-    expect(inner.batches.map(sequenceOf)).toEqual([
-      [0, 1, 2],
-      [3, 4, 5],
-    ]);
+    // Up to eight in flight: full batches go while the first is written; a partial one waits.
+    expect(inner.batches.map(sequenceOf)).toEqual(
+      Array.from({ length: 8 }, (_, batch) => [3 * batch, 3 * batch + 1, 3 * batch + 2]),
+    );
     await tick(100);
-    expect(inner.batches).toHaveLength(2);
+    expect(inner.batches).toHaveLength(8);
     inner.complete();
+    await tick(100);
+    expect(inner.batches).toHaveLength(8);
+    queue.write(event(26));
     await tick();
-    expect(inner.batches.map(sequenceOf)).toEqual([
-      [0, 1, 2],
-      [3, 4, 5],
-      [6, 7, 8],
-    ]);
+    expect(inner.batches.map(sequenceOf)[8]).toEqual([24, 25, 26]);
+    for (let settled = 0; settled < 8; settled++) {
+      inner.complete();
+      await tick();
+    }
+    expect(queue.stats()).toMatchObject({ accepted: 27, delivered: 27, pending: 0, depth: 0 });
+  });
+
+  it("sends a partial batch once the batches in flight have settled", async () => {
+    const inner = controlledSink();
+    const queue = withQueue(inner, { batchSize: 3, flushIntervalMs: 50, onError: () => {} });
+    for (let n = 0; n < 4; n++) queue.write(event(n));
+    await tick();
+    expect(inner.batches.map(sequenceOf)).toEqual([[0, 1, 2]]);
+    await tick(100);
+    expect(inner.batches).toHaveLength(1);
     inner.complete();
-    await tick();
-    // A partial batch waits for the one in flight, then for the flush interval.
-    expect(inner.batches).toHaveLength(3);
-    inner.complete();
-    await tick();
-    expect(inner.batches).toHaveLength(3);
     await tick(50);
-    expect(inner.batches.map(sequenceOf)).toEqual([[0, 1, 2], [3, 4, 5], [6, 7, 8], [9]]);
+    expect(inner.batches.map(sequenceOf)).toEqual([[0, 1, 2], [3]]);
     inner.complete();
     await tick();
-    expect(queue.stats()).toMatchObject({ accepted: 10, delivered: 10, pending: 0, depth: 0 });
+    expect(queue.stats()).toMatchObject({ accepted: 4, delivered: 4, pending: 0, depth: 0 });
   });
 
   it("hands over one batch at a time while a writeBatch of its own waits", async () => {
