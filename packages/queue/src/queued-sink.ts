@@ -118,8 +118,9 @@ const clockReadInterval = 64;
 // logging a batch's worth per turn outruns the drain; with two it still falls behind whenever a
 // write takes longer than two turns (measured: drops in one 1M-event burst in three on a loaded
 // machine). Full batches handed over while one is written let a sink that buffers in order (the
-// file sink) write them back to back, in one chunk; eight bound what is in flight to eight
-// batches (`batchSize` events and `maxBatchBytes` each).
+// file sink) write them back to back, in one chunk. Beyond the first, a batch goes only while the
+// drain's batches in flight are estimated under `maxBytes`, so what a slow inner sink holds for
+// the queue stays bounded like the queue itself.
 const drainsInFlightLimit = 8;
 
 /**
@@ -169,8 +170,10 @@ class Queue implements QueuedSink, BudgetMember {
   // Batches handed to the inner sink and not yet settled: the drain's, and any a blocking write
   // handed over.
   #inFlight: InFlightBatch[] = [];
-  // How many of the batches in flight are the drain's (at most drainsInFlightLimit).
+  // How many of the batches in flight are the drain's (at most drainsInFlightLimit), and their
+  // estimated bytes.
   #drainsInFlight = 0;
+  #drainBytesInFlight = 0;
   readonly #unregisterExitDrain: () => void;
   #stalledAtExit: InFlightBatch | undefined;
   // Set once the process ran out of work with a batch the inner sink never settled: its flush
@@ -548,12 +551,14 @@ class Queue implements QueuedSink, BudgetMember {
 
   /**
    * Whether the next batch may go while the drain has one in flight: a full batch (a partial one
-   * when a flush or close waits), within the limit, and only while no `writeBatch` of the queue's
-   * own waits, whose promise must say that nothing after a failed event was delivered.
+   * when a flush or close waits), within the limits of count and bytes in flight, and only while
+   * no `writeBatch` of the queue's own waits, whose promise must say that nothing after a failed
+   * event was delivered.
    */
   #mayPipeline(): boolean {
     return (
       this.#drainsInFlight < drainsInFlightLimit &&
+      this.#drainBytesInFlight < this.#options.maxBytes &&
       this.#batchWaiters.length === 0 &&
       (this.#depth() >= this.#options.batchSize ||
         this.#flushWaiters.length > 0 ||
@@ -567,7 +572,10 @@ class Queue implements QueuedSink, BudgetMember {
     if (events.length === 0) return;
     const batch: InFlightBatch = { count: events.length, bytes, firstSequence, lastSequence };
     this.#inFlight.push(batch);
-    if (drain) this.#drainsInFlight += 1;
+    if (drain) {
+      this.#drainsInFlight += 1;
+      this.#drainBytesInFlight += bytes;
+    }
     this.#afterRemoval();
     this.#callInner("writeBatch", () => this.inner.writeBatch(events)).then(
       () => this.#settleBatch(batch, drain, undefined),
@@ -597,7 +605,10 @@ class Queue implements QueuedSink, BudgetMember {
       }
     }
     this.#inFlight.splice(this.#inFlight.indexOf(batch), 1);
-    if (drain) this.#drainsInFlight -= 1;
+    if (drain) {
+      this.#drainsInFlight -= 1;
+      this.#drainBytesInFlight -= batch.bytes;
+    }
     this.#checkFlushWaiters();
     this.#scheduleAfterBatch();
   }
@@ -610,6 +621,7 @@ class Queue implements QueuedSink, BudgetMember {
   #abandonAtExit(): void {
     const abandoned = this.#inFlight.splice(0);
     this.#drainsInFlight = 0;
+    this.#drainBytesInFlight = 0;
     this.#innerWedged = true;
     this.#stalledAtExit = undefined;
     const queued = this.#takeBatch(this.#depth());

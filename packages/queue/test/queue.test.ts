@@ -55,6 +55,25 @@ describe("withQueue batching", () => {
     expect(queue.stats()).toMatchObject({ accepted: 27, delivered: 27, pending: 0, depth: 0 });
   });
 
+  it("hands over further batches only while those in flight are under maxBytes", async () => {
+    const probe = withQueue(controlledSink());
+    probe.write(event(0));
+    const size = probe.stats().depthBytes;
+    const inner = controlledSink();
+    const queue = withQueue(inner, { batchSize: 1, maxBytes: 3 * size, onError: () => {} });
+    for (let n = 0; n < 3; n++) queue.write(event(n));
+    await tick();
+    expect(inner.batches.map(sequenceOf)).toEqual([[0], [1], [2]]);
+    for (let n = 3; n < 6; n++) queue.write(event(n));
+    await tick(100);
+    // Three events' worth in flight: the rest waits in the queue, counted by its bound.
+    expect(inner.batches).toHaveLength(3);
+    expect(queue.stats()).toMatchObject({ depth: 3, inFlight: 3 });
+    inner.complete();
+    await tick();
+    expect(inner.batches.map(sequenceOf)).toEqual([[0], [1], [2], [3]]);
+  });
+
   it("sends a partial batch once the batches in flight have settled", async () => {
     const inner = controlledSink();
     const queue = withQueue(inner, { batchSize: 3, flushIntervalMs: 50, onError: () => {} });
