@@ -107,3 +107,50 @@ function timerOverhead(): number {
 export function quantile(sorted: Float64Array, q: number): string {
   return (sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))] ?? 0).toFixed(0);
 }
+
+/** What the line check found: how many lines were read and the first problem, if any. */
+export interface LineCheck {
+  readonly lines: number;
+  readonly problem: string | undefined;
+}
+
+/**
+ * Parses every line of `text` and checks it is the event the subjects log, in order: valid
+ * JSON, `Path` equal to `path`, `Elapsed` equal to the line's index plus `firstIndex`, and the
+ * message under one of `messageKeys`. A scenario fails its row on any problem or a short count.
+ */
+export function checkLines(
+  text: string,
+  path: string,
+  firstIndex: number,
+  messageKeys: readonly string[] = ["@mt", "msg"],
+): LineCheck {
+  let lines = 0;
+  let start = 0;
+  for (let end = text.indexOf("\n"); end !== -1; end = text.indexOf("\n", start)) {
+    const line = text.slice(start, end);
+    start = end + 1;
+    let parsed: Record<string, unknown>;
+    try {
+      parsed = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      return { lines, problem: `line ${lines + 1} is not JSON: ${line.slice(0, 120)}` };
+    }
+    if (
+      parsed.Path !== path ||
+      parsed.Elapsed !== firstIndex + lines ||
+      !messageKeys.some((key) => typeof parsed[key] === "string")
+    ) {
+      return { lines, problem: `line ${lines + 1} is not event ${firstIndex + lines}: ${line}` };
+    }
+    lines++;
+  }
+  if (start !== text.length) return { lines, problem: "the last line has no newline" };
+  return { lines, problem: undefined };
+}
+
+/** Prints a failed row's reason and makes the child exit with an error, so the row fails. */
+export function fail(reason: string): never {
+  process.stderr.write(`${reason}\n`);
+  process.exit(1);
+}

@@ -29,6 +29,10 @@ function moreKeysCount(value: CapturedValue): number {
  * {@link mergeWithinLimits}). Sets `lastCapture` to the merged record's key count and size.
  * Costs no walk while the recorded sizes fit the limits.
  *
+ * Returns whether `target` now ends with every property of `first`, in its order, untouched: no
+ * `second`, no name of `first` already in `target`, nothing cut by the limits. A formatter may
+ * then write that tail from text it prepared once for `first` (see `LogEventRecord.bound`).
+ *
  * @param target the event's properties so far (written).
  * @param size how many keys `target` has, at most.
  * @param bytes an upper bound of `target`'s estimated size.
@@ -36,6 +40,7 @@ function moreKeysCount(value: CapturedValue): number {
  * @param second the farther source, if any.
  * @param fixedBytes the rest of the event's estimated size (overhead, template, error).
  * @param options the capture limits.
+ * @returns whether `target` ends with all of `first`, as it is.
  */
 export function mergeSources(
   target: Record<string, CapturedValue>,
@@ -45,23 +50,27 @@ export function mergeSources(
   second: PropertySource | undefined,
   fixedBytes: number,
   options: ResolvedCaptureOptions,
-): void {
+): boolean {
   const addedSize = (first?.size ?? 0) + (second?.size ?? 0);
   const addedBytes = (first?.bytes ?? 0) + (second?.bytes ?? 0);
   if (
     size + addedSize <= options.maxCollectionLength &&
     fixedBytes + bytes + addedBytes <= options.maxEventBytes
   ) {
-    if (first !== undefined) addAbsent(target, first.properties);
-    if (second !== undefined) addAbsent(target, second.properties);
+    let whole = first !== undefined && addAbsent(target, first.properties);
+    if (second !== undefined) {
+      addAbsent(target, second.properties);
+      whole = false;
+    }
     lastCapture.bytes = bytes + addedBytes;
     lastCapture.keys = size + addedSize;
-    return;
+    return whole;
   }
   const sources: PropertySource[] = [];
   if (first !== undefined) sources.push(first);
   if (second !== undefined) sources.push(second);
   mergeWithinLimits(target, bytes + addedBytes, sources, fixedBytes, options);
+  return false;
 }
 
 /**
@@ -115,10 +124,14 @@ export function mergeWithinLimits(
   lastCapture.keys = count;
 }
 
-function addAbsent(target: Record<string, CapturedValue>, source: CapturedObject): void {
+/** Adds what `target` lacks of `source`; returns whether that was every key of `source`. */
+function addAbsent(target: Record<string, CapturedValue>, source: CapturedObject): boolean {
+  let all = true;
   for (const key in source) {
-    if (!(key in target)) target[key] = source[key];
+    if (key in target) all = false;
+    else target[key] = source[key];
   }
+  return all;
 }
 
 // How many children may be made in a row before their parent's properties are merged: a child

@@ -29,6 +29,16 @@ export function toJsonString(text: string): string {
   return lineBreaks.test(quoted) ? quoted.replace(lineBreaksGlobal, escapeLineBreak) : quoted;
 }
 
+/**
+ * @internal whether a string goes into a JSON string literal as it is, with nothing to escape.
+ *
+ * @param text any string.
+ * @returns `true` when `toJsonString(text)` is the text between two quotes.
+ */
+export function isJsonClean(text: string): boolean {
+  return !needsEscape.test(text);
+}
+
 function escapeLineBreak(character: string): string {
   return `\\u${character.charCodeAt(0).toString(16).padStart(4, "0")}`;
 }

@@ -99,6 +99,12 @@ export class LogEventRecord implements LogEvent {
   formattedText: string | undefined = undefined;
   /** @internal outputs of further formatters, when more than one format is in use. */
   moreFormats: Map<object, string> | undefined = undefined;
+  /**
+   * @internal the logger's bound properties (one frozen record shared by its events) when
+   * `properties` ends with all of them, in their order and untouched; formatters may write that
+   * tail from text prepared once per record.
+   */
+  bound: CapturedObject | undefined = undefined;
 
   /**
    * @param timestamp milliseconds since the Unix epoch.

@@ -478,14 +478,17 @@ export class Logger {
       let size = lastCapture.keys;
       let bytes = lastCapture.bytes;
       const frame = getContextFrame();
+      let whole: PropertySource | undefined;
       if (this.#hasBound || frame !== undefined) {
         const bound = this.#hasBound ? this.#bound.merged() : undefined;
         const context = frame === undefined ? undefined : this.#contextSource(frame);
-        mergeSources(captured, size, bytes, bound, context, fixedBytes, capture);
+        if (mergeSources(captured, size, bytes, bound, context, fixedBytes, capture)) whole = bound;
         size = lastCapture.keys;
         bytes = lastCapture.bytes;
       }
       event = new LogEventRecord(core.clock(), level, parsed, captured, capturedError);
+      // Enrichers add keys after the bound ones, so only an event without them ends with them.
+      if (whole !== undefined && core.enrichers.length === 0) event.bound = whole.properties;
       if (core.enrichers.length > 0) this.#enrich(event, captured, size, bytes, fixedBytes);
       if (core.filters.length > 0 && !this.#passesFilters(event)) {
         core.filtered += 1;

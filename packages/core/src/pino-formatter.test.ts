@@ -2,8 +2,14 @@ import { hostname } from "node:os";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { event, record, time } from "../test/support/events.ts";
-import { CapturedError, type CapturedValue } from "./log-event.ts";
+import { withContext } from "./context.ts";
+import { createLogEvent } from "./create-log-event.ts";
+import { CapturedError, type CapturedValue, type LogEvent, LogEventRecord } from "./log-event.ts";
+import { createLogger, type LoggerOptions } from "./logger.ts";
 import { createPinoFormatter } from "./pino-formatter.ts";
+import { renderMessage } from "./render-message.ts";
+import { parseTemplate } from "./template-parser.ts";
+import { createMemorySink } from "./testing/memory-sink.ts";
 
 describe("createPinoFormatter", () => {
   it("writes level, time, pid, hostname, properties and the rendered message", () => {
@@ -155,5 +161,149 @@ describe("createPinoFormatter", () => {
         },
       ),
     );
+  });
+
+  it("writes the message built straight into JSON exactly as rendering and escaping it would", () => {
+    const pino = createPinoFormatter({ includePid: false, includeHostname: false });
+    const piece = fc.oneof(
+      fc.constantFrom("", " ", 'a"b', "c\\d", "\n", "\u2028", "\ud83d", "\ude00", "é", "{{", "}}"),
+      fc.string({ maxLength: 6 }),
+      fc.string({ unit: "grapheme", maxLength: 4 }),
+    );
+    const value = fc.oneof(
+      piece,
+      fc.double(),
+      fc.integer(),
+      fc.boolean(),
+      fc.constant(undefined),
+      fc.constant(null),
+      fc.bigInt(),
+      fc.array(fc.integer(), { maxLength: 2 }),
+    );
+    const hole = fc.constantFrom(
+      "{A}",
+      "{B}",
+      "{A,5}",
+      "{B:0.0}",
+      "{@A}",
+      "{$B}",
+      "{Missing}",
+      "{0}",
+    );
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(piece, hole), { maxLength: 6 }),
+        value,
+        value,
+        value,
+        (parts, a, b, positional) => {
+          const text = parts.join("");
+          const properties = record({ A: a, B: b, "0": positional });
+          const line = pino.format(event("info", text, properties));
+          const rendered = renderMessage(parseTemplate(text), properties, { quoteStrings: false });
+          const expected = JSON.stringify(rendered)
+            .replace(/\u2028/g, "\\u2028")
+            .replace(/\u2029/g, "\\u2029")
+            .replace(/\u0085/g, "\\u0085");
+          expect(line.slice(line.indexOf(',"msg":') + 7, -2)).toBe(expected);
+          expect((JSON.parse(line) as { msg: string }).msg).toBe(rendered);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("keeps a surrogate pair whole when a hole rendering empty splits it in the template", () => {
+    const pino = createPinoFormatter({ includePid: false, includeHostname: false });
+    const line = pino.format(event("info", "\ud83d{A}\ude00", { A: "" }));
+    expect(line).toBe(`{"level":30,"time":${time},"A":"","msg":"\ud83d\ude00"}\n`);
+  });
+
+  describe("a child's bound properties, written from text prepared once", () => {
+    const pino = createPinoFormatter({ includePid: false, includeHostname: false });
+
+    /** Logs through `use` and returns each event's line beside the line of a plain copy. */
+    function lines(
+      options: Omit<LoggerOptions, "sinks">,
+      use: (log: ReturnType<typeof createLogger>) => void,
+    ): { prepared: boolean[]; lines: string[]; plain: string[] } {
+      const memory = createMemorySink();
+      use(createLogger({ ...options, sinks: [memory] }));
+      const events = memory.events as readonly LogEvent[];
+      return {
+        prepared: events.map(
+          (event) => event instanceof LogEventRecord && event.bound !== undefined,
+        ),
+        lines: events.map((event) => pino.format(event)),
+        // A copy carries no bound marker, so the formatter writes every property itself.
+        plain: events.map((event) =>
+          pino.format(
+            new LogEventRecord(
+              event.timestamp,
+              event.level,
+              event.template,
+              event.properties,
+              event.error,
+            ),
+          ),
+        ),
+      };
+    }
+
+    it("writes the same line as the general path, grandchildren and repeated calls included", () => {
+      const result = lines({}, (log) => {
+        const child = log.child({ Service: "api", Region: "eu\u2028west", Shard: 7 });
+        child.info("Request {Path} took {Elapsed} ms", { Path: "/a", Elapsed: 1 });
+        child.info("Request {Path} took {Elapsed} ms", { Path: "/b", Elapsed: 2 });
+        child.child({ Pod: "p-1" }).warn("Grandchild {N}", { N: 3 });
+        child.info("No properties");
+      });
+      expect(result.prepared).toEqual([true, true, true, true]);
+      expect(result.lines).toEqual(result.plain);
+      expect(JSON.parse(result.lines[2] as string)).toMatchObject({
+        Service: "api",
+        Region: "eu\u2028west",
+        Shard: 7,
+        Pod: "p-1",
+        N: 3,
+      });
+    });
+
+    it("honours redaction of bound properties", () => {
+      const result = lines({ capture: { redact: { keys: ["Token"] } } }, (log) => {
+        log.child({ Token: "secret", User: "ann" }).info("Hello {Name}", { Name: "x" });
+      });
+      expect(result.prepared).toEqual([true]);
+      expect(result.lines).toEqual(result.plain);
+      expect(result.lines[0]).not.toContain("secret");
+    });
+
+    it("takes the general path when a call shadows a bound name, limits cut, or more sources add", () => {
+      const result = lines({ capture: { maxCollectionLength: 4 } }, (log) => {
+        const child = log.child({ A: 1, B: 2, C: 3 });
+        child.info("Shadow {A}", { A: "mine" });
+        child.info("Over the limit {D} {E}", { D: 4, E: 5 });
+        withContext({ RequestId: "r-1" }, () => child.info("In a scope"));
+        log.child({ "7": "index", Z: 1 }).info("Index names {Q}", { Q: 1 });
+      });
+      expect(result.prepared).toEqual([false, false, false, true]);
+      expect(result.lines).toEqual(result.plain);
+      expect(JSON.parse(result.lines[0] as string)).toMatchObject({ A: "mine", B: 2, C: 3 });
+      expect(result.lines[1]).toContain("more keys");
+      expect(JSON.parse(result.lines[2] as string)).toMatchObject({ A: 1, RequestId: "r-1" });
+    });
+
+    it("takes the general path with enrichers, whose properties follow the bound ones", () => {
+      const result = lines({ enrichers: [() => ({ Host: "h" })] }, (log) => {
+        log.child({ A: 1 }).info("Enriched");
+      });
+      expect(result.prepared).toEqual([false]);
+      expect(JSON.parse(result.lines[0] as string)).toMatchObject({ A: 1, Host: "h" });
+    });
+
+    it("writes events built by hand, which carry no bound marker, as before", () => {
+      const built = createLogEvent({ level: "info", template: "Hi {A}", properties: { A: 1 } });
+      expect(pino.format(built)).toContain('"A":1,"msg":"Hi 1"');
+    });
   });
 });

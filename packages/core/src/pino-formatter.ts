@@ -1,9 +1,10 @@
 import { hostname } from "node:os";
 import { invalidOption } from "./errors.ts";
 import type { Formatter } from "./formatter.ts";
-import { errorToJson, toJson, toJsonString } from "./json-writer.ts";
+import { errorToJson, isJsonClean, toJson, toJsonString } from "./json-writer.ts";
 import type { LogLevel } from "./level.ts";
-import type { LogEvent } from "./log-event.ts";
+import { type CapturedObject, type LogEvent, LogEventRecord } from "./log-event.ts";
+import type { MessageTemplate } from "./message-template.ts";
 import { renderMessage } from "./render-message.ts";
 
 /** Options for {@link createPinoFormatter}. */
@@ -102,18 +103,48 @@ export function createPinoFormatter(options: PinoFormatterOptions = {}): Formatt
     return fragment;
   }
 
+  // The text of a logger's bound properties, written once per bound record (pino's
+  // "chindings"): the last one used, and the rest by record, forgotten with it.
+  const boundTexts = new WeakMap<CapturedObject, BoundText | null>();
+  let lastBound: CapturedObject | undefined;
+  let lastBoundText: BoundText | null = null;
+
+  function boundText(bound: CapturedObject): BoundText | null {
+    if (bound === lastBound) return lastBoundText;
+    let text = boundTexts.get(bound);
+    if (text === undefined) {
+      text = prepareBound(bound, (name) => keys.get(name) ?? keyFragment(name));
+      boundTexts.set(bound, text);
+    }
+    lastBound = bound;
+    lastBoundText = text;
+    return text;
+  }
+
   return {
     name: "pino",
     format(event: LogEvent): string {
       // `??`: an event built by hand with an unknown level still gives valid JSON.
       let line = `${levelFragments[event.level] ?? levelFragments.info}${timeToJson(event.timestamp)}${fixed}`;
       const properties = event.properties;
-      for (const name in properties) {
-        line += (keys.get(name) ?? keyFragment(name)) + toJson(properties[name]);
+      const bound =
+        event instanceof LogEventRecord && event.bound !== undefined
+          ? boundText(event.bound)
+          : null;
+      if (bound === null) {
+        for (const name in properties) {
+          line += (keys.get(name) ?? keyFragment(name)) + toJson(properties[name]);
+        }
+      } else {
+        // The event's own properties, then the bound ones, which end the record.
+        for (const name in properties) {
+          if (name === bound.first) break;
+          line += (keys.get(name) ?? keyFragment(name)) + toJson(properties[name]);
+        }
+        line += bound.text;
       }
       if (event.error !== undefined) line += `,"err":${errorToJson(event.error, "type")}`;
-      const message = safeRenderMessage(event);
-      return `${line}${messageFragment}${toJsonString(message)}}\n`;
+      return `${line}${messageFragment}${messageToJson(event)}}\n`;
     },
   };
 }
@@ -133,6 +164,101 @@ function propertyKey(name: string, reserved: ReadonlySet<string>): string {
 }
 
 const messageOptions = Object.freeze({ quoteStrings: false });
+
+/** A logger's bound properties as written: the first name, and the text of them all. */
+interface BoundText {
+  readonly first: string;
+  readonly text: string;
+}
+
+/**
+ * Prepares the text of bound properties, or `null` when the general path must write them: none
+ * at all, or a name that is an array index, which an object lists before every other name, so
+ * the bound names would not be the record's last.
+ */
+function prepareBound(bound: CapturedObject, key: (name: string) => string): BoundText | null {
+  const names = Object.keys(bound);
+  if (names.length === 0 || names.some((name) => arrayIndex.test(name))) return null;
+  let text = "";
+  for (const name of names) text += key(name) + toJson(bound[name]);
+  return { first: names[0] as string, text };
+}
+
+// Names an object orders first (integer keys up to 2^32 - 2); a superset is harmless here.
+const arrayIndex = /^(?:0|[1-9]\d{0,9})$/;
+
+/**
+ * A template prepared for rendering straight into JSON: its text between holes, already escaped
+ * (`texts`, one more than `names`), and the property of each hole. Only for templates whose holes
+ * have no format and no alignment, so a string, number or boolean renders as itself.
+ */
+interface PreparedMessage {
+  readonly texts: readonly string[];
+  readonly names: readonly string[];
+}
+
+// Templates are cached and shared by every event that uses them; `null` marks one that has to
+// take the general path.
+const preparedMessages = new WeakMap<MessageTemplate, PreparedMessage | null>();
+
+function prepareMessage(template: MessageTemplate): PreparedMessage | null {
+  const texts: string[] = [];
+  const names: string[] = [];
+  let text = "";
+  for (const token of template.tokens) {
+    if (token.kind === "text") {
+      text += token.text;
+      continue;
+    }
+    if (token.format !== undefined || token.alignment !== undefined) return null;
+    texts.push(text);
+    names.push(token.name);
+    text = "";
+  }
+  texts.push(text);
+  const escaped: string[] = [];
+  for (const part of texts) {
+    // Escaped apart, a surrogate pair split by a hole would not be the pair it is in the message.
+    if (/^[\udc00-\udfff]|[\ud800-\udbff]$/.test(part)) return null;
+    escaped.push(toJsonString(part).slice(1, -1));
+  }
+  return { texts: escaped, names };
+}
+
+/**
+ * The rendered message as a JSON string literal: `toJsonString` of the rendered message, built
+ * without rendering and then escaping it when every hole holds a string with nothing to escape, a
+ * number or a boolean.
+ */
+function messageToJson(event: LogEvent): string {
+  const template = event.template;
+  let prepared = preparedMessages.get(template);
+  if (prepared === undefined) {
+    prepared = prepareMessage(template);
+    preparedMessages.set(template, prepared);
+  }
+  if (prepared === null) return toJsonString(safeRenderMessage(event));
+  const { texts, names } = prepared;
+  const properties = event.properties;
+  let json = texts[0] as string;
+  for (let index = 0; index < names.length; index++) {
+    const value = properties[names[index] as string];
+    let part: string;
+    if (typeof value === "string") {
+      if (!isJsonClean(value)) return toJsonString(safeRenderMessage(event));
+      part = value;
+    } else if (typeof value === "number") {
+      part = `${value}`;
+    } else if (typeof value === "boolean") {
+      part = value ? "true" : "false";
+    } else {
+      // Missing, undefined, objects, dates, errors, big integers: the general path.
+      return toJsonString(safeRenderMessage(event));
+    }
+    json += part + (texts[index + 1] as string);
+  }
+  return `"${json}"`;
+}
 
 function safeRenderMessage(event: LogEvent): string {
   // A template without holes parses to at most one text token (escapes resolved).

@@ -1,5 +1,5 @@
 import type { LogEvent, LogLevel } from "@sluice/core";
-import { checkConservation, createLogEvent } from "@sluice/core/sink";
+import { checkConservation, createLogEvent, PartialDeliveryError } from "@sluice/core/sink";
 import { createMemoryBudget, withQueue } from "@sluice/queue";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { controlledSink, sequenceOf } from "./controlled-sink.ts";
@@ -25,29 +25,80 @@ const tick = async (ms = 0): Promise<void> => {
 };
 
 describe("withQueue batching", () => {
-  it("hands the inner sink ordered batches, one in flight at a time", async () => {
+  it("hands the inner sink ordered batches, full ones beside the one in flight", async () => {
     const inner = controlledSink();
     const queue = withQueue(inner, { batchSize: 3, flushIntervalMs: 50, onError: () => {} });
-    for (let n = 0; n < 7; n++) queue.write(event(n));
+    for (let n = 0; n < 26; n++) queue.write(event(n));
     expect(inner.batches).toEqual([]);
+    await tick();
+    // Up to eight in flight: full batches go while the first is written; a partial one waits.
+    expect(inner.batches.map(sequenceOf)).toEqual(
+      Array.from({ length: 8 }, (_, batch) => [3 * batch, 3 * batch + 1, 3 * batch + 2]),
+    );
+    await tick(100);
+    expect(inner.batches).toHaveLength(8);
+    inner.complete();
+    await tick(100);
+    expect(inner.batches).toHaveLength(8);
+    queue.write(event(26));
+    await tick();
+    expect(inner.batches.map(sequenceOf)[8]).toEqual([24, 25, 26]);
+    for (let settled = 0; settled < 8; settled++) {
+      inner.complete();
+      await tick();
+    }
+    expect(queue.stats()).toMatchObject({ accepted: 27, delivered: 27, pending: 0, depth: 0 });
+  });
+
+  it("hands over further batches only while those in flight are under maxBytes", async () => {
+    const probe = withQueue(controlledSink());
+    probe.write(event(0));
+    const size = probe.stats().depthBytes;
+    const inner = controlledSink();
+    const queue = withQueue(inner, { batchSize: 1, maxBytes: 3 * size, onError: () => {} });
+    for (let n = 0; n < 3; n++) queue.write(event(n));
+    await tick();
+    expect(inner.batches.map(sequenceOf)).toEqual([[0], [1], [2]]);
+    for (let n = 3; n < 6; n++) queue.write(event(n));
+    await tick(100);
+    // Three events' worth in flight: the rest waits in the queue, counted by its bound.
+    expect(inner.batches).toHaveLength(3);
+    expect(queue.stats()).toMatchObject({ depth: 3, inFlight: 3 });
+    inner.complete();
+    await tick();
+    expect(inner.batches.map(sequenceOf)).toEqual([[0], [1], [2], [3]]);
+  });
+
+  it("sends a partial batch once the batches in flight have settled", async () => {
+    const inner = controlledSink();
+    const queue = withQueue(inner, { batchSize: 3, flushIntervalMs: 50, onError: () => {} });
+    for (let n = 0; n < 4; n++) queue.write(event(n));
     await tick();
     expect(inner.batches.map(sequenceOf)).toEqual([[0, 1, 2]]);
     await tick(100);
     expect(inner.batches).toHaveLength(1);
     inner.complete();
-    await tick();
-    expect(inner.batches.map(sequenceOf)).toEqual([
-      [0, 1, 2],
-      [3, 4, 5],
-    ]);
-    inner.complete();
-    await tick();
-    expect(inner.batches).toHaveLength(2);
     await tick(50);
-    expect(inner.batches.map(sequenceOf)).toEqual([[0, 1, 2], [3, 4, 5], [6]]);
+    expect(inner.batches.map(sequenceOf)).toEqual([[0, 1, 2], [3]]);
     inner.complete();
     await tick();
-    expect(queue.stats()).toMatchObject({ accepted: 7, delivered: 7, pending: 0, depth: 0 });
+    expect(queue.stats()).toMatchObject({ accepted: 4, delivered: 4, pending: 0, depth: 0 });
+  });
+
+  it("hands over one batch at a time while a writeBatch of its own waits", async () => {
+    const inner = controlledSink();
+    const queue = withQueue(inner, { batchSize: 2, onError: () => {} });
+    const settled = queue
+      .writeBatch([0, 1, 2, 3, 4].map((n) => event(n)))
+      .catch((error: unknown) => error);
+    await tick();
+    expect(inner.batches.map(sequenceOf)).toEqual([[0, 1]]);
+    inner.fail(new PartialDeliveryError(1, 2, { cause: new Error("disk full") }));
+    // Nothing after the failed event is handed over, so the rejection's prefix is the truth.
+    const error = await settled;
+    expect(PartialDeliveryError.is(error) && error.delivered).toBe(1);
+    await tick(100);
+    expect(inner.batches).toHaveLength(1);
   });
 
   it("waits flushIntervalMs for a fuller batch, and never longer than maxBatchAgeMs", async () => {
@@ -104,14 +155,13 @@ describe("withQueue batching", () => {
     });
     queue.write(event(3));
     await tick();
-    expect(inner.batches.map(sequenceOf)).toEqual([[0, 1]]);
-    inner.complete();
-    await tick();
-    expect(flushed).toBe(false);
     expect(inner.batches.map(sequenceOf)).toEqual([
       [0, 1],
       [2, 3],
     ]);
+    inner.complete();
+    await tick();
+    expect(flushed).toBe(false);
     inner.complete();
     await flushing;
     expect(flushed).toBe(true);
@@ -257,18 +307,21 @@ describe("withQueue back-pressure", () => {
     void queue.ready().then(() => {
       ready = true;
     });
-    await tick();
-    // One batch of 2 in flight: depth 4, still at the threshold.
     expect(ready).toBe(false);
-    inner.complete();
     await tick();
+    // Two batches of 2 in flight: depth 2, below the threshold.
     expect(ready).toBe(true);
     queue.write(event(6));
     expect(signals).toEqual([4]);
+    for (let settled = 0; settled < 3; settled++) {
+      inner.complete();
+      await tick();
+    }
+    // The last event, a partial batch, goes once the flush interval has passed.
+    await tick(1000);
     inner.complete();
     await tick();
-    inner.complete();
-    await tick();
+    expect(queue.stats()).toMatchObject({ depth: 0, inFlight: 0 });
     for (let n = 7; n < 12; n++) queue.write(event(n));
     expect(signals).toEqual([4, 4]);
   });

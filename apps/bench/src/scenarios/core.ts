@@ -1,71 +1,155 @@
-// Core hot path, one subject per child process so no library's JIT state colours another's:
-//   disabled  a call below the minimum level
-//   null      `info` with two properties into a sink that keeps nothing (pino: to /dev/null)
-//   json      `info` with two properties serialized as one JSON line and written to /dev/null
-import { openSync, writeSync } from "node:fs";
-import { createClefFormatter, createLogger, type Sink } from "@sluice/core";
+// Core hot path, one subject per child process so no library's JIT state colours another's. Every
+// subject is called in blocks of 1000 with a yield to the event loop between blocks (produce()).
+//   disabled  a call below the minimum level; nothing may be written
+//   memory    `info` with two properties serialized as one pino-format line into an in-memory
+//             destination that keeps nothing: a sink calling formatEvent with createPinoFormatter,
+//             and pino writing to a stream whose write() does nothing; neither makes a system call
+//   child     the same through a child logger with three bound properties
+//   json      the same call serialized and written to a file on tmpfs by a shipped destination:
+//             createFileSink (CLEF), pino.destination({ sync: true }) and ({ sync: false })
+// Every line written is parsed and checked (the memory and child destinations count their lines
+// while timed and keep the lines of a checked run of 1000 events after it); a short or wrong
+// count fails the row.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  createLogger,
+  createPinoFormatter,
+  type LogEvent,
+  type Logger,
+  type Sink,
+} from "@sluice/core";
 import { formatEvent } from "@sluice/core/sink";
+import { createFileSink } from "@sluice/sink-file";
 import pino from "pino";
-import { argument, report, timePerCall } from "../measure.ts";
+import { argument, checkLines, fail, produce, report } from "../measure.ts";
 
 const scenario = argument("case", "disabled");
 const subject = argument("subject", "sluice");
-const iterations = Number(argument("iterations", "1000000"));
+const iterations = Number(argument("iterations", "500000"));
+const warmup = Math.min(iterations, 100_000);
+const checked = 1000;
 
-type Call = (index: number) => void;
+/** Where the in-memory subjects' lines go: counted, and kept only while `keep` is set. */
+class MemoryDestination {
+  lines = 0;
+  keep = false;
+  kept: string[] = [];
+  write(line: string): boolean {
+    this.lines++;
+    if (this.keep) this.kept.push(line);
+    return true;
+  }
+}
 
-function nullSink(): Sink {
+interface Subject {
+  call(index: number): void;
+  /** Waits until everything is written, then returns the lines the subject wrote. */
+  finish(): Promise<string>;
+  /** Lines written, for subjects that count (in-memory ones). */
+  readonly memory?: MemoryDestination;
+}
+
+const root = existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
+const directory = mkdtempSync(join(root, "sluice-core-"));
+const path = join(directory, "bench.log");
+
+function sluiceMemorySink(destination: MemoryDestination): Sink {
+  const formatter = createPinoFormatter();
   return {
-    name: "null",
-    write(): void {},
-    writeBatch: () => Promise.resolve(),
+    name: "memory",
+    write(event: LogEvent): void {
+      destination.write(formatEvent(event, formatter));
+    },
+    writeBatch(events): Promise<void> {
+      for (const event of events) destination.write(formatEvent(event, formatter));
+      return Promise.resolve();
+    },
     flush: () => Promise.resolve(),
     close: () => Promise.resolve(),
   };
 }
 
-// Formats each event as CLEF and writes 64 KiB chunks synchronously, as pino's synchronous
-// destination writes each line: both pay for serialization and the system call on the caller.
-function devNullSink(): Sink {
-  const formatter = createClefFormatter();
-  const fd = openSync("/dev/null", "a");
-  let pending = "";
-  const drain = (): void => {
-    writeSync(fd, pending);
-    pending = "";
-  };
-  return {
-    name: "dev-null",
-    write(event): void {
-      pending += formatEvent(event, formatter);
-      if (pending.length >= 65_536) drain();
-    },
-    writeBatch: () => Promise.resolve(),
-    flush: () => Promise.resolve(drain()),
-    close: () => Promise.resolve(drain()),
-    flushSync: drain,
-  };
-}
-
-function sluiceCall(): Call {
-  const sink = scenario === "json" ? devNullSink() : nullSink();
-  const log = createLogger({ level: "info", sinks: [sink] });
-  if (scenario === "disabled") {
-    return (index) =>
-      log.debug("Request {Path} took {Elapsed} ms", { Path: "/api", Elapsed: index });
+function sluice(): Subject {
+  if (scenario === "json") {
+    const log = createLogger({ sinks: [createFileSink({ path })] });
+    return {
+      call: (index) =>
+        log.info("Request {Path} took {Elapsed} ms", { Path: "/api", Elapsed: index }),
+      finish: async () => {
+        await log.close();
+        return readFileSync(path, "utf8");
+      },
+    };
   }
-  return (index) => log.info("Request {Path} took {Elapsed} ms", { Path: "/api", Elapsed: index });
+  const memory = new MemoryDestination();
+  const log = createLogger({ level: "info", sinks: [sluiceMemorySink(memory)] });
+  let target: Logger = log;
+  if (scenario === "child") target = log.child({ Service: "api", Region: "eu-west-1", Shard: 7 });
+  const call =
+    scenario === "disabled"
+      ? (index: number) =>
+          target.debug("Request {Path} took {Elapsed} ms", { Path: "/api", Elapsed: index })
+      : (index: number) =>
+          target.info("Request {Path} took {Elapsed} ms", { Path: "/api", Elapsed: index });
+  return { call, memory, finish: () => Promise.resolve(memory.kept.join("")) };
 }
 
-function pinoCall(sync: boolean): Call {
-  const log = pino({ level: "info" }, pino.destination({ dest: "/dev/null", sync }));
-  if (scenario === "disabled") {
-    return (index) => log.debug({ Path: "/api", Elapsed: index }, "Request took ms");
+function pinoSubject(sync: boolean): Subject {
+  if (scenario === "json") {
+    const destination = pino.destination({ dest: path, sync });
+    const log = pino({ level: "info" }, destination);
+    return {
+      call: (index) => log.info({ Path: "/api", Elapsed: index }, "Request took ms"),
+      finish: () =>
+        new Promise<string>((resolve) => {
+          destination.once("close", () => resolve(readFileSync(path, "utf8")));
+          destination.end();
+        }),
+    };
   }
-  return (index) => log.info({ Path: "/api", Elapsed: index }, "Request took ms");
+  const memory = new MemoryDestination();
+  const log = pino({ level: "info" }, memory);
+  const target =
+    scenario === "child" ? log.child({ Service: "api", Region: "eu-west-1", Shard: 7 }) : log;
+  const call =
+    scenario === "disabled"
+      ? (index: number) => target.debug({ Path: "/api", Elapsed: index }, "Request took ms")
+      : (index: number) => target.info({ Path: "/api", Elapsed: index }, "Request took ms");
+  return { call, memory, finish: () => Promise.resolve(memory.kept.join("")) };
 }
 
-const call =
-  subject === "pino" ? pinoCall(true) : subject === "pino-async" ? pinoCall(false) : sluiceCall();
-const nsPerOp = timePerCall(call, scenario === "disabled" ? iterations * 10 : iterations);
-report({ scenario, subject, nsPerOp });
+const chosen =
+  subject === "pino" ? pinoSubject(true) : subject === "pino-async" ? pinoSubject(false) : sluice();
+await produce((index) => chosen.call(index), warmup, warmup);
+const caller = await produce((index) => chosen.call(warmup + index), iterations, iterations);
+const expected = scenario === "disabled" ? 0 : warmup + iterations;
+let lines: number;
+if (chosen.memory === undefined) {
+  const check = checkLines(await chosen.finish(), "/api", 0);
+  if (check.problem !== undefined) fail(`${scenario} ${subject}: ${check.problem}`);
+  lines = check.lines;
+} else {
+  lines = chosen.memory.lines;
+  // A checked run after the timed one: its lines are kept and each is parsed.
+  chosen.memory.keep = scenario !== "disabled";
+  const first = warmup + iterations;
+  for (let index = 0; index < checked; index++) chosen.call(first + index);
+  if (scenario !== "disabled") {
+    const check = checkLines(await chosen.finish(), "/api", first);
+    if (check.problem !== undefined) fail(`${scenario} ${subject}: ${check.problem}`);
+    if (check.lines !== checked)
+      fail(`${scenario} ${subject}: ${check.lines} of ${checked} checked lines`);
+  } else if (chosen.memory.lines !== 0) {
+    fail(`disabled ${subject}: ${chosen.memory.lines} lines written below the level`);
+  }
+}
+rmSync(directory, { recursive: true, force: true });
+if (lines !== expected) fail(`${scenario} ${subject}: ${lines} of ${expected} lines`);
+report({
+  scenario,
+  subject,
+  nsPerOp: caller.totalNs / iterations,
+  extra: { lines: scenario === "disabled" ? "0 (none expected)" : `${lines} (all checked)` },
+});

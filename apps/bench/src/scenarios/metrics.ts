@@ -13,7 +13,7 @@ import { createLogEvent } from "@sluice/core/sink";
 import { createMetrics, withMetrics } from "@sluice/metrics";
 import { withQueue } from "@sluice/queue";
 import { createFileSink } from "@sluice/sink-file";
-import { argument, produce, quantile, report, timePerCall } from "../measure.ts";
+import { argument, checkLines, fail, produce, quantile, report, timePerCall } from "../measure.ts";
 
 const subject = argument("subject", "queue");
 const total = Number(argument("events", "1000000"));
@@ -33,17 +33,16 @@ const caller = await produce(
 );
 await log.close();
 const wallNs = Number(process.hrtime.bigint() - start);
-const text = readFileSync(path, "utf8");
-let lines = 0;
-for (let offset = text.indexOf("\n"); offset !== -1; offset = text.indexOf("\n", offset + 1))
-  lines++;
+const check = checkLines(readFileSync(path, "utf8"), "/api/items", 0);
 rmSync(directory, { recursive: true, force: true });
+if (check.problem !== undefined) fail(`metrics ${subject}: ${check.problem}`);
+if (check.lines !== total) fail(`metrics ${subject}: ${check.lines} of ${total} lines`);
 
 const extra: Record<string, string> = {
   "caller ns/call": (caller.totalNs / total).toFixed(0),
   "caller p50 ns": quantile(caller.sortedLatencies, 0.5),
   "caller p99 ns": quantile(caller.sortedLatencies, 0.99),
-  lines: lines === total ? `${lines} (all)` : `${lines} of ${total}`,
+  lines: `${check.lines} (all checked)`,
 };
 
 if (subject === "queue-metrics") {

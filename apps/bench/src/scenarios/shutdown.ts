@@ -12,7 +12,7 @@ import { createLogger } from "@sluice/core";
 import { withQueue } from "@sluice/queue";
 import { createShutdown, installProcessHooks } from "@sluice/shutdown";
 import { createFileSink } from "@sluice/sink-file";
-import { argument, report } from "../measure.ts";
+import { argument, checkLines, report } from "../measure.ts";
 
 const subject = argument("subject", "idle");
 const events = subject === "idle" ? 0 : Number(argument("events", "1000000"));
@@ -63,7 +63,9 @@ if (argument("role", "parent") === "child") {
   const code = await exited;
   const wallNs = Number(process.hrtime.bigint() - start);
   const text = existsSync(path) ? readFileSync(path, "utf8") : "";
-  const lines = text.length === 0 ? 0 : text.split("\n").length - 1;
+  const check = checkLines(text, "/api/items", 0);
+  if (check.problem !== undefined) throw new Error(`shutdown ${subject}: ${check.problem}`);
+  const lines = check.lines;
   rmSync(directory, { recursive: true, force: true });
   if (code !== 143 || lines !== events) {
     throw new Error(`shutdown ${subject}: exit code ${code}, ${lines} of ${events} lines`);
