@@ -299,6 +299,33 @@ describe("FdWriter", () => {
     expect(readFileSync(out, "utf8")).toBe(first.join("") + second.join(""));
   });
 
+  it("abandon gives up the buffer and a write in flight, settles waiters and reports nothing later", async () => {
+    const [readEnd, writeEnd] = await openPipe();
+    let reported = 0;
+    const writer = new FdWriter({ fd: writeEnd, onWritten: (events) => (reported += events) });
+    for (const line of numberedLines("a", 4000)) writer.write(line);
+    // Nobody reads: the write fills the pipe and waits out EAGAIN, in flight.
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const batch = writer.flushBatch(10);
+    const flushed = writer.flush().catch((error: unknown) => error);
+    const heldBefore = writer.pendingEvents;
+    const error = new Error("given up");
+    expect(writer.abandon(error)).toBe(heldBefore);
+    expect(writer.abandon(error)).toBe(0);
+    expect(writer.pendingEvents).toBe(0);
+    // At most a system call already made is still outstanding.
+    await writer.idle();
+    expect(await flushed).toBe(error);
+    expect(await batch).toBe(0);
+    const before = reported;
+    const received = drain(readEnd);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    closeSync(writeEnd);
+    await received;
+    expect(reported).toBe(before);
+    await expect(writer.flush()).resolves.toBeUndefined();
+  });
+
   it("validates its options", () => {
     expect(() => new FdWriter({ fd: -1 })).toThrow(/"fd"/);
     expect(() => new FdWriter({ fd: 1, chunkBytes: 0 })).toThrow(/"chunkBytes"/);

@@ -203,9 +203,9 @@ export class FdWriter {
     return this.#bufferedEvents + (this.#inFlight?.events ?? 0);
   }
 
-  /** True while a write is in flight or a retry is scheduled. */
+  /** True while a write is in flight, a system call is outstanding, or a retry is scheduled. */
   get busy(): boolean {
-    return this.#inFlight !== undefined || this.#retryTimer !== undefined;
+    return this.#inFlight !== undefined || this.#retryTimer !== undefined || this.#outstanding;
   }
 
   /** The descriptor written to. */
@@ -400,6 +400,31 @@ export class FdWriter {
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
+  /**
+   * Gives up everything held, for exit paths and shutdowns past their deadline: the buffered text
+   * is forgotten, a write in flight is no longer waited for (whatever of it the OS still takes is
+   * not reported to `onWritten`), and the writer stops as after `stop()`. Pending flushes reject
+   * with `error` (the rule of `Sink.flush`); batches settle with the part written before.
+   *
+   * @param error the failure pending flushes reject with, when anything was given up.
+   * @returns how many events were given up; the caller counts them.
+   */
+  abandon(error: unknown): number {
+    this.#stopped = true;
+    if (this.#retryTimer !== undefined) clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    const events = this.pendingEvents;
+    this.#inFlight = undefined;
+    this.#texts = [];
+    this.#textEvents = [];
+    this.#head = 0;
+    this.#bufferedLength = 0;
+    this.#bufferedEvents = 0;
+    if (events > 0) this.#settleDiscarded(this.#accepted - events, events, error);
+    else this.#releaseIdleWaiters();
+    return events;
+  }
+
   /** Starts writing again after `stop()`. */
   resume(): void {
     this.#stopped = false;
@@ -509,7 +534,7 @@ export class FdWriter {
   }
 
   #startWrite(): void {
-    if (this.#inFlight !== undefined || this.#retryTimer !== undefined || this.#stopped) return;
+    if (this.busy || this.#stopped) return;
     if (this.#head >= this.#texts.length) return;
     const chunk = this.#takeChunk();
     this.#inFlight = {
@@ -540,13 +565,16 @@ export class FdWriter {
       inFlight.offset,
       inFlight.buffer.length - inFlight.offset,
       null,
-      (error, written) => this.#afterWrite(error, written),
+      (error, written) => this.#afterWrite(inFlight, error, written),
     );
   }
 
-  #afterWrite(error: NodeJS.ErrnoException | null, written: number): void {
+  #afterWrite(inFlight: InFlight, error: NodeJS.ErrnoException | null, written: number): void {
     this.#outstanding = false;
-    const inFlight = this.#inFlight as InFlight;
+    if (this.#inFlight !== inFlight) {
+      this.#afterAbandonedCall();
+      return;
+    }
     if (error !== null) {
       if (error.code === "EAGAIN") {
         this.#eagainMs = Math.min(eagainMaxMs, Math.max(eagainInitialMs, this.#eagainMs * 2));
@@ -572,6 +600,10 @@ export class FdWriter {
       this.#outstanding = true;
       fsync(this.#fd, (syncError) => {
         this.#outstanding = false;
+        if (this.#inFlight !== inFlight) {
+          this.#afterAbandonedCall();
+          return;
+        }
         if (syncError !== null) {
           this.#handleError(syncError, false);
           return;
@@ -623,6 +655,12 @@ export class FdWriter {
     }
     inFlight.creditedBytes = Math.max(inFlight.creditedBytes, end);
     return owesSeparator || inFlight.offset > end;
+  }
+
+  /** A system call of a write given up by `abandon()` returned: the writer may go on. */
+  #afterAbandonedCall(): void {
+    this.#releaseIdleWaiters();
+    this.#startWrite();
   }
 
   #finishInFlight(inFlight: InFlight): void {
@@ -698,7 +736,15 @@ export class FdWriter {
     this.#bufferedLength -= held.length;
     this.#bufferedEvents -= held.events;
     // What is discarded is always the newest text held before the callback ran.
-    const firstDiscarded = held.accepted - events;
+    this.#settleDiscarded(held.accepted - events, events, error);
+    if (!synchronous) this.#startWrite();
+  }
+
+  /**
+   * Settles `events` discarded events, numbered from `firstDiscarded`: batches waiting for them
+   * learn where what was written ends, and flushes report `error`.
+   */
+  #settleDiscarded(firstDiscarded: number, events: number, error: unknown): void {
     for (const waiter of this.#waiters) {
       if (firstDiscarded < waiter.firstDiscarded) waiter.firstDiscarded = firstDiscarded;
     }
@@ -706,7 +752,6 @@ export class FdWriter {
     this.#failures.record(error);
     this.#releaseWaiters();
     this.#releaseIdleWaiters();
-    if (!synchronous) this.#startWrite();
   }
 
   #releaseWaiters(): void {

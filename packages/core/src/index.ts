@@ -129,3 +129,7 @@ export {
   type TextRole,
 } from "./text-formatter.ts";
 export { UnreportedFailures } from "./unreported-failures.ts";
+
+// For sink authors: giving up held work (`Sink.abandon`).
+
+export { Abandonment } from "./abandonment.ts";

@@ -360,15 +360,34 @@ export class Logger {
    * violation, and the next sink is still drained.
    */
   flushSync(): void {
+    this.#eachSink("flushSync", (sink) => sink.flushSync?.());
+  }
+
+  /**
+   * Gives up what every sink still holds (see `Sink.abandon`), for shutdowns past their deadline
+   * and exit paths: each sink counts it as dropped for `reason`, settles its pending calls, and
+   * takes no more events. Never throws: a sink whose `abandon` throws is counted and reported as
+   * a contract violation, and the next sink is still abandoned.
+   *
+   * @param reason the drop reason the sinks count the abandoned events under.
+   */
+  abandon(reason: DropReason): void {
+    this.#eachSink("abandon", (sink) => sink.abandon?.(reason));
+  }
+
+  /** Runs a synchronous sink method on every sink, counting a throw as a contract violation. */
+  #eachSink(operation: "flushSync" | "abandon", call: (sink: Sink) => void): void {
     const core = this.#core;
     for (let index = 0; index < core.sinks.length; index++) {
+      const entry = core.sinks[index];
+      if (entry === undefined) continue;
       try {
-        core.sinks[index]?.sink.flushSync?.();
+        call(entry.sink);
       } catch (error) {
         core.contractViolation(
           index,
-          "flushSync",
-          new LoggingError("contract_violation", "Sink.flushSync threw.", { cause: error }),
+          operation,
+          new LoggingError("contract_violation", `Sink.${operation} threw.`, { cause: error }),
         );
       }
     }

@@ -65,6 +65,20 @@ export interface Sink {
    *   `blockTimeoutMs`. Without it, the sink picks its own bound for an exit path.
    */
   flushSync?(timeoutMs?: number): void;
+  /**
+   * Gives up what the sink holds, for shutdowns past their deadline and exit paths: it stops
+   * waiting for its destination, counts every event it still holds (buffered, queued or in
+   * flight) as dropped for `reason`, settles every pending `flush`, `close` and `writeBatch`
+   * (a flush or close rejects with a `LoggingError` of code `timeout` when events were given up;
+   * a batch rejects with the part delivered, as `writeBatch` says) and passes through every
+   * wrapper to what it wraps, like `close`. The sink is closed after it: later writes count as
+   * dropped (`closed`), and `close()` releases what is left to release without waiting for the
+   * destination. Synchronous, idempotent, and never throws. Events the destination took before
+   * the call and reports later are not counted again. Sinks that hold nothing may leave it out.
+   *
+   * @param reason the drop reason to count the abandoned events under, e.g. `shutdown_timeout`.
+   */
+  abandon?(reason: DropReason): void;
   /** The counters this component owns. */
   stats?(): SinkStats;
 }

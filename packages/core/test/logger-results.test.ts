@@ -137,4 +137,24 @@ describe("the logger survives sinks that bend the contract", () => {
       { code: "contract_violation", message: "Sink.flushSync threw." },
     ]);
   });
+
+  it("abandon reaches every sink, counts a throw, and each sink counts what it held", () => {
+    const reports: unknown[] = [];
+    const reasons: string[] = [];
+    const held = createSink({ name: "held", deliver: () => new Promise<void>(() => {}) });
+    const log = createLogger({
+      sinks: [
+        bendingSink({ abandon: throwing }),
+        bendingSink({ abandon: (reason) => reasons.push(reason) }),
+        held,
+      ],
+      onError: (error) => reports.push(error),
+    });
+    for (let n = 0; n < 3; n++) log.info("Event {N}", { N: n });
+    expect(() => log.abandon("process_exit")).not.toThrow();
+    expect(reasons).toEqual(["process_exit"]);
+    expect(held.stats()).toMatchObject({ pending: 0, dropped: { process_exit: 3 } });
+    expect(log.stats().sinkContractViolations).toEqual([1, 0, 0]);
+    expect(reports).toMatchObject([{ code: "contract_violation", message: "Sink.abandon threw." }]);
+  });
 });
