@@ -119,6 +119,13 @@ export interface ConsoleSink extends Sink {
    * @param timeoutMs how long to wait for a full pipe; see `Sink.flushSync`.
    */
   flushSync(timeoutMs?: number): void;
+  /**
+   * Gives up the text still buffered or in flight for both streams (see `Sink.abandon`): its
+   * events count as dropped for `reason`, pending calls settle at once, and the sink is closed.
+   *
+   * @param reason the drop reason, e.g. `process_exit`.
+   */
+  abandon(reason: DropReason): void;
   /** The sink's counters. */
   stats(): SinkStats;
 }
@@ -284,6 +291,7 @@ class ConsoleSinkImplementation implements ConsoleSink {
   #stderr: Destination | undefined;
   #closed = false;
   #closing: Promise<void> | undefined;
+  #abandonError: LoggingError | undefined;
 
   constructor(options: ResolvedConsoleOptions) {
     this.#options = options;
@@ -335,7 +343,7 @@ class ConsoleSinkImplementation implements ConsoleSink {
       if (prefix === events.length) return;
       const cause =
         prefix < routes.length
-          ? (routes[prefix] as Destination).writer.lastError
+          ? (this.#abandonError ?? (routes[prefix] as Destination).writer.lastError)
           : new LoggingError(
               "sink_failure",
               `${events.length - routes.length} events were dropped (${refusal}) by the console sink.`,
@@ -358,6 +366,23 @@ class ConsoleSinkImplementation implements ConsoleSink {
     this.#stderr?.writer.flushSync(
       deadline === undefined ? undefined : Math.max(0, deadline - performance.now()),
     );
+  }
+
+  abandon(reason: DropReason): void {
+    if (this.#abandonError !== undefined) return;
+    this.#closed = true;
+    const destinations = [this.#stdout, this.#stderr];
+    let held = 0;
+    for (const destination of destinations) held += destination?.writer.pendingEvents ?? 0;
+    this.#abandonError = new LoggingError(
+      "timeout",
+      `The console sink gave up ${held} events it still held (${reason}).`,
+    );
+    for (const destination of destinations) {
+      if (destination !== undefined) {
+        this.#counters.drop(reason, destination.writer.abandon(this.#abandonError));
+      }
+    }
   }
 
   close(): Promise<void> {

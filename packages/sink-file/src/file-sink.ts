@@ -67,6 +67,14 @@ export interface FileSink extends Sink {
    * @param timeoutMs how long to wait for a full pipe (a FIFO as the path); see `Sink.flushSync`.
    */
   flushSync(timeoutMs?: number): void;
+  /**
+   * Gives up the text still buffered or in flight (see `Sink.abandon`): its events count as
+   * dropped for `reason`, pending calls settle at once, and the sink is closed; `close()` still
+   * closes the descriptor.
+   *
+   * @param reason the drop reason, e.g. `shutdown_timeout`.
+   */
+  abandon(reason: DropReason): void;
   /** The sink's counters. */
   stats(): FileSinkStats;
 }
@@ -129,6 +137,7 @@ class FileSinkImplementation implements FileSink {
   #checking = false;
   #closed = false;
   #closing: Promise<void> | undefined;
+  #abandonError: LoggingError | undefined;
 
   constructor(options: ResolvedFileSinkOptions) {
     this.#options = options;
@@ -180,7 +189,7 @@ class FileSinkImplementation implements FileSink {
       if (written === events.length) return;
       const cause =
         written < taken
-          ? this.#writeCause(this.#writer.lastError)
+          ? (this.#abandonError ?? this.#writeCause(this.#writer.lastError))
           : new LoggingError(
               "sink_failure",
               `${events.length - taken} events were dropped (${refusal}) by the file sink "${this.path}".`,
@@ -208,6 +217,19 @@ class FileSinkImplementation implements FileSink {
         this.#report(error, "fsync", 0);
       }
     }
+  }
+
+  abandon(reason: DropReason): void {
+    if (this.#abandonError !== undefined) return;
+    this.#closed = true;
+    clearInterval(this.#checkTimer);
+    if (this.#retryTimer !== undefined) clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    this.#abandonError = new LoggingError(
+      "timeout",
+      `File sink "${this.path}" gave up ${this.#writer.pendingEvents} events it still held (${reason}).`,
+    );
+    this.#counters.drop(reason, this.#writer.abandon(this.#abandonError));
   }
 
   reopen(): Promise<void> {
