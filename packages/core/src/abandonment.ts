@@ -29,7 +29,11 @@ export class Abandonment {
    * @returns a promise that settles as `promise` does, or as `onAbandon` says once abandoned.
    */
   race<T>(promise: Promise<T>, onAbandon: () => T): Promise<T> {
-    if (this.#abandoned) return settleWith(onAbandon);
+    if (this.#abandoned) {
+      // Nobody waits for it any more; what it fails with was counted by whoever failed.
+      promise.catch(() => {});
+      return settleWith(onAbandon);
+    }
     return new Promise<T>((resolve, reject) => {
       let settled = false;
       const giveUp = (): void => {

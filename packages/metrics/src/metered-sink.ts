@@ -1,4 +1,5 @@
 import {
+  type DropReason,
   deliveredCount,
   type ErrorHandler,
   type LogEvent,
@@ -49,6 +50,7 @@ export class MeteredSink implements Sink {
   readonly #onError: ErrorHandler | undefined;
   #closed = false;
   #closing: Promise<void> | undefined;
+  #abandoned = false;
 
   constructor(inner: Sink, name: string, settings: MeterSettings) {
     this.inner = inner;
@@ -93,10 +95,13 @@ export class MeteredSink implements Sink {
     }
     return delivery.then(
       () => {
+        // Once abandoned, the batch was counted as dropped: a late outcome is not counted again.
+        if (this.#abandoned) return;
         this.#counters.deliver(count);
         this.#recordDelivery(timestamps, count);
       },
       (error: unknown) => {
+        if (this.#abandoned) throw error;
         const delivered = deliveredCount(error, count);
         this.#counters.deliver(delivered);
         this.#counters.fail(count - delivered, 0, error);
@@ -114,6 +119,28 @@ export class MeteredSink implements Sink {
   close(): Promise<void> {
     this.#closing ??= this.#close();
     return this.#closing;
+  }
+
+  /**
+   * Passes `abandon` to the wrapped sink (see `Sink.abandon`), after counting the batches still
+   * waiting here as dropped for `reason`.
+   *
+   * @param reason the drop reason, e.g. `shutdown_timeout`.
+   */
+  abandon(reason: DropReason): void {
+    if (this.#abandoned) return;
+    this.#abandoned = true;
+    this.#closed = true;
+    this.#counters.drop(reason, this.#counters.pending);
+    try {
+      this.inner.abandon?.(reason);
+    } catch (error) {
+      reportError(
+        new LoggingError("contract_violation", "Sink.abandon threw.", { cause: error }),
+        { source: "metrics", operation: "abandon", sink: this.name },
+        this.#onError,
+      );
+    }
   }
 
   stats(): SinkStats {

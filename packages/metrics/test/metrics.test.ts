@@ -1,6 +1,7 @@
 import {
   checkConservation,
   createLogEvent,
+  createSink,
   type LogEvent,
   LoggingError,
   PartialDeliveryError,
@@ -223,6 +224,24 @@ describe("withMetrics counters", () => {
     });
     draining.flushSync?.();
     expect(drained).toBe(1);
+  });
+
+  it("passes abandon through: its waiting batches and the queue's held events are dropped, once", async () => {
+    const metrics = createMetrics();
+    const hung = createSink({ name: "hung", deliver: () => new Promise<void>(() => {}) });
+    const queue = withQueue(hung, { batchSize: 4, onError: () => {} });
+    const sink = withMetrics(queue, { metrics, name: "abandoned" });
+    for (let n = 0; n < 6; n++) sink.write(event(n));
+    const batch = sink.writeBatch([event(6)]).catch((error: unknown) => error);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    sink.abandon?.("shutdown_timeout");
+    expect(sink.stats?.()).toMatchObject({ pending: 0, dropped: { shutdown_timeout: 1 } });
+    expect(queue.stats()).toMatchObject({ pending: 0, dropped: { shutdown_timeout: 7 } });
+    expect(hung.stats()).toMatchObject({ pending: 0, dropped: { shutdown_timeout: 4 } });
+    expect(await batch).toBeInstanceOf(Error);
+    expect(sink.stats?.()).toMatchObject({ failed: 0, delivered: 6 });
+    sink.write(event(7));
+    expect(sink.stats?.().dropped.closed).toBe(1);
   });
 
   it("passes the sink contract kit", async () => {

@@ -1,4 +1,5 @@
 import {
+  Abandonment,
   type DropReason,
   deliveredCount,
   type LogEvent,
@@ -38,6 +39,7 @@ export abstract class DeliveryWrapper {
   readonly #inFlight = new Set<Promise<void>>();
   #losses = 0;
   #lastLoss: unknown;
+  readonly #abandonment = new Abandonment();
 
   /**
    * @param source the component name for reports, e.g. `"breaker"`.
@@ -90,6 +92,9 @@ export abstract class DeliveryWrapper {
   /** Closes the wrapped sinks. */
   protected abstract closeInner(): Promise<void>;
 
+  /** Gives up what the wrapped sinks hold (`Sink.abandon`), never throwing. */
+  protected abstract abandonInner(reason: DropReason): void;
+
   /** The drop reason for events a rejection left undelivered, or `undefined` for `failed`. */
   protected lossReason(_error: unknown): DropReason | undefined {
     return undefined;
@@ -98,9 +103,26 @@ export abstract class DeliveryWrapper {
   /** Runs when `close()` is first called, before the final flush. */
   protected beforeClose(): void {}
 
-  /** True once `close()` was called. */
+  /** True once `close()` or `abandon()` was called. */
   protected get isClosed(): boolean {
     return this.#closed;
+  }
+
+  /** True once `abandon()` was called: no batch may be tried again. */
+  protected get isAbandoned(): boolean {
+    return this.#abandonment.abandoned;
+  }
+
+  /** Passes `abandon` to one wrapped sink, reporting a throw as a contract violation. */
+  protected abandonSink(sink: Sink, reason: DropReason): void {
+    try {
+      sink.abandon?.(reason);
+    } catch (error) {
+      this.report(
+        new LoggingError("contract_violation", "Sink.abandon threw.", { cause: error }),
+        "abandon",
+      );
+    }
   }
 
   /** Reports a failure nobody awaits, or a throwing callback, to `onError` or the self-log. */
@@ -146,17 +168,20 @@ export abstract class DeliveryWrapper {
     this.counters.accept(events.length);
     // Events written before this batch go first.
     this.#deliverBuffered();
-    return this.#start(events);
+    return this.#abandonment.race(this.#start(events), () => {
+      throw this.#lastLoss;
+    });
   }
 
   flush(): Promise<void> {
     this.#deliverBuffered();
     const losses = this.#losses;
     const waiting = [...this.#inFlight];
-    return Promise.allSettled(waiting).then(async () => {
+    const abandoned = (): undefined => undefined;
+    return this.#abandonment.race(Promise.allSettled(waiting), abandoned).then(async () => {
       let innerFailure: { error: unknown } | undefined;
       try {
-        await this.flushInner();
+        await this.#abandonment.race(this.flushInner(), abandoned);
       } catch (error) {
         innerFailure = { error };
       }
@@ -168,6 +193,27 @@ export abstract class DeliveryWrapper {
   close(): Promise<void> {
     this.#closing ??= this.#close();
     return this.#closing;
+  }
+
+  abandon(reason: DropReason): void {
+    if (this.#abandonment.abandoned) return;
+    this.#closed = true;
+    this.#buffer = [];
+    const held = this.counters.pending;
+    if (held > 0) {
+      const error = new LoggingError(
+        "timeout",
+        `"${this.name}" gave up ${held} events it still held (${reason}).`,
+      );
+      this.counters.drop(reason, held);
+      this.counters.lastError = error;
+      this.#losses += 1;
+      this.#lastLoss = error;
+    }
+    this.#abandonment.abandon();
+    // A pause ends now; the batch in it sees the wrapper abandoned and is not tried again.
+    this.beforeClose();
+    this.abandonInner(reason);
   }
 
   async #close(): Promise<void> {
@@ -199,7 +245,8 @@ export abstract class DeliveryWrapper {
       },
       (error: unknown) => {
         this.#writeBacklog -= events.length;
-        this.report(error, "write", events.length);
+        // Given up by abandon(): counted there, and the caller that abandoned knows.
+        if (!this.#abandonment.abandoned) this.report(error, "write", events.length);
       },
     );
   }
@@ -223,12 +270,13 @@ export abstract class DeliveryWrapper {
     } catch (error) {
       delivery = Promise.reject(error);
     }
+    // Once abandoned, the events were counted as dropped: a late outcome is not counted again.
     return delivery.then(
       () => {
-        this.counters.deliver(events.length);
+        if (!this.#abandonment.abandoned) this.counters.deliver(events.length);
       },
       (error: unknown) => {
-        this.#countLoss(events.length, error);
+        if (!this.#abandonment.abandoned) this.#countLoss(events.length, error);
         throw error;
       },
     );

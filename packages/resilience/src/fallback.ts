@@ -1,4 +1,5 @@
 import {
+  type DropReason,
   deliveredCount,
   type LogEvent,
   LoggingError,
@@ -44,6 +45,13 @@ export interface FallbackStats extends SinkStats {
 
 /** The sink {@link withFallback} returns. */
 export interface FallbackSink extends Sink {
+  /**
+   * Gives up the events held here (see `Sink.abandon`), counted as dropped for `reason`, and
+   * passes the call to every wrapped sink.
+   *
+   * @param reason the drop reason, e.g. `shutdown_timeout`.
+   */
+  abandon(reason: DropReason): void;
   /** The destinations, the primary first. */
   readonly inner: readonly Sink[];
   /** The chain's counters. */
@@ -165,6 +173,10 @@ class Fallback extends DeliveryWrapper implements FallbackSink {
 
   protected override async closeInner(): Promise<void> {
     await this.#settleEach("close", (sink) => sink.close());
+  }
+
+  protected override abandonInner(reason: DropReason): void {
+    for (const sink of this.inner) this.abandonSink(sink, reason);
   }
 
   async #settleEach(operation: string, run: (sink: Sink) => Promise<void>): Promise<void> {

@@ -1,4 +1,5 @@
 import {
+  type DropReason,
   deliveredCount,
   invalidOption,
   type LogEvent,
@@ -94,6 +95,13 @@ export interface RetryStats extends SinkStats {
 
 /** The sink {@link withRetry} returns. */
 export interface RetrySink extends Sink {
+  /**
+   * Gives up the events held here (see `Sink.abandon`), counted as dropped for `reason`, and
+   * passes the call to every wrapped sink.
+   *
+   * @param reason the drop reason, e.g. `shutdown_timeout`.
+   */
+  abandon(reason: DropReason): void;
   /** The wrapped sink. */
   readonly inner: Sink;
   /** The retry wrapper's counters. */
@@ -215,6 +223,7 @@ class Retry extends DeliveryWrapper implements RetrySink {
         this.#permanent += 1;
         break;
       }
+      if (this.isAbandoned) break;
       if (attempt >= settings.maxAttempts || this.isClosed) {
         this.#exhausted += 1;
         break;
@@ -226,6 +235,7 @@ class Retry extends DeliveryWrapper implements RetrySink {
       }
       this.#retries += 1;
       await this.#pause(delay);
+      if (this.isAbandoned) break;
     }
     if (delivered === 0) throw lastError;
     throw new PartialDeliveryError(delivered, events.length, { cause: lastError });
@@ -241,6 +251,10 @@ class Retry extends DeliveryWrapper implements RetrySink {
 
   protected override closeInner(): Promise<void> {
     return this.inner.close();
+  }
+
+  protected override abandonInner(reason: DropReason): void {
+    this.abandonSink(this.inner, reason);
   }
 
   #transient(error: unknown): boolean {
