@@ -13,6 +13,12 @@ export interface ShutdownResource {
   close?(): Promise<void> | void;
   /** Drains synchronously, for `process.exit()` and crash paths. */
   flushSync?(): void;
+  /**
+   * Gives up what is still pending, counting it as dropped for `reason` (see `Sink.abandon`):
+   * called with `shutdown_timeout` when shutdown stops waiting, and with `process_exit` for what
+   * `flushSync` could not drain.
+   */
+  abandon?(reason: DropReason): void;
   /** Counters with `accepted`, `delivered`, `dropped`, `failed` and `pending`, as sinks keep. */
   stats?(): unknown;
 }
@@ -57,6 +63,29 @@ export interface EventCounts {
   readonly failed: number;
   readonly pending: number;
   readonly dropped: DropCounts;
+}
+
+/** The drop reasons a shutdown counts under when it gives up pending events. */
+const abandonReasons = ["shutdown_timeout", "process_exit"] as const;
+
+/**
+ * @internal Counts as the report gives them: the events dropped for `shutdown_timeout` or
+ * `process_exit` since `before` (what the shutdown gave up) are `abandoned`, with anything still
+ * pending that the resource could not give up itself, and are left out of `dropped`; so
+ * `accepted = delivered + failed + sum(dropped) + abandoned`.
+ */
+export function abandonedSince(
+  counts: EventCounts,
+  before: EventCounts | undefined,
+): EventCounts & { readonly abandoned: number } {
+  const dropped: Record<DropReason, number> = { ...counts.dropped };
+  let abandoned = counts.pending;
+  for (const reason of abandonReasons) {
+    const caused = Math.max(0, counts.dropped[reason] - (before?.dropped[reason] ?? 0));
+    dropped[reason] -= caused;
+    abandoned += caused;
+  }
+  return { ...counts, dropped, abandoned };
 }
 
 /** @internal reads a resource's sink counters; `undefined` when it keeps none or they throw. */

@@ -1,4 +1,5 @@
 import {
+  type DropReason,
   type ErrorHandler,
   invalidOption,
   type Logger,
@@ -15,6 +16,7 @@ import {
   sumTotals,
 } from "./report.ts";
 import {
+  abandonedSince,
   type CleanupFunction,
   type CleanupSignal,
   type EventCounts,
@@ -261,8 +263,9 @@ export class Shutdown {
   /**
    * Best-effort synchronous drain for the moment the process ends without waiting
    * (`process.exit()`, a crash): calls `flushSync` on every resource that has one, in shutdown
-   * order, and counts what is still pending as abandoned (`process_exit`). Does nothing and
-   * returns the existing report once `execute` has started. Never throws.
+   * order, then has each give up what is still pending (`abandon("process_exit")`, counted by
+   * the resource itself), and reports that as abandoned. Does nothing and returns the existing
+   * report once `execute` has started. Never throws.
    *
    * @returns a report with strategy `"exit"`.
    */
@@ -273,6 +276,7 @@ export class Shutdown {
     const resources: ResourceReport[] = [];
     for (const registration of this.#ordered()) {
       const began = this.#now();
+      const before = readEventCounts(registration.resource);
       const resource = registration.resource;
       if (typeof resource !== "function" && typeof resource.flushSync === "function") {
         try {
@@ -281,7 +285,8 @@ export class Shutdown {
           this.#reportFailure(error, registration, "flushSync");
         }
       }
-      resources.push(this.#describe(registration, "exited", began, undefined));
+      this.#giveUp(registration, "process_exit");
+      resources.push(this.#describe(registration, "exited", began, undefined, before));
     }
     this.#exitReport = this.#finish("exit", undefined, startedAt, started, resources);
     return this.#exitReport;
@@ -314,15 +319,16 @@ export class Shutdown {
 
   async #close(registration: Registration, timeoutMs: number): Promise<ResourceReport> {
     const began = this.#now();
+    const before = readEventCounts(registration.resource);
     const controller = new AbortController();
     const work = closeResource(registration.resource, controller.signal);
     const settlement = await settleWithin(work, timeoutMs, this.#escalation.signal);
     if (settlement.outcome === "flushed") {
-      return this.#describe(registration, "flushed", began, undefined);
+      return this.#describe(registration, "flushed", began, undefined, before);
     }
     if (settlement.outcome === "failed") {
       this.#reportFailure(settlement.error, registration, "close");
-      return this.#describe(registration, "failed", began, settlement.error);
+      return this.#describe(registration, "failed", began, settlement.error, before);
     }
     controller.abort(
       new LoggingError("timeout", `Shutdown stopped waiting for "${registration.name}".`),
@@ -330,12 +336,32 @@ export class Shutdown {
     work.catch(() => {
       // Abandoned: its outcome is already in the report.
     });
-    return this.#describe(registration, settlement.outcome, began, undefined);
+    this.#giveUp(registration, "shutdown_timeout");
+    return this.#describe(registration, settlement.outcome, began, undefined, before);
   }
 
-  /** Closes without waiting, so the resource stops accepting and releases what it can. */
+  /**
+   * Has a resource give up what it still holds, counted by itself under `reason`; a resource
+   * without `abandon` keeps it pending, which the report counts as abandoned all the same.
+   */
+  #giveUp(registration: Registration, reason: DropReason): void {
+    const resource = registration.resource;
+    if (typeof resource === "function" || typeof resource.abandon !== "function") return;
+    try {
+      resource.abandon(reason);
+    } catch (error) {
+      this.#reportFailure(error, registration, "abandon");
+    }
+  }
+
+  /**
+   * Gives up what the resource holds and closes it without waiting, so it stops accepting and
+   * releases what it can.
+   */
   #abandon(registration: Registration): ResourceReport {
     const began = this.#now();
+    const before = readEventCounts(registration.resource);
+    this.#giveUp(registration, "shutdown_timeout");
     const controller = new AbortController();
     controller.abort(new LoggingError("timeout", `Shutdown abandoned "${registration.name}".`));
     const resource = registration.resource;
@@ -346,14 +372,16 @@ export class Shutdown {
     work.catch(() => {
       // Abandoned: its outcome is already in the report.
     });
-    return this.#describe(registration, "abandoned", began, undefined);
+    return this.#describe(registration, "abandoned", began, undefined, before);
   }
 
+  /** `before`: the resource's counts when shutdown started on it, to tell what it gave up. */
   #describe(
     registration: Registration,
     outcome: ResourceOutcome,
     began: number,
     error: unknown,
+    before: EventCounts | undefined,
   ): ResourceReport {
     const counts = readEventCounts(registration.resource);
     return {
@@ -361,7 +389,7 @@ export class Shutdown {
       outcome,
       durationMs: this.#now() - began,
       ...(outcome === "failed" ? { error } : {}),
-      ...(counts === undefined ? {} : { events: toResourceEvents(counts) }),
+      ...(counts === undefined ? {} : { events: toResourceEvents(counts, before) }),
     };
   }
 
@@ -476,14 +504,9 @@ function invoke(call: () => unknown): Promise<void> {
   }
 }
 
-function toResourceEvents(counts: EventCounts): ResourceEvents {
-  return {
-    accepted: counts.accepted,
-    delivered: counts.delivered,
-    failed: counts.failed,
-    dropped: counts.dropped,
-    abandoned: counts.pending,
-  };
+function toResourceEvents(counts: EventCounts, before: EventCounts | undefined): ResourceEvents {
+  const { accepted, delivered, failed, dropped, abandoned } = abandonedSince(counts, before);
+  return { accepted, delivered, failed, dropped, abandoned };
 }
 
 function isResource(value: unknown): value is ShutdownResource | CleanupFunction {

@@ -1,4 +1,4 @@
-import { createLogEvent, createLogger, type LogEvent, type Sink } from "@sluice/core";
+import { createLogEvent, createLogger, createSink, type LogEvent, type Sink } from "@sluice/core";
 import { createMemorySink } from "@sluice/core/testing";
 import { withQueue } from "@sluice/queue";
 import { createShutdown, type ShutdownResource } from "@sluice/shutdown";
@@ -207,6 +207,26 @@ describe("createShutdown", () => {
       dropped: 0,
       abandoned: 25,
     });
+    // The queue counted them itself: nothing is left pending for ever.
+    expect(queue.stats()).toMatchObject({ pending: 0, dropped: { shutdown_timeout: 25 } });
+  });
+
+  test("graceful: what a resource still holds at its timeout is given up and counted by it", async () => {
+    const inner = createSink({ name: "stalled", deliver: never });
+    const queue = withQueue(inner, { batchSize: 10, onError: () => {} });
+    for (let n = 0; n < 25; n++) queue.write(event(n));
+    const shutdown = make();
+    shutdown.register("queue", queue);
+    const execution = shutdown.execute({ graceful: 1000 });
+    await vi.advanceTimersByTimeAsync(1000);
+    const report = await execution;
+    expect(report.resources[0]).toMatchObject({
+      outcome: "timed-out",
+      events: { accepted: 25, delivered: 0, failed: 0, abandoned: 25 },
+    });
+    expect(report.resources[0]?.events?.dropped.shutdown_timeout).toBe(0);
+    expect(queue.stats()).toMatchObject({ pending: 0, dropped: { shutdown_timeout: 25 } });
+    expect(inner.stats()).toMatchObject({ pending: 0, dropped: { shutdown_timeout: 10 } });
   });
 
   test("a failed flush is reported, and the resource is still closed", async () => {
@@ -300,6 +320,8 @@ describe("createShutdown", () => {
       ],
     );
     expect(report.totals.abandoned).toBe(10);
+    expect(asyncQueue.stats()).toMatchObject({ pending: 0, dropped: { process_exit: 10 } });
+    expect(syncQueue.stats()).toMatchObject({ pending: 0, delivered: 10 });
   });
 
   test("register refuses bad arguments and late registrations, naming the problem", async () => {
