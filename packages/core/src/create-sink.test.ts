@@ -204,3 +204,28 @@ describe("createSink abandon", () => {
     expect(sink.stats().dropped.shutdown_timeout).toBe(3);
   });
 });
+
+describe("createSink observeDelivery", () => {
+  test("tells the timestamps of delivered events only, until stopped", async () => {
+    let calls = 0;
+    const sink = createSink({
+      name: "observed",
+      batchSize: 2,
+      onError: quiet,
+      deliver: () => {
+        calls += 1;
+        if (calls === 2) throw new PartialDeliveryError(1, 2);
+      },
+    });
+    const seen: number[] = [];
+    const stop = sink.observeDelivery((timestamps, from, to) => {
+      for (let index = from; index < to; index++) seen.push(timestamps[index] as number);
+    });
+    const batch = events(0, 5).map((event, index) => ({ ...event, timestamp: 100 + index }));
+    await sink.writeBatch(batch).catch(() => {});
+    expect(seen).toEqual([100, 101, 102]);
+    stop();
+    await sink.writeBatch(events(5, 1));
+    expect(seen).toHaveLength(3);
+  });
+});

@@ -1,4 +1,5 @@
 import { Abandonment } from "./abandonment.ts";
+import { type DeliveryObserver, DeliveryObservers } from "./delivery-observers.ts";
 import { invalidOption, LoggingError, positiveIntegerOption as positiveInteger } from "./errors.ts";
 import type { LogEvent } from "./log-event.ts";
 import { deliveredCount, PartialDeliveryError } from "./partial-delivery.ts";
@@ -64,9 +65,11 @@ export interface CreateSinkOptions {
  * });
  * ```
  */
-export function createSink(
-  options: CreateSinkOptions,
-): Sink & { stats(): SinkStats; abandon(reason: DropReason): void } {
+export function createSink(options: CreateSinkOptions): Sink & {
+  stats(): SinkStats;
+  abandon(reason: DropReason): void;
+  observeDelivery(observer: DeliveryObserver): () => void;
+} {
   if (options === null || typeof options !== "object") {
     throw invalidOption("options", "an object with name and deliver", options);
   }
@@ -96,6 +99,7 @@ class CallbackSink implements Sink {
   #tail: Promise<void> = Promise.resolve();
   readonly #abandonment = new Abandonment();
   #abandonError: LoggingError | undefined;
+  readonly #observers = new DeliveryObservers();
 
   constructor(options: CreateSinkOptions, maxPending: number, batchSize: number) {
     this.name = options.name;
@@ -154,6 +158,10 @@ class CallbackSink implements Sink {
     return this.#abandonment
       .race(this.#drain(), () => undefined)
       .then(() => this.#failures.throwIfFailedSince(mark));
+  }
+
+  observeDelivery(observer: DeliveryObserver): () => void {
+    return this.#observers.add(observer);
   }
 
   abandon(reason: DropReason): void {
@@ -223,10 +231,12 @@ class CallbackSink implements Sink {
         await this.#options.deliver(step);
         if (this.#abandonment.abandoned) return;
         this.#counters.deliver(step.length);
+        this.#observers.notifyEvents(step);
         if (progress !== undefined) progress.delivered = end;
       } catch (error) {
         if (this.#abandonment.abandoned) return;
         const delivered = deliveredCount(error, step.length);
+        if (delivered > 0) this.#observers.notifyEvents(step.slice(0, delivered));
         if (!asBatch) {
           this.#recordFailure(delivered, step.length - delivered, error);
           continue;
@@ -247,8 +257,10 @@ class CallbackSink implements Sink {
       try {
         deliverSync(step);
         this.#counters.deliver(step.length);
+        this.#observers.notifyEvents(step);
       } catch (error) {
         const delivered = deliveredCount(error, step.length);
+        if (delivered > 0) this.#observers.notifyEvents(step.slice(0, delivered));
         this.#recordFailure(delivered, step.length - delivered, error);
       }
     }

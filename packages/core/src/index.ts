@@ -130,6 +130,12 @@ export {
 } from "./text-formatter.ts";
 export { UnreportedFailures } from "./unreported-failures.ts";
 
-// For sink authors: giving up held work (`Sink.abandon`).
+// For sink authors: giving up held work (`Sink.abandon`) and observing deliveries
+// (`Sink.observeDelivery`).
 
 export { Abandonment } from "./abandonment.ts";
+export {
+  type DeliveryObserver,
+  DeliveryObservers,
+  DeliveryTimestamps,
+} from "./delivery-observers.ts";

@@ -1,3 +1,4 @@
+import type { DeliveryObserver, DeliveryObservers } from "./delivery-observers.ts";
 import type { LogEvent } from "./log-event.ts";
 
 /**
@@ -79,6 +80,18 @@ export interface Sink {
    * @param reason the drop reason to count the abandoned events under, e.g. `shutdown_timeout`.
    */
   abandon?(reason: DropReason): void;
+  /**
+   * Observes deliveries: `observer` is told the timestamps of events as they are handed to the
+   * OS or the peer (a file sink: when the write system call returned), in delivery order, one
+   * call per delivered batch or chunk, never for events dropped or failed. For end-to-end
+   * latency measured outside a queue. Sinks that deliver implement it at no cost while nobody
+   * observes; wrappers pass it through to what they wrap (a fallback to every destination) and
+   * have it only when what they wrap has it. See {@link DeliveryObservers}.
+   *
+   * @param observer receives `timestamps[from]` to `timestamps[to - 1]`; the array is reused.
+   * @returns a function that stops the observation.
+   */
+  observeDelivery?(observer: DeliveryObserver): () => void;
   /** The counters this component owns. */
   stats?(): SinkStats;
 }

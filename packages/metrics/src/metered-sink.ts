@@ -1,4 +1,5 @@
 import {
+  type DeliveryObserver,
   type DropReason,
   deliveredCount,
   type ErrorHandler,
@@ -26,7 +27,9 @@ const nanosecondsPerMillisecond = 1e6;
 /**
  * The sink `withMetrics` returns: a pass-through that counts what crosses it and measures two
  * latencies. Its own counters treat an event as delivered once the wrapped sink took it
- * (`write`) or once the wrapped sink's `writeBatch` settled (`writeBatch`).
+ * (`write`) or once the wrapped sink's `writeBatch` settled (`writeBatch`). Delivery latency is
+ * observed where the events reach the OS or the peer (`Sink.observeDelivery`, through a queue and
+ * any other wrapper) when the wrapped chain supports it, else when `writeBatch` settles.
  */
 export class MeteredSink implements Sink {
   readonly name: string;
@@ -35,8 +38,13 @@ export class MeteredSink implements Sink {
   readonly flushSync?: () => void;
   /** Caller-side cost of `write`, in nanoseconds, sampled. */
   readonly writeLatency: Histogram = new Histogram();
-  /** Log call to delivery, in nanoseconds, for events delivered through `writeBatch`. */
+  /**
+   * Log call (the event's timestamp, in whole milliseconds) to the event being handed to the OS
+   * or the peer, in nanoseconds.
+   */
   readonly deliveryLatency: Histogram = new Histogram();
+  /** Passed through to the wrapped sink, when it has it. */
+  readonly observeDelivery?: (observer: DeliveryObserver) => () => void;
   /** When the last failure the sink saw itself was recorded, in epoch milliseconds. */
   lastErrorTime = 0;
   // Counters for `writeBatch` and refusals; `write` has its own two numbers below so that the
@@ -51,6 +59,8 @@ export class MeteredSink implements Sink {
   #closed = false;
   #closing: Promise<void> | undefined;
   #abandoned = false;
+  // Stops observing the wrapped chain's deliveries; set while they are observed.
+  #stopObserving: (() => void) | undefined;
 
   constructor(inner: Sink, name: string, settings: MeterSettings) {
     this.inner = inner;
@@ -59,6 +69,12 @@ export class MeteredSink implements Sink {
     this.#sampleMask = settings.writeSampleInterval - 1;
     this.#now = settings.now;
     this.#onError = settings.onError;
+    if (typeof inner.observeDelivery === "function") {
+      this.observeDelivery = (observer) => inner.observeDelivery?.(observer) ?? (() => {});
+      this.#stopObserving = inner.observeDelivery((timestamps, from, to) =>
+        this.#recordObserved(timestamps, from, to),
+      );
+    }
   }
 
   write(event: LogEvent): void {
@@ -86,7 +102,8 @@ export class MeteredSink implements Sink {
     this.#counters.accept(count);
     // The events are not kept for the round trip (a queue lets them go as soon as they are
     // handed over); their timestamps are, run-length encoded, as a batch spans few milliseconds.
-    const timestamps = encodeTimestamps(events);
+    // Not needed when deliveries are observed where they happen.
+    const timestamps = this.#stopObserving === undefined ? encodeTimestamps(events) : noTimestamps;
     let delivery: Promise<void>;
     try {
       delivery = this.inner.writeBatch(events);
@@ -167,7 +184,25 @@ export class MeteredSink implements Sink {
 
   #close(): Promise<void> {
     this.#closed = true;
-    return this.inner.close();
+    const stop = (): void => {
+      this.#stopObserving?.();
+      this.#stopObserving = undefined;
+    };
+    return this.inner.close().finally(stop);
+  }
+
+  /** Records the latency of delivered events, `timestamps[from]` to `timestamps[to - 1]`. */
+  #recordObserved(timestamps: Float64Array, from: number, to: number): void {
+    const now = this.#now();
+    const histogram = this.deliveryLatency;
+    let run = from;
+    while (run < to) {
+      const timestamp = timestamps[run] as number;
+      let end = run + 1;
+      while (end < to && timestamps[end] === timestamp) end++;
+      histogram.record((now - timestamp) * nanosecondsPerMillisecond, end - run);
+      run = end;
+    }
   }
 
   /** Records the latency of the first `delivered` events of a settled batch. */
@@ -183,6 +218,8 @@ export class MeteredSink implements Sink {
     }
   }
 }
+
+const noTimestamps = new Float64Array(0);
 
 /** The batch's timestamps as pairs (timestamp, how many consecutive events share it). */
 function encodeTimestamps(events: readonly LogEvent[]): Float64Array {

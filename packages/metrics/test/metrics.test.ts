@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import {
   checkConservation,
   createLogEvent,
@@ -13,6 +16,7 @@ import {
 import { checkSinkContract, createMemorySink } from "@sluice/core/testing";
 import { createMetrics, type SinkMetricsSnapshot, withMetrics } from "@sluice/metrics";
 import { withQueue } from "@sluice/queue";
+import { createFileSink } from "@sluice/sink-file";
 import { afterEach, describe, expect, it, vi } from "vitest";
 
 function event(n: number, timestamp = Date.now()): LogEvent {
@@ -151,6 +155,26 @@ describe("withMetrics counters", () => {
     expect(snapshot.deliveryLatency.sum).toBeCloseTo(145, 6);
     expect(snapshot.deliveryLatency.p50).toBeCloseTo(40, 0);
     expectConserved(snapshot);
+  });
+
+  it("measures delivery latency through a queue, to the write system call of a file sink", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "sluice-metrics-delivery-"));
+    try {
+      const metrics = createMetrics();
+      const file = createFileSink({ path: join(directory, "app.log") });
+      const sink = withMetrics(withQueue(file), { metrics, name: "app" });
+      // Logged 50 ms ago: the latency runs from the event's timestamp to the OS taking it.
+      const loggedAt = Date.now() - 50;
+      for (let n = 0; n < 100; n++) sink.write(event(n, loggedAt));
+      await sink.flush();
+      const snapshot = only(metrics.snapshot());
+      expect(snapshot.deliveryLatency.count).toBe(100);
+      expect(snapshot.deliveryLatency.p50).toBeGreaterThanOrEqual(49);
+      expect(snapshot.deliveryLatency.max).toBeLessThan(60_000);
+      await sink.close();
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
   });
 
   it("times one write in writeSampleInterval and counts every one", () => {

@@ -1,5 +1,6 @@
 import {
   Abandonment,
+  type DeliveryObserver,
   type DropReason,
   deliveredCount,
   dropReasons,
@@ -156,6 +157,8 @@ export function withQueue(sink: Sink, options: QueueOptions = {}): QueuedSink {
 class Queue implements QueuedSink, BudgetMember {
   readonly name: string;
   readonly inner: Sink;
+  /** Passed through to the inner sink, when it has it: deliveries happen there. */
+  readonly observeDelivery?: (observer: DeliveryObserver) => () => void;
   readonly #options: ResolvedQueueOptions;
   // Two rings so shedding finds the oldest low-level event in O(1); a sequence number on every
   // event lets the drain merge them back into arrival order.
@@ -190,6 +193,9 @@ class Queue implements QueuedSink, BudgetMember {
 
   constructor(inner: Sink, options: ResolvedQueueOptions) {
     this.inner = inner;
+    if (typeof inner.observeDelivery === "function") {
+      this.observeDelivery = (observer) => inner.observeDelivery?.(observer) ?? (() => {});
+    }
     this.name = options.name;
     this.#options = options;
     options.memoryBudget?.join(this);

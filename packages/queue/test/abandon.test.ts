@@ -1,4 +1,5 @@
 import { checkConservation, createLogEvent, createSink, type LogEvent } from "@sluice/core";
+import { createMemorySink } from "@sluice/core/testing";
 import { withQueue } from "@sluice/queue";
 import { describe, expect, it } from "vitest";
 
@@ -31,5 +32,22 @@ describe("the queue's abandon", () => {
     await expect(queue.close()).resolves.toBeUndefined();
     queue.write(event(26));
     expect(queue.stats().dropped.closed).toBe(1);
+  });
+});
+
+describe("the queue's observeDelivery", () => {
+  it("passes through to the inner sink, which tells when events reach it", async () => {
+    const inner = createSink({ name: "peer", deliver: () => {} });
+    const queue = withQueue(inner);
+    const seen: number[] = [];
+    queue.observeDelivery?.((timestamps, from, to) => {
+      for (let index = from; index < to; index++) seen.push(timestamps[index] as number);
+    });
+    const stamped = (n: number): LogEvent =>
+      createLogEvent({ level: "info", template: "Event {N}", properties: { N: n }, timestamp: n });
+    for (let n = 0; n < 10; n++) queue.write(stamped(n));
+    await queue.flush();
+    expect(seen).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(withQueue(createMemorySink()).observeDelivery).toBeUndefined();
   });
 });

@@ -272,7 +272,7 @@ class CircuitBreaker extends DeliveryWrapper implements CircuitBreakerSink {
   #probeTimeouts = 0;
 
   constructor(inner: Sink, shared: ResolvedWrapperOptions, settings: ResolvedBreakerOptions) {
-    super("breaker", shared, false, inner);
+    super("breaker", shared, false, inner, [inner]);
     this.inner = inner;
     this.#settings = settings;
     this.#resetTimeoutMs = settings.resetTimeoutMs;

@@ -1,5 +1,6 @@
 import {
   Abandonment,
+  type DeliveryObserver,
   type DropReason,
   deliveredCount,
   type LogEvent,
@@ -23,6 +24,8 @@ export abstract class DeliveryWrapper {
   readonly name: string;
   /** Present when the wrapped sink has one; set by the constructor. */
   readonly flushSync?: () => void;
+  /** Present when a wrapped sink has it: passed through to every one that has it. */
+  readonly observeDelivery?: (observer: DeliveryObserver) => () => void;
   protected readonly counters: SinkCounters = new SinkCounters();
   protected readonly options: ResolvedWrapperOptions;
   readonly #source: string;
@@ -48,12 +51,14 @@ export abstract class DeliveryWrapper {
    *   at once (a gate that only decides whether to let each one through, in the order they come).
    * @param syncTarget the sink whose `flushSync` this wrapper's `flushSync` passes to, if it has
    *   one; without it the wrapper has no `flushSync`.
+   * @param delivering the wrapped sinks whose deliveries `observeDelivery` observes.
    */
   constructor(
     source: string,
     options: ResolvedWrapperOptions,
     serial: boolean,
     syncTarget: Sink | undefined,
+    delivering: readonly Sink[],
   ) {
     this.#source = source;
     this.name = options.name;
@@ -61,6 +66,15 @@ export abstract class DeliveryWrapper {
     this.#serial = serial;
     if (syncTarget !== undefined && typeof syncTarget.flushSync === "function") {
       this.flushSync = () => this.#flushSync(syncTarget);
+    }
+    const observable = delivering.filter((sink) => typeof sink.observeDelivery === "function");
+    if (observable.length > 0) {
+      this.observeDelivery = (observer) => {
+        const stops = observable.map((sink) => sink.observeDelivery?.(observer));
+        return () => {
+          for (const stop of stops) stop?.();
+        };
+      };
     }
   }
 

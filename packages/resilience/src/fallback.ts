@@ -126,7 +126,7 @@ class Fallback extends DeliveryWrapper implements FallbackSink {
     shared: ResolvedWrapperOptions,
     onFailure: FallbackOptions["onFailure"],
   ) {
-    super("fallback", shared, true, destinations[0]);
+    super("fallback", shared, true, destinations[0], destinations);
     this.inner = Object.freeze([...destinations]);
     this.#routes = destinations.map((sink) => ({ name: sinkName(sink), delivered: 0, failed: 0 }));
     this.#onFailure = onFailure;

@@ -190,7 +190,7 @@ class Retry extends DeliveryWrapper implements RetrySink {
   #wake: (() => void) | undefined;
 
   constructor(inner: Sink, shared: ResolvedWrapperOptions, settings: ResolvedRetryOptions) {
-    super("retry", shared, true, inner);
+    super("retry", shared, true, inner, [inner]);
     this.inner = inner;
     this.#settings = settings;
   }

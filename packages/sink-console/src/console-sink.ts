@@ -3,6 +3,9 @@ import {
   type CompiledOutputTemplate,
   compileOutputTemplate,
   createClefFormatter,
+  type DeliveryObserver,
+  DeliveryObservers,
+  DeliveryTimestamps,
   type DropReason,
   type ErrorHandler,
   FdWriter,
@@ -126,6 +129,14 @@ export interface ConsoleSink extends Sink {
    * @param reason the drop reason, e.g. `process_exit`.
    */
   abandon(reason: DropReason): void;
+  /**
+   * Observes deliveries (see `Sink.observeDelivery`): the timestamps of events whose text a
+   * write system call took, on either stream.
+   *
+   * @param observer receives the delivered events' timestamps.
+   * @returns a function that stops the observation.
+   */
+  observeDelivery(observer: DeliveryObserver): () => void;
   /** The sink's counters. */
   stats(): SinkStats;
 }
@@ -254,6 +265,8 @@ interface Destination {
   /** Collects text lines, coloured or not as `output` says. */
   readonly line: TextLine;
   readonly writer: FdWriter;
+  /** The timestamps of the events its writer holds, while deliveries are observed. */
+  readonly timestamps: DeliveryTimestamps;
   broken: boolean;
 }
 
@@ -292,6 +305,10 @@ class ConsoleSinkImplementation implements ConsoleSink {
   #closed = false;
   #closing: Promise<void> | undefined;
   #abandonError: LoggingError | undefined;
+  readonly #observers = new DeliveryObservers((active) => {
+    this.#stdout?.timestamps.track(active);
+    this.#stderr?.timestamps.track(active);
+  });
 
   constructor(options: ResolvedConsoleOptions) {
     this.#options = options;
@@ -379,10 +396,15 @@ class ConsoleSinkImplementation implements ConsoleSink {
       `The console sink gave up ${held} events it still held (${reason}).`,
     );
     for (const destination of destinations) {
-      if (destination !== undefined) {
-        this.#counters.drop(reason, destination.writer.abandon(this.#abandonError));
-      }
+      if (destination === undefined) continue;
+      const events = destination.writer.abandon(this.#abandonError);
+      this.#counters.drop(reason, events);
+      destination.timestamps.discard(events);
     }
+  }
+
+  observeDelivery(observer: DeliveryObserver): () => void {
+    return this.#observers.add(observer);
   }
 
   close(): Promise<void> {
@@ -427,6 +449,7 @@ class ConsoleSinkImplementation implements ConsoleSink {
       return "buffer_full";
     }
     this.#counters.accept(1);
+    destination.timestamps.push(event.timestamp);
     return destination;
   }
 
@@ -451,18 +474,25 @@ class ConsoleSinkImplementation implements ConsoleSink {
   }
 
   #createDestination(fd: number, output: ConsoleOutput): Destination {
+    const timestamps = new DeliveryTimestamps(
+      this.#observers,
+      () => destination.writer.pendingEvents,
+    );
     const destination: Destination = {
       output,
       line: new TextLine(output.colors, this.#options.theme),
       broken: false,
+      timestamps,
       writer: new FdWriter({
         fd,
         maxBufferBytes: this.#options.maxBufferBytes,
         onWritten: (events, bytes) => {
           this.#counters.deliver(events);
           this.#counters.bytes += bytes;
+          timestamps.deliver(events);
         },
         onWriteError: (error, events) => {
+          timestamps.discard(events);
           if (error.code === "EPIPE") {
             // The reader left: stop this destination quietly and count what it cannot take.
             destination.broken = true;
@@ -479,6 +509,7 @@ class ConsoleSinkImplementation implements ConsoleSink {
         },
       }),
     };
+    if (this.#observers.active) timestamps.track(true);
     return destination;
   }
 }

@@ -12,6 +12,9 @@ import { rename, stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import { promisify } from "node:util";
 import {
+  type DeliveryObserver,
+  DeliveryObservers,
+  DeliveryTimestamps,
   type DropReason,
   FdWriter,
   formatEvent,
@@ -75,6 +78,14 @@ export interface FileSink extends Sink {
    * @param reason the drop reason, e.g. `shutdown_timeout`.
    */
   abandon(reason: DropReason): void;
+  /**
+   * Observes deliveries (see `Sink.observeDelivery`): the timestamps of events whose text a
+   * write system call took (after `fsync` with `durability: "batch"`).
+   *
+   * @param observer receives the delivered events' timestamps.
+   * @returns a function that stops the observation.
+   */
+  observeDelivery(observer: DeliveryObserver): () => void;
   /** The sink's counters. */
   stats(): FileSinkStats;
 }
@@ -138,6 +149,8 @@ class FileSinkImplementation implements FileSink {
   #closed = false;
   #closing: Promise<void> | undefined;
   #abandonError: LoggingError | undefined;
+  readonly #observers = new DeliveryObservers((active) => this.#timestamps.track(active));
+  readonly #timestamps = new DeliveryTimestamps(this.#observers, () => this.#writer.pendingEvents);
 
   constructor(options: ResolvedFileSinkOptions) {
     this.#options = options;
@@ -229,7 +242,13 @@ class FileSinkImplementation implements FileSink {
       "timeout",
       `File sink "${this.path}" gave up ${this.#writer.pendingEvents} events it still held (${reason}).`,
     );
-    this.#counters.drop(reason, this.#writer.abandon(this.#abandonError));
+    const events = this.#writer.abandon(this.#abandonError);
+    this.#counters.drop(reason, events);
+    this.#timestamps.discard(events);
+  }
+
+  observeDelivery(observer: DeliveryObserver): () => void {
+    return this.#observers.add(observer);
   }
 
   reopen(): Promise<void> {
@@ -289,6 +308,7 @@ class FileSinkImplementation implements FileSink {
       return "buffer_full";
     }
     this.#counters.accept(1);
+    this.#timestamps.push(event.timestamp);
     return undefined;
   }
 
@@ -350,6 +370,7 @@ class FileSinkImplementation implements FileSink {
 
   #written(events: number, bytes: number): void {
     this.#counters.deliver(events);
+    this.#timestamps.deliver(events);
     this.#counters.bytes += bytes;
     this.#fileSize += bytes;
     this.#retryDelayMs = 0;
@@ -368,6 +389,7 @@ class FileSinkImplementation implements FileSink {
   #writeFailed(error: NodeJS.ErrnoException, events: number): "discard" {
     const cause = this.#writeCause(error);
     this.#counters.fail(events, 0, cause);
+    this.#timestamps.discard(events);
     this.#report(cause, "write", events);
     // Stop writing for a while; newer events wait in the (bounded) buffer and are tried again.
     this.#writer.stop();
