@@ -165,6 +165,8 @@ interface ResolvedSink {
 class LoggerCore {
   readonly levelSwitch: LevelSwitch;
   readonly sinks: readonly ResolvedSink[];
+  /** The sinks alone, in order, for readers (`Logger.sinks`). */
+  readonly sinkList: readonly Sink[];
   readonly enrichers: readonly Enricher[];
   readonly filters: readonly Filter[];
   readonly capture: ResolvedCaptureOptions;
@@ -193,6 +195,7 @@ class LoggerCore {
     }
     this.levelSwitch = resolveLevelSwitch(options);
     this.sinks = resolveSinks(options.sinks);
+    this.sinkList = Object.freeze(this.sinks.map((entry) => entry.sink));
     this.enrichers = resolveFunctions("enrichers", options.enrichers);
     this.filters = resolveFunctions("filters", options.filters);
     this.capture = resolveCaptureOptions(options.capture);
@@ -309,6 +312,15 @@ export class Logger {
   /** The logger's level switch (shared with its children). */
   get levelSwitch(): LevelSwitch {
     return this.#core.levelSwitch;
+  }
+
+  /**
+   * The logger's sinks, in the order given (shared with its children), for tools that read
+   * their counters, such as a shutdown report: a logger's own `stats()` counts its pipeline,
+   * not deliveries. Frozen.
+   */
+  get sinks(): readonly Sink[] {
+    return this.#core.sinkList;
   }
 
   /**

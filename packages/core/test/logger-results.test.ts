@@ -157,4 +157,13 @@ describe("the logger survives sinks that bend the contract", () => {
     expect(log.stats().sinkContractViolations).toEqual([1, 0, 0]);
     expect(reports).toMatchObject([{ code: "contract_violation", message: "Sink.abandon threw." }]);
   });
+
+  it("sinks lists the logger's sinks, frozen and shared with its children", () => {
+    const first = createMemorySink({ name: "first" });
+    const second = createMemorySink({ name: "second" });
+    const log = createLogger({ sinks: [first, { sink: second, level: "error" }] });
+    expect(log.sinks).toEqual([first, second]);
+    expect(Object.isFrozen(log.sinks)).toBe(true);
+    expect(log.child({ Request: 1 }).sinks).toBe(log.sinks);
+  });
 });

@@ -21,6 +21,11 @@ export interface ShutdownResource {
   abandon?(reason: DropReason): void;
   /** Counters with `accepted`, `delivered`, `dropped`, `failed` and `pending`, as sinks keep. */
   stats?(): unknown;
+  /**
+   * The sinks it writes to (a logger's `sinks`), counted instead when its own `stats()` are not
+   * sink counters.
+   */
+  readonly sinks?: readonly { stats?(): unknown }[];
 }
 
 /** What a cleanup function may rely on where no `AbortSignal` type is declared. */
@@ -88,11 +93,47 @@ export function abandonedSince(
   return { ...counts, dropped, abandoned };
 }
 
-/** @internal reads a resource's sink counters; `undefined` when it keeps none or they throw. */
+/**
+ * @internal reads a resource's sink counters, or the sum of its sinks' (a logger's) but for those
+ * in `countedElsewhere` (registered on their own); `undefined` when it keeps none or they throw.
+ */
 export function readEventCounts(
   resource: ShutdownResource | CleanupFunction,
+  countedElsewhere: ReadonlySet<unknown> = new Set(),
 ): EventCounts | undefined {
-  if (typeof resource === "function" || typeof resource.stats !== "function") return undefined;
+  if (typeof resource === "function") return undefined;
+  return readSinkCounts(resource) ?? sumSinkCounts(resource.sinks, countedElsewhere);
+}
+
+function sumSinkCounts(
+  sinks: unknown,
+  countedElsewhere: ReadonlySet<unknown>,
+): EventCounts | undefined {
+  if (!Array.isArray(sinks)) return undefined;
+  let sum: EventCounts | undefined;
+  for (const sink of sinks as unknown[]) {
+    if (typeof sink !== "object" || sink === null || countedElsewhere.has(sink)) continue;
+    const counts = readSinkCounts(sink as { stats?(): unknown });
+    if (counts === undefined) continue;
+    if (sum === undefined) {
+      sum = counts;
+      continue;
+    }
+    const dropped: Record<DropReason, number> = { ...sum.dropped };
+    for (const reason of dropReasons) dropped[reason] += counts.dropped[reason];
+    sum = {
+      accepted: sum.accepted + counts.accepted,
+      delivered: sum.delivered + counts.delivered,
+      failed: sum.failed + counts.failed,
+      pending: sum.pending + counts.pending,
+      dropped,
+    };
+  }
+  return sum;
+}
+
+function readSinkCounts(resource: { stats?(): unknown }): EventCounts | undefined {
+  if (typeof resource.stats !== "function") return undefined;
   let stats: unknown;
   try {
     stats = resource.stats();

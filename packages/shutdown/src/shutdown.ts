@@ -91,6 +91,8 @@ export class Shutdown {
   readonly #onError: ErrorHandler | undefined;
   readonly #now: () => number;
   readonly #registrations = new Set<Registration>();
+  // The registered resources, made when first needed after a change.
+  #resources: Set<unknown> | undefined;
   readonly #escalation = new AbortController();
   #sequence = 0;
   #execution: Promise<ShutdownReport> | undefined;
@@ -189,8 +191,10 @@ export class Shutdown {
       sequence: this.#sequence++,
     };
     this.#registrations.add(registration);
+    this.#resources = undefined;
     return () => {
       this.#registrations.delete(registration);
+      this.#resources = undefined;
     };
   }
 
@@ -252,7 +256,7 @@ export class Shutdown {
     let pending = 0;
     let settled = 0;
     for (const registration of this.#registrations) {
-      const counts = readEventCounts(registration.resource);
+      const counts = readEventCounts(registration.resource, this.#registered());
       if (counts === undefined) continue;
       pending += counts.pending;
       settled += counts.accepted - counts.pending;
@@ -276,7 +280,7 @@ export class Shutdown {
     const resources: ResourceReport[] = [];
     for (const registration of this.#ordered()) {
       const began = this.#now();
-      const before = readEventCounts(registration.resource);
+      const before = readEventCounts(registration.resource, this.#registered());
       const resource = registration.resource;
       if (typeof resource !== "function" && typeof resource.flushSync === "function") {
         try {
@@ -319,7 +323,7 @@ export class Shutdown {
 
   async #close(registration: Registration, timeoutMs: number): Promise<ResourceReport> {
     const began = this.#now();
-    const before = readEventCounts(registration.resource);
+    const before = readEventCounts(registration.resource, this.#registered());
     const controller = new AbortController();
     const work = closeResource(registration.resource, controller.signal);
     const settlement = await settleWithin(work, timeoutMs, this.#escalation.signal);
@@ -360,7 +364,7 @@ export class Shutdown {
    */
   #abandon(registration: Registration): ResourceReport {
     const began = this.#now();
-    const before = readEventCounts(registration.resource);
+    const before = readEventCounts(registration.resource, this.#registered());
     this.#giveUp(registration, "shutdown_timeout");
     const controller = new AbortController();
     controller.abort(new LoggingError("timeout", `Shutdown abandoned "${registration.name}".`));
@@ -383,7 +387,7 @@ export class Shutdown {
     error: unknown,
     before: EventCounts | undefined,
   ): ResourceReport {
-    const counts = readEventCounts(registration.resource);
+    const counts = readEventCounts(registration.resource, this.#registered());
     return {
       name: registration.name,
       outcome,
@@ -411,6 +415,15 @@ export class Shutdown {
       resources: [...resources],
       totals,
     };
+  }
+
+  /** The registered resources: a logger's sink registered on its own is counted there. */
+  #registered(): ReadonlySet<unknown> {
+    if (this.#resources === undefined) {
+      this.#resources = new Set();
+      for (const registration of this.#registrations) this.#resources.add(registration.resource);
+    }
+    return this.#resources;
   }
 
   #ordered(): Registration[] {

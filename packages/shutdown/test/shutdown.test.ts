@@ -272,6 +272,39 @@ describe("createShutdown", () => {
     expect(report.ok).toBe(true);
   });
 
+  test("a registered logger is counted through its sinks, and gives up what they hold", async () => {
+    const memory = createMemorySink();
+    const queue = withQueue(createSink({ name: "stalled", deliver: never }), { batchSize: 10 });
+    const log = createLogger({ sinks: [memory, queue] });
+    for (let n = 0; n < 30; n++) log.info("Event {N}", { N: n });
+    const shutdown = make();
+    shutdown.register("logger", log);
+    const report = await shutdown.execute("immediate");
+    // Each event went to both sinks: the memory sink delivered its 30, the queue held its 30.
+    expect(report.resources[0]).toMatchObject({
+      name: "logger",
+      outcome: "abandoned",
+      events: { accepted: 60, delivered: 30, failed: 0, abandoned: 30 },
+    });
+    expect(queue.stats()).toMatchObject({ pending: 0, dropped: { shutdown_timeout: 30 } });
+  });
+
+  test("a logger's sink registered on its own is counted there, not twice", async () => {
+    const memory = createMemorySink();
+    const spare = createMemorySink({ name: "spare" });
+    const log = createLogger({ sinks: [memory, spare] });
+    for (let n = 0; n < 5; n++) log.info("Event {N}", { N: n });
+    const shutdown = make();
+    shutdown.register("memory", memory);
+    shutdown.register("logger", log);
+    const report = await shutdown.execute("flush-pending");
+    expect(report.resources.map((resource) => [resource.name, resource.events?.accepted])).toEqual([
+      ["logger", 5],
+      ["memory", 5],
+    ]);
+    expect(report.totals).toMatchObject({ accepted: 10, delivered: 10 });
+  });
+
   test("the report is logged through the logger just before the logger closes", async () => {
     const memory = createMemorySink();
     const log = createLogger({ sinks: [memory] });
