@@ -113,7 +113,8 @@ export class DeliveryTimestamps {
   push(timestamp: number): void {
     if (!this.#tracking) return;
     if (this.#length === this.#ring.length) this.#grow();
-    this.#ring[(this.#head + this.#length) % this.#ring.length] = timestamp;
+    // The ring's size is a power of two, so the mask wraps the index.
+    this.#ring[(this.#head + this.#length) & (this.#ring.length - 1)] = timestamp;
     this.#length += 1;
   }
 
@@ -145,7 +146,7 @@ export class DeliveryTimestamps {
   #grow(): void {
     const bigger = new Float64Array(Math.max(64, this.#ring.length * 2));
     for (let index = 0; index < this.#length; index++) {
-      bigger[index] = this.#ring[(this.#head + index) % this.#ring.length] as number;
+      bigger[index] = this.#ring[(this.#head + index) & (this.#ring.length - 1)] as number;
     }
     this.#ring = bigger;
     this.#head = 0;
