@@ -151,3 +151,81 @@ describe("createSink flush and close", () => {
     expect(sink.stats()).toMatchObject({ accepted: 25, delivered: 19, failed: 6, pending: 0 });
   });
 });
+
+describe("createSink abandon", () => {
+  test("counts what it holds as dropped, settles pending calls and takes no more events", async () => {
+    const delivered: number[] = [];
+    const sink = createSink({
+      name: "hung",
+      batchSize: 2,
+      onError: quiet,
+      // The first step goes through; the second never settles, as a peer that stops answering.
+      deliver: (step) => {
+        if (delivered.length > 0) return new Promise<void>(() => {});
+        delivered.push(...numbers(step));
+      },
+    });
+    for (const event of events(0, 3)) sink.write(event);
+    const batch = sink.writeBatch(events(3, 4)).catch((error: unknown) => error);
+    const flushed = sink.flush().catch((error: unknown) => error);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(delivered).toEqual([0, 1]);
+    expect(sink.stats()).toMatchObject({ accepted: 7, delivered: 2, pending: 5 });
+    sink.abandon("shutdown_timeout");
+    sink.abandon("process_exit");
+    expect(sink.stats()).toMatchObject({ accepted: 7, delivered: 2, pending: 0 });
+    expect(sink.stats().dropped).toMatchObject({ shutdown_timeout: 5, process_exit: 0 });
+    expect(await batch).toMatchObject({ code: "timeout" });
+    expect(await flushed).toMatchObject({ code: "timeout" });
+    await expect(sink.flush()).resolves.toBeUndefined();
+    await expect(sink.close()).resolves.toBeUndefined();
+    sink.write(events(7, 1)[0] as LogEvent);
+    expect(sink.stats().dropped.closed).toBe(1);
+  });
+
+  test("a batch given up part-way rejects with the prefix it delivered", async () => {
+    let calls = 0;
+    const sink = createSink({
+      name: "half",
+      batchSize: 2,
+      onError: quiet,
+      deliver: () => {
+        calls += 1;
+        if (calls > 1) return new Promise<void>(() => {});
+      },
+    });
+    const batch = sink.writeBatch(events(0, 5)).catch((error: unknown) => error);
+    await new Promise((resolve) => setImmediate(resolve));
+    sink.abandon("shutdown_timeout");
+    const failure = await batch;
+    expect(PartialDeliveryError.is(failure)).toBe(true);
+    expect(failure).toMatchObject({ delivered: 2, total: 5, cause: { code: "timeout" } });
+    expect(sink.stats()).toMatchObject({ delivered: 2, pending: 0 });
+    expect(sink.stats().dropped.shutdown_timeout).toBe(3);
+  });
+});
+
+describe("createSink observeDelivery", () => {
+  test("tells the timestamps of delivered events only, until stopped", async () => {
+    let calls = 0;
+    const sink = createSink({
+      name: "observed",
+      batchSize: 2,
+      onError: quiet,
+      deliver: () => {
+        calls += 1;
+        if (calls === 2) throw new PartialDeliveryError(1, 2);
+      },
+    });
+    const seen: number[] = [];
+    const stop = sink.observeDelivery((timestamps, from, to) => {
+      for (let index = from; index < to; index++) seen.push(timestamps[index] as number);
+    });
+    const batch = events(0, 5).map((event, index) => ({ ...event, timestamp: 100 + index }));
+    await sink.writeBatch(batch).catch(() => {});
+    expect(seen).toEqual([100, 101, 102]);
+    stop();
+    await sink.writeBatch(events(5, 1));
+    expect(seen).toHaveLength(3);
+  });
+});

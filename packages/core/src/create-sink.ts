@@ -1,8 +1,10 @@
+import { Abandonment } from "./abandonment.ts";
+import { type DeliveryObserver, DeliveryObservers } from "./delivery-observers.ts";
 import { invalidOption, LoggingError, positiveIntegerOption as positiveInteger } from "./errors.ts";
 import type { LogEvent } from "./log-event.ts";
 import { deliveredCount, PartialDeliveryError } from "./partial-delivery.ts";
 import { type ErrorHandler, reportError } from "./self-log.ts";
-import type { Sink, SinkStats } from "./sink.ts";
+import type { DropReason, Sink, SinkStats } from "./sink.ts";
 import { SinkCounters } from "./sink-counters.ts";
 import { UnreportedFailures } from "./unreported-failures.ts";
 
@@ -63,7 +65,11 @@ export interface CreateSinkOptions {
  * });
  * ```
  */
-export function createSink(options: CreateSinkOptions): Sink & { stats(): SinkStats } {
+export function createSink(options: CreateSinkOptions): Sink & {
+  stats(): SinkStats;
+  abandon(reason: DropReason): void;
+  observeDelivery(observer: DeliveryObserver): () => void;
+} {
   if (options === null || typeof options !== "object") {
     throw invalidOption("options", "an object with name and deliver", options);
   }
@@ -91,6 +97,9 @@ class CallbackSink implements Sink {
   #closing: Promise<void> | undefined;
   // Every delivery chains onto this promise, so deliveries never overlap and stay in order.
   #tail: Promise<void> = Promise.resolve();
+  readonly #abandonment = new Abandonment();
+  #abandonError: LoggingError | undefined;
+  readonly #observers = new DeliveryObservers();
 
   constructor(options: CreateSinkOptions, maxPending: number, batchSize: number) {
     this.name = options.name;
@@ -129,18 +138,46 @@ class CallbackSink implements Sink {
     this.#counters.accept(events.length);
     // What `write` buffered before this call goes first, to keep the order of arrival.
     const earlier = this.#takeBuffer();
+    const progress = { delivered: 0 };
     const run = this.#tail.then(async () => {
       await this.#deliver(earlier, false);
-      await this.#deliver(events, true);
+      await this.#deliver(events, true, progress);
     });
     // The next delivery waits for this one whatever its outcome; only this caller sees the failure.
     this.#tail = run.catch(() => {});
-    return run;
+    return this.#abandonment.race(run, () => {
+      const error = this.#abandonError as LoggingError;
+      throw progress.delivered === 0
+        ? error
+        : new PartialDeliveryError(progress.delivered, events.length, { cause: error });
+    });
   }
 
   flush(): Promise<void> {
     const mark = this.#failures.mark();
-    return this.#drain().then(() => this.#failures.throwIfFailedSince(mark));
+    return this.#abandonment
+      .race(this.#drain(), () => undefined)
+      .then(() => this.#failures.throwIfFailedSince(mark));
+  }
+
+  observeDelivery(observer: DeliveryObserver): () => void {
+    return this.#observers.add(observer);
+  }
+
+  abandon(reason: DropReason): void {
+    if (this.#abandonment.abandoned) return;
+    this.#closed = true;
+    this.#buffer = [];
+    const held = this.#counters.pending;
+    this.#abandonError = new LoggingError(
+      "timeout",
+      `Sink "${this.name}" gave up ${held} events it still held (${reason}).`,
+    );
+    if (held > 0) {
+      this.#counters.drop(reason, held);
+      this.#failures.record(this.#abandonError);
+    }
+    this.#abandonment.abandon();
   }
 
   close(): Promise<void> {
@@ -180,15 +217,26 @@ class CallbackSink implements Sink {
    * a `writeBatch`'s own events (`asBatch`) stop there, so that what was delivered is a prefix,
    * and the rejection says how long it is.
    */
-  async #deliver(events: readonly LogEvent[], asBatch: boolean): Promise<void> {
+  async #deliver(
+    events: readonly LogEvent[],
+    asBatch: boolean,
+    progress?: { delivered: number },
+  ): Promise<void> {
     for (let start = 0; start < events.length; start += this.#batchSize) {
+      // Given up: what is left was counted by abandon(), and nothing more is delivered.
+      if (this.#abandonment.abandoned) return;
       const end = Math.min(start + this.#batchSize, events.length);
       const step = start === 0 && end === events.length ? events : events.slice(start, end);
       try {
         await this.#options.deliver(step);
+        if (this.#abandonment.abandoned) return;
         this.#counters.deliver(step.length);
+        this.#observers.notifyEvents(step);
+        if (progress !== undefined) progress.delivered = end;
       } catch (error) {
+        if (this.#abandonment.abandoned) return;
         const delivered = deliveredCount(error, step.length);
+        if (delivered > 0) this.#observers.notifyEvents(step.slice(0, delivered));
         if (!asBatch) {
           this.#recordFailure(delivered, step.length - delivered, error);
           continue;
@@ -209,8 +257,10 @@ class CallbackSink implements Sink {
       try {
         deliverSync(step);
         this.#counters.deliver(step.length);
+        this.#observers.notifyEvents(step);
       } catch (error) {
         const delivered = deliveredCount(error, step.length);
+        if (delivered > 0) this.#observers.notifyEvents(step.slice(0, delivered));
         this.#recordFailure(delivered, step.length - delivered, error);
       }
     }

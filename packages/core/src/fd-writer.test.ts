@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import {
   closeSync,
   constants,
@@ -43,6 +43,11 @@ function drain(fd: number): Promise<number> {
     stream.on("end", () => resolve(total));
     stream.on("error", reject);
   });
+}
+
+/** `count` lines of 100 bytes, each starting with `mark` and its number. */
+function numberedLines(mark: string, count: number): string[] {
+  return Array.from({ length: count }, (_, index) => `${mark}${String(index).padStart(98, "-")}\n`);
 }
 
 describe("FdWriter", () => {
@@ -242,6 +247,83 @@ describe("FdWriter", () => {
     expect(received).toBe(lines.join(""));
     closeSync(fd);
     closeSync(reader);
+  });
+
+  it("flushSync never writes behind an asynchronous write in flight: lines stay whole and in order on a pipe", async () => {
+    const [readEnd, writeEnd] = await openPipe();
+    const out = join(directory, "received.log");
+    const outFd = openSync(out, "w");
+    // A reader in another process drains the pipe while this one is inside flushSync.
+    const reader = spawn("cat", [], { stdio: [readEnd, outFd, "inherit"] });
+    const exited = new Promise((resolve) => reader.on("exit", resolve));
+    closeSync(readEnd);
+    closeSync(outFd);
+    const writer = new FdWriter({ fd: writeEnd });
+    const first = numberedLines("a", 4000);
+    const second = numberedLines("b", 100);
+    for (const line of first) writer.write(line);
+    // Starts the asynchronous write of 400 KB at once: more than a pipe holds, so it is still
+    // in flight (and needs more system calls) when flushSync runs.
+    const flushed = writer.flush();
+    for (const line of second) writer.write(line);
+    writer.flushSync(2000);
+    await flushed;
+    await writer.flush();
+    expect(writer.pendingEvents).toBe(0);
+    closeSync(writeEnd);
+    await exited;
+    expect(readFileSync(out, "utf8")).toBe(first.join("") + second.join(""));
+  });
+
+  it("flushSync takes over a write waiting out a full pipe and writes its rest first", async () => {
+    const [readEnd, writeEnd] = await openPipe();
+    const out = join(directory, "taken-over.log");
+    const outFd = openSync(out, "w");
+    const writer = new FdWriter({ fd: writeEnd });
+    const first = numberedLines("a", 4000);
+    const second = numberedLines("b", 100);
+    for (const line of first) writer.write(line);
+    // Nobody reads yet: the write fills the pipe and waits for EAGAIN to clear.
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(writer.busy).toBe(true);
+    for (const line of second) writer.write(line);
+    const reader = spawn("cat", [], { stdio: [readEnd, outFd, "inherit"] });
+    const exited = new Promise((resolve) => reader.on("exit", resolve));
+    closeSync(readEnd);
+    closeSync(outFd);
+    writer.flushSync(10_000);
+    expect(writer.pendingEvents).toBe(0);
+    expect(writer.busy).toBe(false);
+    closeSync(writeEnd);
+    await exited;
+    expect(readFileSync(out, "utf8")).toBe(first.join("") + second.join(""));
+  });
+
+  it("abandon gives up the buffer and a write in flight, settles waiters and reports nothing later", async () => {
+    const [readEnd, writeEnd] = await openPipe();
+    let reported = 0;
+    const writer = new FdWriter({ fd: writeEnd, onWritten: (events) => (reported += events) });
+    for (const line of numberedLines("a", 4000)) writer.write(line);
+    // Nobody reads: the write fills the pipe and waits out EAGAIN, in flight.
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const batch = writer.flushBatch(10);
+    const flushed = writer.flush().catch((error: unknown) => error);
+    const heldBefore = writer.pendingEvents;
+    const error = new Error("given up");
+    expect(writer.abandon(error)).toBe(heldBefore);
+    expect(writer.abandon(error)).toBe(0);
+    expect(writer.pendingEvents).toBe(0);
+    // At most a system call already made is still outstanding.
+    await writer.idle();
+    expect(await flushed).toBe(error);
+    expect(await batch).toBe(0);
+    const before = reported;
+    const received = drain(readEnd);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    closeSync(writeEnd);
+    await received;
+    expect(reported).toBe(before);
+    await expect(writer.flush()).resolves.toBeUndefined();
   });
 
   it("validates its options", () => {

@@ -73,6 +73,8 @@ interface InFlight {
   readonly pieces: string[];
   readonly pieceEvents: number[];
   readonly prefix: string;
+  /** Bytes at the start of `buffer` already credited as written (the prefix and whole pieces). */
+  creditedBytes: number;
 }
 
 interface Chunk {
@@ -161,6 +163,8 @@ export class FdWriter {
   #waiters: FlushWaiter[] = [];
   #idleWaiters: (() => void)[] = [];
   #stopped = false;
+  // An asynchronous write or fsync has not called back yet: the OS may still be writing.
+  #outstanding = false;
 
   /**
    * @param options the descriptor, bounds and callbacks.
@@ -199,9 +203,9 @@ export class FdWriter {
     return this.#bufferedEvents + (this.#inFlight?.events ?? 0);
   }
 
-  /** True while a write is in flight or a retry is scheduled. */
+  /** True while a write is in flight, a system call is outstanding, or a retry is scheduled. */
   get busy(): boolean {
-    return this.#inFlight !== undefined || this.#retryTimer !== undefined;
+    return this.#inFlight !== undefined || this.#retryTimer !== undefined || this.#outstanding;
   }
 
   /** The descriptor written to. */
@@ -303,16 +307,21 @@ export class FdWriter {
 
   /**
    * Writes everything buffered with synchronous system calls, for `process.on("exit")` and crash
-   * paths. A write already in flight is left to finish on its own. Never throws: failures go to
-   * `onWriteError` (a `"retry"` decision leaves the data buffered). When a write fails part-way,
-   * the events written whole count as written and a later record never continues the torn one,
-   * as with asynchronous writes.
+   * paths. While an asynchronous system call is outstanding it writes nothing: text written
+   * beside it could land ahead of it, or inside it on a pipe; the buffer waits for the
+   * asynchronous writer (an exit path then counts what is left, see `Sink.abandon`). A write
+   * waiting out a full pipe or a failure backoff is taken over and finished first. Never throws:
+   * failures go to `onWriteError` (a `"retry"` decision leaves the data buffered). When a write
+   * fails part-way, the events written whole count as written and a later record never
+   * continues the torn one, as with asynchronous writes.
    *
    * @param timeoutMs how long to wait for a full pipe (EAGAIN) to take data, after which the rest
    *   stays buffered for the asynchronous writer. Without it, a pipe that stays full for about a
    *   second counts as failed, since on an exit path nothing will write the rest later.
    */
   flushSync(timeoutMs?: number): void {
+    if (this.#outstanding) return;
+    if (this.#inFlight !== undefined) this.#takeOverInFlight(this.#inFlight);
     const deadline = timeoutMs === undefined ? undefined : performance.now() + timeoutMs;
     let eagainRetries = 0;
     while (this.#head < this.#texts.length) {
@@ -326,6 +335,7 @@ export class FdWriter {
         pieces: chunk.pieces,
         pieceEvents: chunk.pieceEvents,
         prefix: chunk.prefix,
+        creditedBytes: 0,
       };
       while (attempt.offset < attempt.buffer.length) {
         try {
@@ -388,6 +398,31 @@ export class FdWriter {
   idle(): Promise<void> {
     if (!this.busy) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /**
+   * Gives up everything held, for exit paths and shutdowns past their deadline: the buffered text
+   * is forgotten, a write in flight is no longer waited for (whatever of it the OS still takes is
+   * not reported to `onWritten`), and the writer stops as after `stop()`. Pending flushes reject
+   * with `error` (the rule of `Sink.flush`); batches settle with the part written before.
+   *
+   * @param error the failure pending flushes reject with, when anything was given up.
+   * @returns how many events were given up; the caller counts them.
+   */
+  abandon(error: unknown): number {
+    this.#stopped = true;
+    if (this.#retryTimer !== undefined) clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    const events = this.pendingEvents;
+    this.#inFlight = undefined;
+    this.#texts = [];
+    this.#textEvents = [];
+    this.#head = 0;
+    this.#bufferedLength = 0;
+    this.#bufferedEvents = 0;
+    if (events > 0) this.#settleDiscarded(this.#accepted - events, events, error);
+    else this.#releaseIdleWaiters();
+    return events;
   }
 
   /** Starts writing again after `stop()`. */
@@ -486,8 +521,20 @@ export class FdWriter {
     this.#bufferedEvents += attempt.events;
   }
 
+  /**
+   * Puts a write that waits for its next system call (a retry timer) back at the head of the
+   * buffer, crediting what reached the OS, so a synchronous drain writes its rest first.
+   */
+  #takeOverInFlight(inFlight: InFlight): void {
+    if (this.#retryTimer !== undefined) clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    this.#inFlight = undefined;
+    this.#creditWrittenPieces(inFlight);
+    this.#restoreUnwritten(inFlight);
+  }
+
   #startWrite(): void {
-    if (this.#inFlight !== undefined || this.#retryTimer !== undefined || this.#stopped) return;
+    if (this.busy || this.#stopped) return;
     if (this.#head >= this.#texts.length) return;
     const chunk = this.#takeChunk();
     this.#inFlight = {
@@ -498,6 +545,7 @@ export class FdWriter {
       pieces: chunk.pieces,
       pieceEvents: chunk.pieceEvents,
       prefix: chunk.prefix,
+      creditedBytes: 0,
     };
     this.#continueWrite();
   }
@@ -510,18 +558,23 @@ export class FdWriter {
 
   #continueWrite(): void {
     const inFlight = this.#inFlight as InFlight;
+    this.#outstanding = true;
     writeAsync(
       this.#fd,
       inFlight.buffer,
       inFlight.offset,
       inFlight.buffer.length - inFlight.offset,
       null,
-      (error, written) => this.#afterWrite(error, written),
+      (error, written) => this.#afterWrite(inFlight, error, written),
     );
   }
 
-  #afterWrite(error: NodeJS.ErrnoException | null, written: number): void {
-    const inFlight = this.#inFlight as InFlight;
+  #afterWrite(inFlight: InFlight, error: NodeJS.ErrnoException | null, written: number): void {
+    this.#outstanding = false;
+    if (this.#inFlight !== inFlight) {
+      this.#afterAbandonedCall();
+      return;
+    }
     if (error !== null) {
       if (error.code === "EAGAIN") {
         this.#eagainMs = Math.min(eagainMaxMs, Math.max(eagainInitialMs, this.#eagainMs * 2));
@@ -544,7 +597,13 @@ export class FdWriter {
       return;
     }
     if (this.#fsync) {
+      this.#outstanding = true;
       fsync(this.#fd, (syncError) => {
+        this.#outstanding = false;
+        if (this.#inFlight !== inFlight) {
+          this.#afterAbandonedCall();
+          return;
+        }
         if (syncError !== null) {
           this.#handleError(syncError, false);
           return;
@@ -568,7 +627,8 @@ export class FdWriter {
     const prefixBytes = Buffer.byteLength(inFlight.prefix);
     if (inFlight.offset < prefixBytes) return inFlight.prefix !== "" || inFlight.offset > 0;
     const separator = this.#recordSeparator;
-    let end = prefixBytes;
+    // A write retried after a failure was credited once already, up to `creditedBytes`.
+    let end = Math.max(prefixBytes, inFlight.creditedBytes);
     let events = 0;
     let pieces = 0;
     let owesSeparator = false;
@@ -591,15 +651,22 @@ export class FdWriter {
       inFlight.pieces.splice(0, pieces);
       inFlight.pieceEvents.splice(0, pieces);
       inFlight.events -= events;
-      this.#completed(events, Math.min(end, inFlight.offset));
+      this.#completed(events, Math.min(end, inFlight.offset) - inFlight.creditedBytes);
     }
+    inFlight.creditedBytes = Math.max(inFlight.creditedBytes, end);
     return owesSeparator || inFlight.offset > end;
+  }
+
+  /** A system call of a write given up by `abandon()` returned: the writer may go on. */
+  #afterAbandonedCall(): void {
+    this.#releaseIdleWaiters();
+    this.#startWrite();
   }
 
   #finishInFlight(inFlight: InFlight): void {
     this.#inFlight = undefined;
     this.#backoffMs = 0;
-    this.#completed(inFlight.events, inFlight.buffer.length);
+    this.#completed(inFlight.events, inFlight.buffer.length - inFlight.creditedBytes);
     this.#startWrite();
     this.#releaseIdleWaiters();
   }
@@ -669,7 +736,15 @@ export class FdWriter {
     this.#bufferedLength -= held.length;
     this.#bufferedEvents -= held.events;
     // What is discarded is always the newest text held before the callback ran.
-    const firstDiscarded = held.accepted - events;
+    this.#settleDiscarded(held.accepted - events, events, error);
+    if (!synchronous) this.#startWrite();
+  }
+
+  /**
+   * Settles `events` discarded events, numbered from `firstDiscarded`: batches waiting for them
+   * learn where what was written ends, and flushes report `error`.
+   */
+  #settleDiscarded(firstDiscarded: number, events: number, error: unknown): void {
     for (const waiter of this.#waiters) {
       if (firstDiscarded < waiter.firstDiscarded) waiter.firstDiscarded = firstDiscarded;
     }
@@ -677,7 +752,6 @@ export class FdWriter {
     this.#failures.record(error);
     this.#releaseWaiters();
     this.#releaseIdleWaiters();
-    if (!synchronous) this.#startWrite();
   }
 
   #releaseWaiters(): void {

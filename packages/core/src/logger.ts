@@ -165,6 +165,8 @@ interface ResolvedSink {
 class LoggerCore {
   readonly levelSwitch: LevelSwitch;
   readonly sinks: readonly ResolvedSink[];
+  /** The sinks alone, in order, for readers (`Logger.sinks`). */
+  readonly sinkList: readonly Sink[];
   readonly enrichers: readonly Enricher[];
   readonly filters: readonly Filter[];
   readonly capture: ResolvedCaptureOptions;
@@ -193,6 +195,7 @@ class LoggerCore {
     }
     this.levelSwitch = resolveLevelSwitch(options);
     this.sinks = resolveSinks(options.sinks);
+    this.sinkList = Object.freeze(this.sinks.map((entry) => entry.sink));
     this.enrichers = resolveFunctions("enrichers", options.enrichers);
     this.filters = resolveFunctions("filters", options.filters);
     this.capture = resolveCaptureOptions(options.capture);
@@ -312,6 +315,15 @@ export class Logger {
   }
 
   /**
+   * The logger's sinks, in the order given (shared with its children), for tools that read
+   * their counters, such as a shutdown report: a logger's own `stats()` counts its pipeline,
+   * not deliveries. Frozen.
+   */
+  get sinks(): readonly Sink[] {
+    return this.#core.sinkList;
+  }
+
+  /**
    * Makes a logger that adds `properties` to each of its events. The properties are captured
    * once, now; the child shares its parent's sinks, level, enrichers and filters.
    *
@@ -360,15 +372,34 @@ export class Logger {
    * violation, and the next sink is still drained.
    */
   flushSync(): void {
+    this.#eachSink("flushSync", (sink) => sink.flushSync?.());
+  }
+
+  /**
+   * Gives up what every sink still holds (see `Sink.abandon`), for shutdowns past their deadline
+   * and exit paths: each sink counts it as dropped for `reason`, settles its pending calls, and
+   * takes no more events. Never throws: a sink whose `abandon` throws is counted and reported as
+   * a contract violation, and the next sink is still abandoned.
+   *
+   * @param reason the drop reason the sinks count the abandoned events under.
+   */
+  abandon(reason: DropReason): void {
+    this.#eachSink("abandon", (sink) => sink.abandon?.(reason));
+  }
+
+  /** Runs a synchronous sink method on every sink, counting a throw as a contract violation. */
+  #eachSink(operation: "flushSync" | "abandon", call: (sink: Sink) => void): void {
     const core = this.#core;
     for (let index = 0; index < core.sinks.length; index++) {
+      const entry = core.sinks[index];
+      if (entry === undefined) continue;
       try {
-        core.sinks[index]?.sink.flushSync?.();
+        call(entry.sink);
       } catch (error) {
         core.contractViolation(
           index,
-          "flushSync",
-          new LoggingError("contract_violation", "Sink.flushSync threw.", { cause: error }),
+          operation,
+          new LoggingError("contract_violation", `Sink.${operation} threw.`, { cause: error }),
         );
       }
     }

@@ -1,3 +1,4 @@
+import type { DeliveryObserver, DeliveryObservers } from "./delivery-observers.ts";
 import type { LogEvent } from "./log-event.ts";
 
 /**
@@ -65,6 +66,32 @@ export interface Sink {
    *   `blockTimeoutMs`. Without it, the sink picks its own bound for an exit path.
    */
   flushSync?(timeoutMs?: number): void;
+  /**
+   * Gives up what the sink holds, for shutdowns past their deadline and exit paths: it stops
+   * waiting for its destination, counts every event it still holds (buffered, queued or in
+   * flight) as dropped for `reason`, settles every pending `flush`, `close` and `writeBatch`
+   * (a flush or close rejects with a `LoggingError` of code `timeout` when events were given up;
+   * a batch rejects with the part delivered, as `writeBatch` says) and passes through every
+   * wrapper to what it wraps, like `close`. The sink is closed after it: later writes count as
+   * dropped (`closed`), and `close()` releases what is left to release without waiting for the
+   * destination. Synchronous, idempotent, and never throws. Events the destination took before
+   * the call and reports later are not counted again. Sinks that hold nothing may leave it out.
+   *
+   * @param reason the drop reason to count the abandoned events under, e.g. `shutdown_timeout`.
+   */
+  abandon?(reason: DropReason): void;
+  /**
+   * Observes deliveries: `observer` is told the timestamps of events as they are handed to the
+   * OS or the peer (a file sink: when the write system call returned), in delivery order, one
+   * call per delivered batch or chunk, never for events dropped or failed. For end-to-end
+   * latency measured outside a queue. Sinks that deliver implement it at no cost while nobody
+   * observes; wrappers pass it through to what they wrap (a fallback to every destination) and
+   * have it only when what they wrap has it. See {@link DeliveryObservers}.
+   *
+   * @param observer receives `timestamps[from]` to `timestamps[to - 1]`; the array is reused.
+   * @returns a function that stops the observation.
+   */
+  observeDelivery?(observer: DeliveryObserver): () => void;
   /** The counters this component owns. */
   stats?(): SinkStats;
 }

@@ -138,4 +138,33 @@ describe("the logger survives sinks that bend the contract", () => {
       { code: "contract_violation", message: "Sink.flushSync threw." },
     ]);
   });
+
+  it("abandon reaches every sink, counts a throw, and each sink counts what it held", () => {
+    const reports: unknown[] = [];
+    const reasons: string[] = [];
+    const held = createSink({ name: "held", deliver: () => new Promise<void>(() => {}) });
+    const log = createLogger({
+      sinks: [
+        bendingSink({ abandon: throwing }),
+        bendingSink({ abandon: (reason) => reasons.push(reason) }),
+        held,
+      ],
+      onError: (error) => reports.push(error),
+    });
+    for (let n = 0; n < 3; n++) log.info("Event {N}", { N: n });
+    expect(() => log.abandon("process_exit")).not.toThrow();
+    expect(reasons).toEqual(["process_exit"]);
+    expect(held.stats()).toMatchObject({ pending: 0, dropped: { process_exit: 3 } });
+    expect(log.stats().sinkContractViolations).toEqual([1, 0, 0]);
+    expect(reports).toMatchObject([{ code: "contract_violation", message: "Sink.abandon threw." }]);
+  });
+
+  it("sinks lists the logger's sinks, frozen and shared with its children", () => {
+    const first = createMemorySink({ name: "first" });
+    const second = createMemorySink({ name: "second" });
+    const log = createLogger({ sinks: [first, { sink: second, level: "error" }] });
+    expect(log.sinks).toEqual([first, second]);
+    expect(Object.isFrozen(log.sinks)).toBe(true);
+    expect(log.child({ Request: 1 }).sinks).toBe(log.sinks);
+  });
 });

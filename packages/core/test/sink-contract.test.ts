@@ -185,6 +185,26 @@ describe("checkSinkContract flags sinks that bend the contract", () => {
       message: "Sink.close threw: Error: thrown",
     });
   });
+
+  it("an abandon that leaves events pending, or a pending call unsettled", async () => {
+    const violations = await checkSinkContract(
+      () => {
+        const sink = createSink({ name: "stuck", deliver: () => {} });
+        // Forgets what it holds without counting it, and leaves its callers waiting.
+        return Object.assign(sink, {
+          abandon: () => {},
+          writeBatch: () => new Promise<void>(() => {}),
+        });
+      },
+      { timeoutMs: 100 },
+    );
+    expect(violations.map((violation) => violation.check)).toEqual(
+      expect.arrayContaining([
+        "abandon counts what was pending as dropped",
+        "abandon settles pending calls",
+      ]),
+    );
+  });
 });
 
 function replacer(_key: string, value: unknown): unknown {

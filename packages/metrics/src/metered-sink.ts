@@ -1,11 +1,17 @@
 import {
+  type DropReason,
   type ErrorHandler,
   type LogEvent,
   LoggingError,
   type Sink,
   type SinkStats,
 } from "@sluice/core";
-import { deliveredCount, reportError, SinkCounters } from "@sluice/core/sink";
+import {
+  type DeliveryObserver,
+  deliveredCount,
+  reportError,
+  SinkCounters,
+} from "@sluice/core/sink";
 import { Histogram } from "./histogram.ts";
 
 /** What a metered sink needs from the metrics it reports to. */
@@ -23,7 +29,9 @@ const nanosecondsPerMillisecond = 1e6;
 /**
  * The sink `withMetrics` returns: a pass-through that counts what crosses it and measures two
  * latencies. Its own counters treat an event as delivered once the wrapped sink took it
- * (`write`) or once the wrapped sink's `writeBatch` settled (`writeBatch`).
+ * (`write`) or once the wrapped sink's `writeBatch` settled (`writeBatch`). Delivery latency is
+ * observed where the events reach the OS or the peer (`Sink.observeDelivery`, through a queue and
+ * any other wrapper) when the wrapped chain supports it, else when `writeBatch` settles.
  */
 export class MeteredSink implements Sink {
   readonly name: string;
@@ -32,8 +40,13 @@ export class MeteredSink implements Sink {
   readonly flushSync?: () => void;
   /** Caller-side cost of `write`, in nanoseconds, sampled. */
   readonly writeLatency: Histogram = new Histogram();
-  /** Log call to delivery, in nanoseconds, for events delivered through `writeBatch`. */
+  /**
+   * Log call (the event's timestamp, in whole milliseconds) to the event being handed to the OS
+   * or the peer, in nanoseconds.
+   */
   readonly deliveryLatency: Histogram = new Histogram();
+  /** Passed through to the wrapped sink, when it has it. */
+  readonly observeDelivery?: (observer: DeliveryObserver) => () => void;
   /** When the last failure the sink saw itself was recorded, in epoch milliseconds. */
   lastErrorTime = 0;
   // Counters for `writeBatch` and refusals; `write` has its own two numbers below so that the
@@ -47,6 +60,9 @@ export class MeteredSink implements Sink {
   readonly #onError: ErrorHandler | undefined;
   #closed = false;
   #closing: Promise<void> | undefined;
+  #abandoned = false;
+  // Stops observing the wrapped chain's deliveries; set while they are observed.
+  #stopObserving: (() => void) | undefined;
 
   constructor(inner: Sink, name: string, settings: MeterSettings) {
     this.inner = inner;
@@ -55,6 +71,12 @@ export class MeteredSink implements Sink {
     this.#sampleMask = settings.writeSampleInterval - 1;
     this.#now = settings.now;
     this.#onError = settings.onError;
+    if (typeof inner.observeDelivery === "function") {
+      this.observeDelivery = (observer) => inner.observeDelivery?.(observer) ?? (() => {});
+      this.#stopObserving = inner.observeDelivery((timestamps, from, to) =>
+        this.#recordObserved(timestamps, from, to),
+      );
+    }
   }
 
   write(event: LogEvent): void {
@@ -82,7 +104,8 @@ export class MeteredSink implements Sink {
     this.#counters.accept(count);
     // The events are not kept for the round trip (a queue lets them go as soon as they are
     // handed over); their timestamps are, run-length encoded, as a batch spans few milliseconds.
-    const timestamps = encodeTimestamps(events);
+    // Not needed when deliveries are observed where they happen.
+    const timestamps = this.#stopObserving === undefined ? encodeTimestamps(events) : noTimestamps;
     let delivery: Promise<void>;
     try {
       delivery = this.inner.writeBatch(events);
@@ -91,10 +114,13 @@ export class MeteredSink implements Sink {
     }
     return delivery.then(
       () => {
+        // Once abandoned, the batch was counted as dropped: a late outcome is not counted again.
+        if (this.#abandoned) return;
         this.#counters.deliver(count);
         this.#recordDelivery(timestamps, count);
       },
       (error: unknown) => {
+        if (this.#abandoned) throw error;
         const delivered = deliveredCount(error, count);
         this.#counters.deliver(delivered);
         this.#counters.fail(count - delivered, 0, error);
@@ -112,6 +138,28 @@ export class MeteredSink implements Sink {
   close(): Promise<void> {
     this.#closing ??= this.#close();
     return this.#closing;
+  }
+
+  /**
+   * Passes `abandon` to the wrapped sink (see `Sink.abandon`), after counting the batches still
+   * waiting here as dropped for `reason`.
+   *
+   * @param reason the drop reason, e.g. `shutdown_timeout`.
+   */
+  abandon(reason: DropReason): void {
+    if (this.#abandoned) return;
+    this.#abandoned = true;
+    this.#closed = true;
+    this.#counters.drop(reason, this.#counters.pending);
+    try {
+      this.inner.abandon?.(reason);
+    } catch (error) {
+      reportError(
+        new LoggingError("contract_violation", "Sink.abandon threw.", { cause: error }),
+        { source: "metrics", operation: "abandon", sink: this.name },
+        this.#onError,
+      );
+    }
   }
 
   stats(): SinkStats {
@@ -138,7 +186,25 @@ export class MeteredSink implements Sink {
 
   #close(): Promise<void> {
     this.#closed = true;
-    return this.inner.close();
+    const stop = (): void => {
+      this.#stopObserving?.();
+      this.#stopObserving = undefined;
+    };
+    return this.inner.close().finally(stop);
+  }
+
+  /** Records the latency of delivered events, `timestamps[from]` to `timestamps[to - 1]`. */
+  #recordObserved(timestamps: Float64Array, from: number, to: number): void {
+    const now = this.#now();
+    const histogram = this.deliveryLatency;
+    let run = from;
+    while (run < to) {
+      const timestamp = timestamps[run] as number;
+      let end = run + 1;
+      while (end < to && timestamps[end] === timestamp) end++;
+      histogram.record((now - timestamp) * nanosecondsPerMillisecond, end - run);
+      run = end;
+    }
   }
 
   /** Records the latency of the first `delivered` events of a settled batch. */
@@ -154,6 +220,8 @@ export class MeteredSink implements Sink {
     }
   }
 }
+
+const noTimestamps = new Float64Array(0);
 
 /** The batch's timestamps as pairs (timestamp, how many consecutive events share it). */
 function encodeTimestamps(events: readonly LogEvent[]): Float64Array {

@@ -1,7 +1,11 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { type LogEvent, LoggingError, type Sink, type SinkStats } from "@sluice/core";
 import {
   checkConservation,
   createLogEvent,
+  createSink,
   PartialDeliveryError,
   SinkCounters,
   totalDropped,
@@ -9,6 +13,7 @@ import {
 import { checkSinkContract, createMemorySink } from "@sluice/core/testing";
 import { createMetrics, type SinkMetricsSnapshot, withMetrics } from "@sluice/metrics";
 import { withQueue } from "@sluice/queue";
+import { createFileSink } from "@sluice/sink-file";
 import { afterEach, describe, expect, it, vi } from "vitest";
 
 function event(n: number, timestamp = Date.now()): LogEvent {
@@ -149,6 +154,26 @@ describe("withMetrics counters", () => {
     expectConserved(snapshot);
   });
 
+  it("measures delivery latency through a queue, to the write system call of a file sink", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "sluice-metrics-delivery-"));
+    try {
+      const metrics = createMetrics();
+      const file = createFileSink({ path: join(directory, "app.log") });
+      const sink = withMetrics(withQueue(file), { metrics, name: "app" });
+      // Logged 50 ms ago: the latency runs from the event's timestamp to the OS taking it.
+      const loggedAt = Date.now() - 50;
+      for (let n = 0; n < 100; n++) sink.write(event(n, loggedAt));
+      await sink.flush();
+      const snapshot = only(metrics.snapshot());
+      expect(snapshot.deliveryLatency.count).toBe(100);
+      expect(snapshot.deliveryLatency.p50).toBeGreaterThanOrEqual(49);
+      expect(snapshot.deliveryLatency.max).toBeLessThan(60_000);
+      await sink.close();
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+
   it("times one write in writeSampleInterval and counts every one", () => {
     const metrics = createMetrics({ writeSampleInterval: 4 });
     const sink = withMetrics(createMemorySink(), { metrics, name: "app" });
@@ -220,6 +245,24 @@ describe("withMetrics counters", () => {
     });
     draining.flushSync?.();
     expect(drained).toBe(1);
+  });
+
+  it("passes abandon through: its waiting batches and the queue's held events are dropped, once", async () => {
+    const metrics = createMetrics();
+    const hung = createSink({ name: "hung", deliver: () => new Promise<void>(() => {}) });
+    const queue = withQueue(hung, { batchSize: 4, onError: () => {} });
+    const sink = withMetrics(queue, { metrics, name: "abandoned" });
+    for (let n = 0; n < 6; n++) sink.write(event(n));
+    const batch = sink.writeBatch([event(6)]).catch((error: unknown) => error);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    sink.abandon?.("shutdown_timeout");
+    expect(sink.stats?.()).toMatchObject({ pending: 0, dropped: { shutdown_timeout: 1 } });
+    expect(queue.stats()).toMatchObject({ pending: 0, dropped: { shutdown_timeout: 7 } });
+    expect(hung.stats()).toMatchObject({ pending: 0, dropped: { shutdown_timeout: 4 } });
+    expect(await batch).toBeInstanceOf(Error);
+    expect(sink.stats?.()).toMatchObject({ failed: 0, delivered: 6 });
+    sink.write(event(7));
+    expect(sink.stats?.().dropped.closed).toBe(1);
   });
 
   it("passes the sink contract kit", async () => {

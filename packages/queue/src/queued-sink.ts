@@ -7,6 +7,8 @@ import {
   type SinkStats,
 } from "@sluice/core";
 import {
+  Abandonment,
+  type DeliveryObserver,
   deliveredCount,
   dropReasons,
   PartialDeliveryError,
@@ -61,6 +63,14 @@ export interface QueuedSink extends Sink {
    * for exit paths. Does nothing when the inner sink has no `flushSync`.
    */
   flushSync(): void;
+  /**
+   * Gives up every event queued or in flight (see `Sink.abandon`), counted as dropped for
+   * `reason`, settles pending calls at once, and passes the call to the inner sink. The same
+   * path gives up a batch the inner sink never settles when the process runs out of work.
+   *
+   * @param reason the drop reason, e.g. `shutdown_timeout`.
+   */
+  abandon(reason: DropReason): void;
   /** The queue's counters. */
   stats(): QueueStats;
 }
@@ -160,6 +170,8 @@ export function withQueue(sink: Sink, options: QueueOptions = {}): QueuedSink {
 class Queue implements QueuedSink, BudgetMember {
   readonly name: string;
   readonly inner: Sink;
+  /** Passed through to the inner sink, when it has it: deliveries happen there. */
+  readonly observeDelivery?: (observer: DeliveryObserver) => () => void;
   readonly #options: ResolvedQueueOptions;
   // Two rings so shedding finds the oldest low-level event in O(1); a sequence number on every
   // event lets the drain merge them back into arrival order.
@@ -181,6 +193,7 @@ class Queue implements QueuedSink, BudgetMember {
   // Set once the process ran out of work with a batch the inner sink never settled: its flush
   // and close would never settle either, so they are still called but no longer waited for.
   #innerWedged = false;
+  readonly #abandonment = new Abandonment();
   #timer: NodeJS.Timeout | undefined;
   #immediate: NodeJS.Immediate | undefined;
   #closed = false;
@@ -196,6 +209,9 @@ class Queue implements QueuedSink, BudgetMember {
 
   constructor(inner: Sink, options: ResolvedQueueOptions) {
     this.inner = inner;
+    if (typeof inner.observeDelivery === "function") {
+      this.observeDelivery = (observer) => inner.observeDelivery?.(observer) ?? (() => {});
+    }
     this.name = options.name;
     this.#options = options;
     options.memoryBudget?.join(this);
@@ -296,6 +312,33 @@ class Queue implements QueuedSink, BudgetMember {
   close(): Promise<void> {
     this.#closing ??= this.#close();
     return this.#closing;
+  }
+
+  abandon(reason: DropReason): void {
+    if (this.#abandonment.abandoned) return;
+    this.#closed = true;
+    this.#cancelTimers();
+    if (this.#immediate !== undefined) clearImmediate(this.#immediate);
+    this.#immediate = undefined;
+    this.#unregisterExitDrain();
+    const held = this.#depth() + this.#inFlightCount();
+    this.#giveUp(
+      reason,
+      new LoggingError(
+        "timeout",
+        `Queue "${this.name}" gave up ${held} events it still held (${reason}).`,
+      ),
+    );
+    this.#options.memoryBudget?.leave(this);
+    this.#abandonment.abandon();
+    try {
+      this.inner.abandon?.(reason);
+    } catch (error) {
+      this.#contractViolation(
+        new LoggingError("contract_violation", "Sink.abandon threw.", { cause: error }),
+        "abandon",
+      );
+    }
   }
 
   ready(): Promise<void> {
@@ -621,6 +664,34 @@ class Queue implements QueuedSink, BudgetMember {
    * dropped (`shutdown_timeout`), and said once.
    */
   #abandonAtExit(): void {
+    const inFlight = this.#inFlightCount();
+    const queued = this.#depth();
+    const count = inFlight + queued;
+    const error = new LoggingError(
+      "timeout",
+      `The process ran out of work while "${this.inner.name ?? "the inner sink"}" still held ` +
+        `${inFlight} events for over ${exitGraceMs} ms; ${count} events (${inFlight} in ` +
+        `flight, ${queued} queued) were dropped as shutdown_timeout.`,
+    );
+    this.#giveUp("shutdown_timeout", error);
+    reportError(
+      error,
+      { source: "queue", operation: "exit", sink: this.name, events: count },
+      this.#options.onError,
+    );
+  }
+
+  #inFlightCount(): number {
+    let count = 0;
+    for (const batch of this.#inFlight) count += batch.count;
+    return count;
+  }
+
+  /**
+   * Gives up every batch in flight and everything queued behind them, counted as dropped for
+   * `reason`; the inner sink is no longer waited for, and waiting calls settle with `error`.
+   */
+  #giveUp(reason: DropReason, error: LoggingError): void {
     const abandoned = this.#inFlight.splice(0);
     this.#drainsInFlight = 0;
     this.#drainBytesInFlight = 0;
@@ -634,24 +705,13 @@ class Queue implements QueuedSink, BudgetMember {
       inFlightBytes += batch.bytes;
     }
     const count = inFlightCount + queued.events.length;
-    this.#counters.drop("shutdown_timeout", count, inFlightBytes + queued.bytes);
-    const error = new LoggingError(
-      "timeout",
-      `The process ran out of work while "${this.inner.name ?? "the inner sink"}" still held ` +
-        `${inFlightCount} events for over ${exitGraceMs} ms; ${count} events (${inFlightCount} in ` +
-        `flight, ${queued.events.length} queued) were dropped as shutdown_timeout.`,
-    );
-    this.#failures.record(error);
-    reportError(
-      error,
-      { source: "queue", operation: "exit", sink: this.name, events: count },
-      this.#options.onError,
-    );
+    this.#counters.drop(reason, count, inFlightBytes + queued.bytes);
+    if (count > 0) this.#failures.record(error);
     for (const batch of abandoned) {
-      this.#lost(batch.firstSequence, batch.lastSequence, { reason: "shutdown_timeout" });
+      this.#lost(batch.firstSequence, batch.lastSequence, { reason });
     }
     if (queued.events.length > 0) {
-      this.#lost(queued.firstSequence, queued.lastSequence, { reason: "shutdown_timeout" });
+      this.#lost(queued.firstSequence, queued.lastSequence, { reason });
     }
     this.#afterRemoval();
     this.#checkFlushWaiters();
@@ -885,10 +945,13 @@ class Queue implements QueuedSink, BudgetMember {
     throwFailures(failures, `Closing "${this.name}" failed.`);
   }
 
-  /** Calls the inner sink's flush or close, and waits for it unless the sink is wedged. */
+  /**
+   * Calls the inner sink's flush or close, and waits for it unless the sink is wedged or until
+   * the queue is abandoned.
+   */
   #awaitInner(operation: "flush" | "close", call: () => Promise<void>): Promise<void> {
     const settled = this.#callInner(operation, call);
-    if (!this.#innerWedged) return settled;
+    if (!this.#innerWedged) return this.#abandonment.race(settled, () => undefined);
     settled.catch(() => {
       // Given up at exit; the failure was already counted and said.
     });

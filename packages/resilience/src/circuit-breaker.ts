@@ -132,6 +132,13 @@ export interface CircuitBreakerStats extends SinkStats {
 
 /** The sink {@link withCircuitBreaker} returns. */
 export interface CircuitBreakerSink extends Sink {
+  /**
+   * Gives up the events held here (see `Sink.abandon`), counted as dropped for `reason`, and
+   * passes the call to every wrapped sink.
+   *
+   * @param reason the drop reason, e.g. `shutdown_timeout`.
+   */
+  abandon(reason: DropReason): void;
   /** The wrapped sink. */
   readonly inner: Sink;
   /** The circuit's state now. */
@@ -259,7 +266,7 @@ class CircuitBreaker extends DeliveryWrapper implements CircuitBreakerSink {
   #probeTimeouts = 0;
 
   constructor(inner: Sink, shared: ResolvedWrapperOptions, settings: ResolvedBreakerOptions) {
-    super("breaker", shared, false, inner);
+    super("breaker", shared, false, inner, [inner]);
     this.inner = inner;
     this.#settings = settings;
     this.#resetTimeoutMs = settings.resetTimeoutMs;
@@ -322,6 +329,10 @@ class CircuitBreaker extends DeliveryWrapper implements CircuitBreakerSink {
 
   protected override closeInner(): Promise<void> {
     return this.inner.close();
+  }
+
+  protected override abandonInner(reason: DropReason): void {
+    this.abandonSink(this.inner, reason);
   }
 
   #send(events: readonly LogEvent[]): Promise<void> {

@@ -1,5 +1,11 @@
 import { type DropReason, type LogEvent, LoggingError, type Sink } from "@sluice/core";
-import { deliveredCount, reportError, SinkCounters } from "@sluice/core/sink";
+import {
+  Abandonment,
+  type DeliveryObserver,
+  deliveredCount,
+  reportError,
+  SinkCounters,
+} from "@sluice/core/sink";
 import type { ResolvedWrapperOptions } from "./wrapper-options.ts";
 
 const ignore = (): void => {};
@@ -15,6 +21,8 @@ export abstract class DeliveryWrapper {
   readonly name: string;
   /** Present when the wrapped sink has one; set by the constructor. */
   readonly flushSync?: () => void;
+  /** Present when a wrapped sink has it: passed through to every one that has it. */
+  readonly observeDelivery?: (observer: DeliveryObserver) => () => void;
   protected readonly counters: SinkCounters = new SinkCounters();
   protected readonly options: ResolvedWrapperOptions;
   readonly #source: string;
@@ -31,6 +39,7 @@ export abstract class DeliveryWrapper {
   readonly #inFlight = new Set<Promise<void>>();
   #losses = 0;
   #lastLoss: unknown;
+  readonly #abandonment = new Abandonment();
 
   /**
    * @param source the component name for reports, e.g. `"breaker"`.
@@ -39,12 +48,14 @@ export abstract class DeliveryWrapper {
    *   at once (a gate that only decides whether to let each one through, in the order they come).
    * @param syncTarget the sink whose `flushSync` this wrapper's `flushSync` passes to, if it has
    *   one; without it the wrapper has no `flushSync`.
+   * @param delivering the wrapped sinks whose deliveries `observeDelivery` observes.
    */
   constructor(
     source: string,
     options: ResolvedWrapperOptions,
     serial: boolean,
     syncTarget: Sink | undefined,
+    delivering: readonly Sink[],
   ) {
     this.#source = source;
     this.name = options.name;
@@ -52,6 +63,15 @@ export abstract class DeliveryWrapper {
     this.#serial = serial;
     if (syncTarget !== undefined && typeof syncTarget.flushSync === "function") {
       this.flushSync = () => this.#flushSync(syncTarget);
+    }
+    const observable = delivering.filter((sink) => typeof sink.observeDelivery === "function");
+    if (observable.length > 0) {
+      this.observeDelivery = (observer) => {
+        const stops = observable.map((sink) => sink.observeDelivery?.(observer));
+        return () => {
+          for (const stop of stops) stop?.();
+        };
+      };
     }
   }
 
@@ -83,6 +103,9 @@ export abstract class DeliveryWrapper {
   /** Closes the wrapped sinks. */
   protected abstract closeInner(): Promise<void>;
 
+  /** Gives up what the wrapped sinks hold (`Sink.abandon`), never throwing. */
+  protected abstract abandonInner(reason: DropReason): void;
+
   /** The drop reason for events a rejection left undelivered, or `undefined` for `failed`. */
   protected lossReason(_error: unknown): DropReason | undefined {
     return undefined;
@@ -91,9 +114,26 @@ export abstract class DeliveryWrapper {
   /** Runs when `close()` is first called, before the final flush. */
   protected beforeClose(): void {}
 
-  /** True once `close()` was called. */
+  /** True once `close()` or `abandon()` was called. */
   protected get isClosed(): boolean {
     return this.#closed;
+  }
+
+  /** True once `abandon()` was called: no batch may be tried again. */
+  protected get isAbandoned(): boolean {
+    return this.#abandonment.abandoned;
+  }
+
+  /** Passes `abandon` to one wrapped sink, reporting a throw as a contract violation. */
+  protected abandonSink(sink: Sink, reason: DropReason): void {
+    try {
+      sink.abandon?.(reason);
+    } catch (error) {
+      this.report(
+        new LoggingError("contract_violation", "Sink.abandon threw.", { cause: error }),
+        "abandon",
+      );
+    }
   }
 
   /** Reports a failure nobody awaits, or a throwing callback, to `onError` or the self-log. */
@@ -139,17 +179,20 @@ export abstract class DeliveryWrapper {
     this.counters.accept(events.length);
     // Events written before this batch go first.
     this.#deliverBuffered();
-    return this.#start(events);
+    return this.#abandonment.race(this.#start(events), () => {
+      throw this.#lastLoss;
+    });
   }
 
   flush(): Promise<void> {
     this.#deliverBuffered();
     const losses = this.#losses;
     const waiting = [...this.#inFlight];
-    return Promise.allSettled(waiting).then(async () => {
+    const abandoned = (): undefined => undefined;
+    return this.#abandonment.race(Promise.allSettled(waiting), abandoned).then(async () => {
       let innerFailure: { error: unknown } | undefined;
       try {
-        await this.flushInner();
+        await this.#abandonment.race(this.flushInner(), abandoned);
       } catch (error) {
         innerFailure = { error };
       }
@@ -161,6 +204,27 @@ export abstract class DeliveryWrapper {
   close(): Promise<void> {
     this.#closing ??= this.#close();
     return this.#closing;
+  }
+
+  abandon(reason: DropReason): void {
+    if (this.#abandonment.abandoned) return;
+    this.#closed = true;
+    this.#buffer = [];
+    const held = this.counters.pending;
+    if (held > 0) {
+      const error = new LoggingError(
+        "timeout",
+        `"${this.name}" gave up ${held} events it still held (${reason}).`,
+      );
+      this.counters.drop(reason, held);
+      this.counters.lastError = error;
+      this.#losses += 1;
+      this.#lastLoss = error;
+    }
+    this.#abandonment.abandon();
+    // A pause ends now; the batch in it sees the wrapper abandoned and is not tried again.
+    this.beforeClose();
+    this.abandonInner(reason);
   }
 
   async #close(): Promise<void> {
@@ -192,7 +256,8 @@ export abstract class DeliveryWrapper {
       },
       (error: unknown) => {
         this.#writeBacklog -= events.length;
-        this.report(error, "write", events.length);
+        // Given up by abandon(): counted there, and the caller that abandoned knows.
+        if (!this.#abandonment.abandoned) this.report(error, "write", events.length);
       },
     );
   }
@@ -216,12 +281,13 @@ export abstract class DeliveryWrapper {
     } catch (error) {
       delivery = Promise.reject(error);
     }
+    // Once abandoned, the events were counted as dropped: a late outcome is not counted again.
     return delivery.then(
       () => {
-        this.counters.deliver(events.length);
+        if (!this.#abandonment.abandoned) this.counters.deliver(events.length);
       },
       (error: unknown) => {
-        this.#countLoss(events.length, error);
+        if (!this.#abandonment.abandoned) this.#countLoss(events.length, error);
         throw error;
       },
     );

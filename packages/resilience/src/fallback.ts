@@ -1,4 +1,10 @@
-import { type LogEvent, LoggingError, type Sink, type SinkStats } from "@sluice/core";
+import {
+  type DropReason,
+  type LogEvent,
+  LoggingError,
+  type Sink,
+  type SinkStats,
+} from "@sluice/core";
 import { deliveredCount, PartialDeliveryError } from "@sluice/core/sink";
 import { DeliveryWrapper } from "./delivery-wrapper.ts";
 import {
@@ -38,6 +44,13 @@ export interface FallbackStats extends SinkStats {
 
 /** The sink {@link withFallback} returns. */
 export interface FallbackSink extends Sink {
+  /**
+   * Gives up the events held here (see `Sink.abandon`), counted as dropped for `reason`, and
+   * passes the call to every wrapped sink.
+   *
+   * @param reason the drop reason, e.g. `shutdown_timeout`.
+   */
+  abandon(reason: DropReason): void;
   /** The destinations, the primary first. */
   readonly inner: readonly Sink[];
   /** The chain's counters. */
@@ -112,7 +125,7 @@ class Fallback extends DeliveryWrapper implements FallbackSink {
     shared: ResolvedWrapperOptions,
     onFailure: FallbackOptions["onFailure"],
   ) {
-    super("fallback", shared, true, destinations[0]);
+    super("fallback", shared, true, destinations[0], destinations);
     this.inner = Object.freeze([...destinations]);
     this.#routes = destinations.map((sink) => ({ name: sinkName(sink), delivered: 0, failed: 0 }));
     this.#onFailure = onFailure;
@@ -159,6 +172,10 @@ class Fallback extends DeliveryWrapper implements FallbackSink {
 
   protected override async closeInner(): Promise<void> {
     await this.#settleEach("close", (sink) => sink.close());
+  }
+
+  protected override abandonInner(reason: DropReason): void {
+    for (const sink of this.inner) this.abandonSink(sink, reason);
   }
 
   async #settleEach(operation: string, run: (sink: Sink) => Promise<void>): Promise<void> {

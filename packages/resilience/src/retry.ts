@@ -1,5 +1,6 @@
 import type { LogEvent, Sink, SinkStats } from "@sluice/core";
 import {
+  type DropReason,
   deliveredCount,
   invalidOption,
   PartialDeliveryError,
@@ -92,6 +93,13 @@ export interface RetryStats extends SinkStats {
 
 /** The sink {@link withRetry} returns. */
 export interface RetrySink extends Sink {
+  /**
+   * Gives up the events held here (see `Sink.abandon`), counted as dropped for `reason`, and
+   * passes the call to every wrapped sink.
+   *
+   * @param reason the drop reason, e.g. `shutdown_timeout`.
+   */
+  abandon(reason: DropReason): void;
   /** The wrapped sink. */
   readonly inner: Sink;
   /** The retry wrapper's counters. */
@@ -180,7 +188,7 @@ class Retry extends DeliveryWrapper implements RetrySink {
   #wake: (() => void) | undefined;
 
   constructor(inner: Sink, shared: ResolvedWrapperOptions, settings: ResolvedRetryOptions) {
-    super("retry", shared, true, inner);
+    super("retry", shared, true, inner, [inner]);
     this.inner = inner;
     this.#settings = settings;
   }
@@ -213,6 +221,7 @@ class Retry extends DeliveryWrapper implements RetrySink {
         this.#permanent += 1;
         break;
       }
+      if (this.isAbandoned) break;
       if (attempt >= settings.maxAttempts || this.isClosed) {
         this.#exhausted += 1;
         break;
@@ -224,6 +233,7 @@ class Retry extends DeliveryWrapper implements RetrySink {
       }
       this.#retries += 1;
       await this.#pause(delay);
+      if (this.isAbandoned) break;
     }
     if (delivered === 0) throw lastError;
     throw new PartialDeliveryError(delivered, events.length, { cause: lastError });
@@ -239,6 +249,10 @@ class Retry extends DeliveryWrapper implements RetrySink {
 
   protected override closeInner(): Promise<void> {
     return this.inner.close();
+  }
+
+  protected override abandonInner(reason: DropReason): void {
+    this.abandonSink(this.inner, reason);
   }
 
   #transient(error: unknown): boolean {

@@ -34,8 +34,8 @@ export interface ProcessHooksOptions {
   readonly crashes?: boolean;
   /**
    * Whether `process.exit()` called by the application drains every resource that can do it
-   * synchronously (`flushSync`), and counts and reports once on stderr the events held by those
-   * that cannot.
+   * synchronously (`flushSync`), has every resource give up what it still holds (each counts it
+   * as `process_exit`), and reports those events once on stderr.
    * @default true
    */
   readonly exit?: boolean;

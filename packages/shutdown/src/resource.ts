@@ -14,8 +14,19 @@ export interface ShutdownResource {
   close?(): Promise<void> | void;
   /** Drains synchronously, for `process.exit()` and crash paths. */
   flushSync?(): void;
+  /**
+   * Gives up what is still pending, counting it as dropped for `reason` (see `Sink.abandon`):
+   * called with `shutdown_timeout` when shutdown stops waiting, and with `process_exit` for what
+   * `flushSync` could not drain.
+   */
+  abandon?(reason: DropReason): void;
   /** Counters with `accepted`, `delivered`, `dropped`, `failed` and `pending`, as sinks keep. */
   stats?(): unknown;
+  /**
+   * The sinks it writes to (a logger's `sinks`), counted instead when its own `stats()` are not
+   * sink counters.
+   */
+  readonly sinks?: readonly { stats?(): unknown }[];
 }
 
 /** What a cleanup function may rely on where no `AbortSignal` type is declared. */
@@ -60,11 +71,70 @@ export interface EventCounts {
   readonly dropped: DropCounts;
 }
 
-/** @internal reads a resource's sink counters; `undefined` when it keeps none or they throw. */
+/** The drop reasons a shutdown counts under when it gives up pending events. */
+const abandonReasons = ["shutdown_timeout", "process_exit"] as const;
+
+/**
+ * @internal Counts as the report gives them: the events dropped for `shutdown_timeout` or
+ * `process_exit` since `before` (what the shutdown gave up) are `abandoned`, with anything still
+ * pending that the resource could not give up itself, and are left out of `dropped`; so
+ * `accepted = delivered + failed + sum(dropped) + abandoned`.
+ */
+export function abandonedSince(
+  counts: EventCounts,
+  before: EventCounts | undefined,
+): EventCounts & { readonly abandoned: number } {
+  const dropped: Record<DropReason, number> = { ...counts.dropped };
+  let abandoned = counts.pending;
+  for (const reason of abandonReasons) {
+    const caused = Math.max(0, counts.dropped[reason] - (before?.dropped[reason] ?? 0));
+    dropped[reason] -= caused;
+    abandoned += caused;
+  }
+  return { ...counts, dropped, abandoned };
+}
+
+/**
+ * @internal reads a resource's sink counters, or the sum of its sinks' (a logger's) but for those
+ * in `countedElsewhere` (registered on their own); `undefined` when it keeps none or they throw.
+ */
 export function readEventCounts(
   resource: ShutdownResource | CleanupFunction,
+  countedElsewhere: ReadonlySet<unknown> = new Set(),
 ): EventCounts | undefined {
-  if (typeof resource === "function" || typeof resource.stats !== "function") return undefined;
+  if (typeof resource === "function") return undefined;
+  return readSinkCounts(resource) ?? sumSinkCounts(resource.sinks, countedElsewhere);
+}
+
+function sumSinkCounts(
+  sinks: unknown,
+  countedElsewhere: ReadonlySet<unknown>,
+): EventCounts | undefined {
+  if (!Array.isArray(sinks)) return undefined;
+  let sum: EventCounts | undefined;
+  for (const sink of sinks as unknown[]) {
+    if (typeof sink !== "object" || sink === null || countedElsewhere.has(sink)) continue;
+    const counts = readSinkCounts(sink as { stats?(): unknown });
+    if (counts === undefined) continue;
+    if (sum === undefined) {
+      sum = counts;
+      continue;
+    }
+    const dropped: Record<DropReason, number> = { ...sum.dropped };
+    for (const reason of dropReasons) dropped[reason] += counts.dropped[reason];
+    sum = {
+      accepted: sum.accepted + counts.accepted,
+      delivered: sum.delivered + counts.delivered,
+      failed: sum.failed + counts.failed,
+      pending: sum.pending + counts.pending,
+      dropped,
+    };
+  }
+  return sum;
+}
+
+function readSinkCounts(resource: { stats?(): unknown }): EventCounts | undefined {
+  if (typeof resource.stats !== "function") return undefined;
   let stats: unknown;
   try {
     stats = resource.stats();

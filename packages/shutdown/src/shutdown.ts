@@ -1,4 +1,4 @@
-import { type ErrorHandler, type Logger, LoggingError } from "@sluice/core";
+import { type DropReason, type ErrorHandler, type Logger, LoggingError } from "@sluice/core";
 import { invalidOption, positiveIntegerOption, reportError } from "@sluice/core/sink";
 import {
   isClean,
@@ -9,6 +9,7 @@ import {
   sumTotals,
 } from "./report.ts";
 import {
+  abandonedSince,
   type CleanupFunction,
   type CleanupSignal,
   type EventCounts,
@@ -83,6 +84,8 @@ export class Shutdown {
   readonly #onError: ErrorHandler | undefined;
   readonly #now: () => number;
   readonly #registrations = new Set<Registration>();
+  // The registered resources, made when first needed after a change.
+  #resources: Set<unknown> | undefined;
   readonly #escalation = new AbortController();
   #sequence = 0;
   #execution: Promise<ShutdownReport> | undefined;
@@ -181,8 +184,10 @@ export class Shutdown {
       sequence: this.#sequence++,
     };
     this.#registrations.add(registration);
+    this.#resources = undefined;
     return () => {
       this.#registrations.delete(registration);
+      this.#resources = undefined;
     };
   }
 
@@ -244,7 +249,7 @@ export class Shutdown {
     let pending = 0;
     let settled = 0;
     for (const registration of this.#registrations) {
-      const counts = readEventCounts(registration.resource);
+      const counts = readEventCounts(registration.resource, this.#registered());
       if (counts === undefined) continue;
       pending += counts.pending;
       settled += counts.accepted - counts.pending;
@@ -255,8 +260,9 @@ export class Shutdown {
   /**
    * Best-effort synchronous drain for the moment the process ends without waiting
    * (`process.exit()`, a crash): calls `flushSync` on every resource that has one, in shutdown
-   * order, and counts what is still pending as abandoned (`process_exit`). Does nothing and
-   * returns the existing report once `execute` has started. Never throws.
+   * order, then has each give up what is still pending (`abandon("process_exit")`, counted by
+   * the resource itself), and reports that as abandoned. Does nothing and returns the existing
+   * report once `execute` has started. Never throws.
    *
    * @returns a report with strategy `"exit"`.
    */
@@ -267,6 +273,7 @@ export class Shutdown {
     const resources: ResourceReport[] = [];
     for (const registration of this.#ordered()) {
       const began = this.#now();
+      const before = readEventCounts(registration.resource, this.#registered());
       const resource = registration.resource;
       if (typeof resource !== "function" && typeof resource.flushSync === "function") {
         try {
@@ -275,7 +282,8 @@ export class Shutdown {
           this.#reportFailure(error, registration, "flushSync");
         }
       }
-      resources.push(this.#describe(registration, "exited", began, undefined));
+      this.#giveUp(registration, "process_exit");
+      resources.push(this.#describe(registration, "exited", began, undefined, before));
     }
     this.#exitReport = this.#finish("exit", undefined, startedAt, started, resources);
     return this.#exitReport;
@@ -308,15 +316,16 @@ export class Shutdown {
 
   async #close(registration: Registration, timeoutMs: number): Promise<ResourceReport> {
     const began = this.#now();
+    const before = readEventCounts(registration.resource, this.#registered());
     const controller = new AbortController();
     const work = closeResource(registration.resource, controller.signal);
     const settlement = await settleWithin(work, timeoutMs, this.#escalation.signal);
     if (settlement.outcome === "flushed") {
-      return this.#describe(registration, "flushed", began, undefined);
+      return this.#describe(registration, "flushed", began, undefined, before);
     }
     if (settlement.outcome === "failed") {
       this.#reportFailure(settlement.error, registration, "close");
-      return this.#describe(registration, "failed", began, settlement.error);
+      return this.#describe(registration, "failed", began, settlement.error, before);
     }
     controller.abort(
       new LoggingError("timeout", `Shutdown stopped waiting for "${registration.name}".`),
@@ -324,12 +333,32 @@ export class Shutdown {
     work.catch(() => {
       // Abandoned: its outcome is already in the report.
     });
-    return this.#describe(registration, settlement.outcome, began, undefined);
+    this.#giveUp(registration, "shutdown_timeout");
+    return this.#describe(registration, settlement.outcome, began, undefined, before);
   }
 
-  /** Closes without waiting, so the resource stops accepting and releases what it can. */
+  /**
+   * Has a resource give up what it still holds, counted by itself under `reason`; a resource
+   * without `abandon` keeps it pending, which the report counts as abandoned all the same.
+   */
+  #giveUp(registration: Registration, reason: DropReason): void {
+    const resource = registration.resource;
+    if (typeof resource === "function" || typeof resource.abandon !== "function") return;
+    try {
+      resource.abandon(reason);
+    } catch (error) {
+      this.#reportFailure(error, registration, "abandon");
+    }
+  }
+
+  /**
+   * Gives up what the resource holds and closes it without waiting, so it stops accepting and
+   * releases what it can.
+   */
   #abandon(registration: Registration): ResourceReport {
     const began = this.#now();
+    const before = readEventCounts(registration.resource, this.#registered());
+    this.#giveUp(registration, "shutdown_timeout");
     const controller = new AbortController();
     controller.abort(new LoggingError("timeout", `Shutdown abandoned "${registration.name}".`));
     const resource = registration.resource;
@@ -340,22 +369,24 @@ export class Shutdown {
     work.catch(() => {
       // Abandoned: its outcome is already in the report.
     });
-    return this.#describe(registration, "abandoned", began, undefined);
+    return this.#describe(registration, "abandoned", began, undefined, before);
   }
 
+  /** `before`: the resource's counts when shutdown started on it, to tell what it gave up. */
   #describe(
     registration: Registration,
     outcome: ResourceOutcome,
     began: number,
     error: unknown,
+    before: EventCounts | undefined,
   ): ResourceReport {
-    const counts = readEventCounts(registration.resource);
+    const counts = readEventCounts(registration.resource, this.#registered());
     return {
       name: registration.name,
       outcome,
       durationMs: this.#now() - began,
       ...(outcome === "failed" ? { error } : {}),
-      ...(counts === undefined ? {} : { events: toResourceEvents(counts) }),
+      ...(counts === undefined ? {} : { events: toResourceEvents(counts, before) }),
     };
   }
 
@@ -377,6 +408,15 @@ export class Shutdown {
       resources: [...resources],
       totals,
     };
+  }
+
+  /** The registered resources: a logger's sink registered on its own is counted there. */
+  #registered(): ReadonlySet<unknown> {
+    if (this.#resources === undefined) {
+      this.#resources = new Set();
+      for (const registration of this.#registrations) this.#resources.add(registration.resource);
+    }
+    return this.#resources;
   }
 
   #ordered(): Registration[] {
@@ -470,14 +510,9 @@ function invoke(call: () => unknown): Promise<void> {
   }
 }
 
-function toResourceEvents(counts: EventCounts): ResourceEvents {
-  return {
-    accepted: counts.accepted,
-    delivered: counts.delivered,
-    failed: counts.failed,
-    dropped: counts.dropped,
-    abandoned: counts.pending,
-  };
+function toResourceEvents(counts: EventCounts, before: EventCounts | undefined): ResourceEvents {
+  const { accepted, delivered, failed, dropped, abandoned } = abandonedSince(counts, before);
+  return { accepted, delivered, failed, dropped, abandoned };
 }
 
 function isResource(value: unknown): value is ShutdownResource | CleanupFunction {

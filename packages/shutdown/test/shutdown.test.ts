@@ -1,5 +1,5 @@
 import { createLogger, type LogEvent, type Sink } from "@sluice/core";
-import { createLogEvent } from "@sluice/core/sink";
+import { createLogEvent, createSink } from "@sluice/core/sink";
 import { createMemorySink } from "@sluice/core/testing";
 import { withQueue } from "@sluice/queue";
 import { createShutdown, type ShutdownResource } from "@sluice/shutdown";
@@ -208,6 +208,29 @@ describe("createShutdown", () => {
       dropped: 0,
       abandoned: 25,
     });
+    // The queue counted them itself: nothing is left pending for ever.
+    expect(queue.stats()).toMatchObject({ pending: 0, dropped: { shutdown_timeout: 25 } });
+  });
+
+  test("graceful: what a resource still holds at its timeout is given up and counted by it", async () => {
+    const inner = createSink({ name: "stalled", deliver: never });
+    const queue = withQueue(inner, { batchSize: 10, onError: () => {} });
+    for (let n = 0; n < 25; n++) queue.write(event(n));
+    const shutdown = make();
+    shutdown.register("queue", queue);
+    const execution = shutdown.execute({ graceful: 1000 });
+    await vi.advanceTimersByTimeAsync(1000);
+    const report = await execution;
+    expect(report.resources[0]).toMatchObject({
+      outcome: "timed-out",
+      events: { accepted: 25, delivered: 0, failed: 0, abandoned: 25 },
+    });
+    expect(report.resources[0]?.events?.dropped.shutdown_timeout).toBe(0);
+    expect(queue.stats()).toMatchObject({ pending: 0, dropped: { shutdown_timeout: 25 } });
+    // The queue hands the stalled sink several batches in flight; all it took are given up there.
+    const held = inner.stats().accepted;
+    expect(held).toBeGreaterThanOrEqual(10);
+    expect(inner.stats()).toMatchObject({ pending: 0, dropped: { shutdown_timeout: held } });
   });
 
   test("a failed flush is reported, and the resource is still closed", async () => {
@@ -251,6 +274,39 @@ describe("createShutdown", () => {
       abandoned: 0,
     });
     expect(report.ok).toBe(true);
+  });
+
+  test("a registered logger is counted through its sinks, and gives up what they hold", async () => {
+    const memory = createMemorySink();
+    const queue = withQueue(createSink({ name: "stalled", deliver: never }), { batchSize: 10 });
+    const log = createLogger({ sinks: [memory, queue] });
+    for (let n = 0; n < 30; n++) log.info("Event {N}", { N: n });
+    const shutdown = make();
+    shutdown.register("logger", log);
+    const report = await shutdown.execute("immediate");
+    // Each event went to both sinks: the memory sink delivered its 30, the queue held its 30.
+    expect(report.resources[0]).toMatchObject({
+      name: "logger",
+      outcome: "abandoned",
+      events: { accepted: 60, delivered: 30, failed: 0, abandoned: 30 },
+    });
+    expect(queue.stats()).toMatchObject({ pending: 0, dropped: { shutdown_timeout: 30 } });
+  });
+
+  test("a logger's sink registered on its own is counted there, not twice", async () => {
+    const memory = createMemorySink();
+    const spare = createMemorySink({ name: "spare" });
+    const log = createLogger({ sinks: [memory, spare] });
+    for (let n = 0; n < 5; n++) log.info("Event {N}", { N: n });
+    const shutdown = make();
+    shutdown.register("memory", memory);
+    shutdown.register("logger", log);
+    const report = await shutdown.execute("flush-pending");
+    expect(report.resources.map((resource) => [resource.name, resource.events?.accepted])).toEqual([
+      ["logger", 5],
+      ["memory", 5],
+    ]);
+    expect(report.totals).toMatchObject({ accepted: 10, delivered: 10 });
   });
 
   test("the report is logged through the logger just before the logger closes", async () => {
@@ -301,6 +357,8 @@ describe("createShutdown", () => {
       ],
     );
     expect(report.totals.abandoned).toBe(10);
+    expect(asyncQueue.stats()).toMatchObject({ pending: 0, dropped: { process_exit: 10 } });
+    expect(syncQueue.stats()).toMatchObject({ pending: 0, delivered: 10 });
   });
 
   test("register refuses bad arguments and late registrations, naming the problem", async () => {

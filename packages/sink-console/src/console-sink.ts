@@ -16,6 +16,9 @@ import {
 import {
   type CompiledOutputTemplate,
   compileOutputTemplate,
+  type DeliveryObserver,
+  DeliveryObservers,
+  DeliveryTimestamps,
   FdWriter,
   formatEvent,
   invalidOption,
@@ -121,6 +124,21 @@ export interface ConsoleSink extends Sink {
    * @param timeoutMs how long to wait for a full pipe; see `Sink.flushSync`.
    */
   flushSync(timeoutMs?: number): void;
+  /**
+   * Gives up the text still buffered or in flight for both streams (see `Sink.abandon`): its
+   * events count as dropped for `reason`, pending calls settle at once, and the sink is closed.
+   *
+   * @param reason the drop reason, e.g. `process_exit`.
+   */
+  abandon(reason: DropReason): void;
+  /**
+   * Observes deliveries (see `Sink.observeDelivery`): the timestamps of events whose text a
+   * write system call took, on either stream.
+   *
+   * @param observer receives the delivered events' timestamps.
+   * @returns a function that stops the observation.
+   */
+  observeDelivery(observer: DeliveryObserver): () => void;
   /** The sink's counters. */
   stats(): SinkStats;
 }
@@ -249,6 +267,8 @@ interface Destination {
   /** Collects text lines, coloured or not as `output` says. */
   readonly line: TextLine;
   readonly writer: FdWriter;
+  /** The timestamps of the events its writer holds, while deliveries are observed. */
+  readonly timestamps: DeliveryTimestamps;
   broken: boolean;
 }
 
@@ -286,6 +306,11 @@ class ConsoleSinkImplementation implements ConsoleSink {
   #stderr: Destination | undefined;
   #closed = false;
   #closing: Promise<void> | undefined;
+  #abandonError: LoggingError | undefined;
+  readonly #observers = new DeliveryObservers((active) => {
+    this.#stdout?.timestamps.track(active);
+    this.#stderr?.timestamps.track(active);
+  });
 
   constructor(options: ResolvedConsoleOptions) {
     this.#options = options;
@@ -337,7 +362,7 @@ class ConsoleSinkImplementation implements ConsoleSink {
       if (prefix === events.length) return;
       const cause =
         prefix < routes.length
-          ? (routes[prefix] as Destination).writer.lastError
+          ? (this.#abandonError ?? (routes[prefix] as Destination).writer.lastError)
           : new LoggingError(
               "sink_failure",
               `${events.length - routes.length} events were dropped (${refusal}) by the console sink.`,
@@ -360,6 +385,28 @@ class ConsoleSinkImplementation implements ConsoleSink {
     this.#stderr?.writer.flushSync(
       deadline === undefined ? undefined : Math.max(0, deadline - performance.now()),
     );
+  }
+
+  abandon(reason: DropReason): void {
+    if (this.#abandonError !== undefined) return;
+    this.#closed = true;
+    const destinations = [this.#stdout, this.#stderr];
+    let held = 0;
+    for (const destination of destinations) held += destination?.writer.pendingEvents ?? 0;
+    this.#abandonError = new LoggingError(
+      "timeout",
+      `The console sink gave up ${held} events it still held (${reason}).`,
+    );
+    for (const destination of destinations) {
+      if (destination === undefined) continue;
+      const events = destination.writer.abandon(this.#abandonError);
+      this.#counters.drop(reason, events);
+      destination.timestamps.discard(events);
+    }
+  }
+
+  observeDelivery(observer: DeliveryObserver): () => void {
+    return this.#observers.add(observer);
   }
 
   close(): Promise<void> {
@@ -404,6 +451,7 @@ class ConsoleSinkImplementation implements ConsoleSink {
       return "buffer_full";
     }
     this.#counters.accept(1);
+    destination.timestamps.push(event.timestamp);
     return destination;
   }
 
@@ -428,18 +476,25 @@ class ConsoleSinkImplementation implements ConsoleSink {
   }
 
   #createDestination(fd: number, output: ConsoleOutput): Destination {
+    const timestamps = new DeliveryTimestamps(
+      this.#observers,
+      () => destination.writer.pendingEvents,
+    );
     const destination: Destination = {
       output,
       line: new TextLine(output.colors, this.#options.theme),
       broken: false,
+      timestamps,
       writer: new FdWriter({
         fd,
         maxBufferBytes: this.#options.maxBufferBytes,
         onWritten: (events, bytes) => {
           this.#counters.deliver(events);
           this.#counters.bytes += bytes;
+          timestamps.deliver(events);
         },
         onWriteError: (error, events) => {
+          timestamps.discard(events);
           if (error.code === "EPIPE") {
             // The reader left: stop this destination quietly and count what it cannot take.
             destination.broken = true;
@@ -456,6 +511,7 @@ class ConsoleSinkImplementation implements ConsoleSink {
         },
       }),
     };
+    if (this.#observers.active) timestamps.track(true);
     return destination;
   }
 }

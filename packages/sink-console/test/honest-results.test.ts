@@ -67,4 +67,26 @@ describe("the console sink's results are honest", () => {
     expect(sink.stats()).toMatchObject({ accepted: 2, delivered: 2, failed: 0 });
     await sink.close();
   });
+
+  it("observeDelivery tells the timestamps written on both streams, never of failed ones", async () => {
+    const sink = createConsoleSink({
+      stdoutFd: open("/dev/full"),
+      stderrFd: open(join(directory, "stderr")),
+      stderrLevel: "error",
+      format: "json",
+      onError: () => {},
+    });
+    const seen: number[] = [];
+    sink.observeDelivery((timestamps, from, to) => {
+      for (let index = from; index < to; index++) seen.push(timestamps[index] as number);
+    });
+    const stamped = (level: LogLevel, n: number): LogEvent => ({
+      ...event(level, n),
+      timestamp: n,
+    });
+    for (let n = 0; n < 6; n++) sink.write(stamped(n % 2 === 0 ? "error" : "info", n));
+    await sink.flush().catch(() => {});
+    expect(seen).toEqual([0, 2, 4]);
+    expect(sink.stats()).toMatchObject({ delivered: 3, failed: 3 });
+  });
 });

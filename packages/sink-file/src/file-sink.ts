@@ -19,6 +19,9 @@ import {
   type SinkStats,
 } from "@sluice/core";
 import {
+  type DeliveryObserver,
+  DeliveryObservers,
+  DeliveryTimestamps,
   FdWriter,
   formatEvent,
   PartialDeliveryError,
@@ -69,6 +72,22 @@ export interface FileSink extends Sink {
    * @param timeoutMs how long to wait for a full pipe (a FIFO as the path); see `Sink.flushSync`.
    */
   flushSync(timeoutMs?: number): void;
+  /**
+   * Gives up the text still buffered or in flight (see `Sink.abandon`): its events count as
+   * dropped for `reason`, pending calls settle at once, and the sink is closed; `close()` still
+   * closes the descriptor.
+   *
+   * @param reason the drop reason, e.g. `shutdown_timeout`.
+   */
+  abandon(reason: DropReason): void;
+  /**
+   * Observes deliveries (see `Sink.observeDelivery`): the timestamps of events whose text a
+   * write system call took (after `fsync` with `durability: "batch"`).
+   *
+   * @param observer receives the delivered events' timestamps.
+   * @returns a function that stops the observation.
+   */
+  observeDelivery(observer: DeliveryObserver): () => void;
   /** The sink's counters. */
   stats(): FileSinkStats;
 }
@@ -131,6 +150,9 @@ class FileSinkImplementation implements FileSink {
   #checking = false;
   #closed = false;
   #closing: Promise<void> | undefined;
+  #abandonError: LoggingError | undefined;
+  readonly #observers = new DeliveryObservers((active) => this.#timestamps.track(active));
+  readonly #timestamps = new DeliveryTimestamps(this.#observers, () => this.#writer.pendingEvents);
 
   constructor(options: ResolvedFileSinkOptions) {
     this.#options = options;
@@ -182,7 +204,7 @@ class FileSinkImplementation implements FileSink {
       if (written === events.length) return;
       const cause =
         written < taken
-          ? this.#writeCause(this.#writer.lastError)
+          ? (this.#abandonError ?? this.#writeCause(this.#writer.lastError))
           : new LoggingError(
               "sink_failure",
               `${events.length - taken} events were dropped (${refusal}) by the file sink "${this.path}".`,
@@ -210,6 +232,25 @@ class FileSinkImplementation implements FileSink {
         this.#report(error, "fsync", 0);
       }
     }
+  }
+
+  abandon(reason: DropReason): void {
+    if (this.#abandonError !== undefined) return;
+    this.#closed = true;
+    clearInterval(this.#checkTimer);
+    if (this.#retryTimer !== undefined) clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    this.#abandonError = new LoggingError(
+      "timeout",
+      `File sink "${this.path}" gave up ${this.#writer.pendingEvents} events it still held (${reason}).`,
+    );
+    const events = this.#writer.abandon(this.#abandonError);
+    this.#counters.drop(reason, events);
+    this.#timestamps.discard(events);
+  }
+
+  observeDelivery(observer: DeliveryObserver): () => void {
+    return this.#observers.add(observer);
   }
 
   reopen(): Promise<void> {
@@ -269,6 +310,7 @@ class FileSinkImplementation implements FileSink {
       return "buffer_full";
     }
     this.#counters.accept(1);
+    this.#timestamps.push(event.timestamp);
     return undefined;
   }
 
@@ -330,6 +372,7 @@ class FileSinkImplementation implements FileSink {
 
   #written(events: number, bytes: number): void {
     this.#counters.deliver(events);
+    this.#timestamps.deliver(events);
     this.#counters.bytes += bytes;
     this.#fileSize += bytes;
     this.#retryDelayMs = 0;
@@ -348,6 +391,7 @@ class FileSinkImplementation implements FileSink {
   #writeFailed(error: NodeJS.ErrnoException, events: number): "discard" {
     const cause = this.#writeCause(error);
     this.#counters.fail(events, 0, cause);
+    this.#timestamps.discard(events);
     this.#report(cause, "write", events);
     // Stop writing for a while; newer events wait in the (bounded) buffer and are tried again.
     this.#writer.stop();

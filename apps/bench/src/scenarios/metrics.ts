@@ -50,6 +50,10 @@ if (subject === "queue-metrics") {
   extra["metered events"] = String(snapshot?.events);
   extra["write p99 ns"] = ((snapshot?.writeLatency.p99 ?? 0) * 1e6).toFixed(0);
   extra.delivered = String(snapshot?.delivered);
+  // Measured where the file sink hands each event to the OS, behind the queue.
+  extra["delivery latency count"] = String(snapshot?.deliveryLatency.count);
+  extra["delivery p50 / p99 ms"] =
+    `${snapshot?.deliveryLatency.p50.toFixed(0)} / ${snapshot?.deliveryLatency.p99.toFixed(0)}`;
 
   // What metering adds per event, against a sink that does nothing.
   const nothing: Sink = {

@@ -5,6 +5,7 @@
 // `Formatter`, ...) are the same declarations `@sluice/core` exports. Every export is listed by
 // name, sorted by module.
 
+export { Abandonment } from "../abandonment.ts";
 export {
   type CaptureOptions,
   captureError,
@@ -17,6 +18,11 @@ export {
 } from "../capture.ts";
 export { createLogEvent, type LogEventInit } from "../create-log-event.ts";
 export { type CreateSinkOptions, createSink } from "../create-sink.ts";
+export {
+  type DeliveryObserver,
+  DeliveryObservers,
+  DeliveryTimestamps,
+} from "../delivery-observers.ts";
 export { invalidOption, positiveIntegerOption } from "../errors.ts";
 export { escapeControlCharacters } from "../escape-control-characters.ts";
 export {

@@ -50,7 +50,10 @@ export interface ContractViolation {
  * order; `flushSync` never throws; `close()` is idempotent (same promise) and leaves stdout and
  * stderr open; writes after close are counted as dropped (`closed`), not thrown; wrappers expose
  * sinks as `inner`. With `failingFactory`, a sink that fails part-way: its counters agree with
- * what its `writeBatch` rejection said, and `flush()` reports the failure, once.
+ * what its `writeBatch` rejection said, and `flush()` reports the failure, once. When the sink has
+ * `abandon`, a fresh sink holding events: `abandon` never throws and moves exactly what was
+ * pending to dropped under the reason given, leaves nothing pending, settles the flush that was
+ * waiting, counts nothing again later, and takes no more events (`closed`).
  *
  * @param factory makes a fresh sink; it is closed by the kit.
  * @param options event counts, time limits and a reader for delivered output.
@@ -210,7 +213,82 @@ export async function checkSinkContract(
   if (options.failingFactory !== undefined) {
     await checkFailure(options.failingFactory, makeEvent, index, count, timeoutMs, violate);
   }
+  if (typeof sink.abandon === "function") {
+    await checkAbandon(factory, makeEvent, index + count * 2, count, timeoutMs, violate);
+  }
   return violations;
+}
+
+/**
+ * Gives up a fresh sink that holds events: what was pending must move to dropped under the reason
+ * given, at once and exactly once, and every pending call must settle.
+ */
+async function checkAbandon(
+  factory: () => Sink | Promise<Sink>,
+  makeEvent: (index: number) => LogEvent,
+  firstIndex: number,
+  count: number,
+  timeoutMs: number,
+  violate: (check: string, message: string) => void,
+): Promise<void> {
+  const check = "abandon counts what was pending as dropped";
+  let sink: Sink;
+  try {
+    sink = await factory();
+  } catch (error) {
+    violate("factory", `the factory threw: ${describe(error)}`);
+    return;
+  }
+  for (let index = firstIndex; index < firstIndex + count; index++) sink.write(makeEvent(index));
+  const batch = sink.writeBatch([makeEvent(firstIndex + count)]);
+  const flushed = settleOutcome("flush", () => sink.flush(), timeoutMs, violate);
+  const before = readStats(sink, violate);
+  try {
+    sink.abandon?.("shutdown_timeout");
+    sink.abandon?.("shutdown_timeout");
+  } catch (error) {
+    violate("abandon never throws", `abandon threw: ${describe(error)}`);
+    return;
+  }
+  const after = readStats(sink, violate);
+  if (before !== undefined && after !== undefined) {
+    const moved = after.dropped.shutdown_timeout - before.dropped.shutdown_timeout;
+    if (after.pending !== 0) violate(check, `pending is ${after.pending} after abandon`);
+    else if (moved !== before.pending) {
+      violate(
+        check,
+        `${before.pending} events were pending; dropped.shutdown_timeout grew by ${moved}`,
+      );
+    }
+    const imbalance = checkConservation(after);
+    if (imbalance !== undefined) violate("conservation law after abandon", imbalance);
+  }
+  await settleOutcome("writeBatch", () => batch, timeoutMs, violate).then((outcome) => {
+    if (outcome === undefined)
+      violate("abandon settles pending calls", "a pending writeBatch did not settle");
+  });
+  if ((await flushed) === undefined) {
+    violate("abandon settles pending calls", "a pending flush did not settle");
+  }
+  await settle("close resolves", "close", () => sink.close().catch(() => {}), timeoutMs, violate);
+  const settled = readStats(sink, violate);
+  if (after !== undefined && settled !== undefined) {
+    if (settled.delivered !== after.delivered || settled.failed !== after.failed) {
+      violate(
+        "abandon counts each event once",
+        `after abandon, delivered went from ${after.delivered} to ${settled.delivered} and failed from ${after.failed} to ${settled.failed}`,
+      );
+    }
+  }
+  sink.write(makeEvent(firstIndex + count + 1));
+  const late = readStats(sink, violate);
+  if (
+    settled !== undefined &&
+    late !== undefined &&
+    late.dropped.closed !== settled.dropped.closed + 1
+  ) {
+    violate("writes after abandon are counted", "a write after abandon was not counted as closed");
+  }
 }
 
 /**
@@ -295,7 +373,7 @@ function checkShape(sink: Sink, violate: (check: string, message: string) => voi
   for (const method of ["write", "writeBatch", "flush", "close"] as const) {
     if (typeof sink[method] !== "function") violate("shape", `${method} is not a function`);
   }
-  for (const method of ["flushSync", "stats"] as const) {
+  for (const method of ["flushSync", "abandon", "stats"] as const) {
     if (sink[method] !== undefined && typeof sink[method] !== "function") {
       violate("shape", `${method} is present but not a function`);
     }

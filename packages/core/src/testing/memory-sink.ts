@@ -2,7 +2,7 @@ import { LoggingError } from "../errors.ts";
 import type { LogLevel } from "../level.ts";
 import type { CapturedValue, LogEvent } from "../log-event.ts";
 import { renderMessage } from "../render-message.ts";
-import type { Sink, SinkStats } from "../sink.ts";
+import type { DropReason, Sink, SinkStats } from "../sink.ts";
 import { SinkCounters } from "../sink-counters.ts";
 import { UnreportedFailures } from "../unreported-failures.ts";
 
@@ -54,6 +54,12 @@ export interface MemorySink extends Sink {
   stats(): SinkStats;
   /** A synchronous no-op drain: memory writes are already complete. */
   flushSync(): void;
+  /**
+   * Closes the sink at once: it holds nothing, so nothing is counted (see `Sink.abandon`).
+   *
+   * @param reason what another sink would count held events under.
+   */
+  abandon(reason: DropReason): void;
 }
 
 /**
@@ -115,6 +121,10 @@ export function createMemorySink(options: MemorySinkOptions = {}): MemorySink {
       }
     },
     flushSync(): void {},
+    abandon(): void {
+      closed = true;
+      closing ??= Promise.resolve();
+    },
     close(): Promise<void> {
       closed = true;
       closing ??= Promise.resolve();

@@ -1,0 +1,56 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { LogEvent } from "@sluice/core";
+import { createLogEvent } from "@sluice/core/sink";
+import { createFileSink } from "@sluice/sink-file";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+
+let directory: string;
+beforeEach(() => {
+  directory = mkdtempSync(join(tmpdir(), "sluice-file-observe-"));
+});
+afterEach(() => {
+  rmSync(directory, { recursive: true, force: true });
+});
+
+const event = (n: number): LogEvent =>
+  createLogEvent({
+    level: "info",
+    template: "Event {N}",
+    properties: { N: n },
+    timestamp: 1000 + n,
+  });
+
+describe("the file sink's observeDelivery", () => {
+  it("tells the timestamps of the events written, in order, once each, and skips earlier ones", async () => {
+    const path = join(directory, "app.log");
+    const sink = createFileSink({ path });
+    // Held before anybody observes: written, but never attributed to the observer.
+    for (let n = 0; n < 5; n++) sink.write(event(n));
+    const seen: number[] = [];
+    const stop = sink.observeDelivery((timestamps, from, to) => {
+      for (let index = from; index < to; index++) seen.push(timestamps[index] as number);
+    });
+    for (let n = 5; n < 2000; n++) sink.write(event(n));
+    await sink.writeBatch([event(2000), event(2001)]);
+    await sink.flush();
+    expect(seen).toEqual(Array.from({ length: 1997 }, (_, index) => 1005 + index));
+    stop();
+    sink.write(event(2002));
+    await sink.close();
+    expect(seen).toHaveLength(1997);
+    expect(readFileSync(path, "utf8").trimEnd().split("\n")).toHaveLength(2003);
+  });
+
+  it("tells nothing of events that failed", async () => {
+    const sink = createFileSink({ path: "/dev/full", onError: () => {} });
+    const seen: number[] = [];
+    sink.observeDelivery((_timestamps, from, to) => seen.push(to - from));
+    for (let n = 0; n < 10; n++) sink.write(event(n));
+    await sink.flush().catch(() => {});
+    expect(sink.stats()).toMatchObject({ failed: 10 });
+    expect(seen).toEqual([]);
+    await sink.close().catch(() => {});
+  });
+});
