@@ -327,9 +327,21 @@ function append(row: Row & { verdict: string }): void {
   appendFileSync(inject("faultRows"), `${JSON.stringify({ ...row, order })}\n`);
 }
 
-/** The figures of a chain's outermost component, for a row. */
-export function figures(report: Report | undefined, chain = 0): Partial<Row> {
-  const stats = report?.chains[chain]?.[0]?.stats;
+/** A component of a chain by the start of its name (`"queue"` finds `queue(file)`). */
+export function component(
+  report: Report | undefined,
+  name: string,
+  chain = 0,
+): ComponentReport["stats"] | undefined {
+  return report?.chains[chain]?.find((entry) => entry.name.startsWith(name))?.stats;
+}
+
+/**
+ * The figures of one component for a row: the chain's outermost one, or the one named.
+ */
+export function figures(report: Report | undefined, name?: string, chain = 0): Partial<Row> {
+  const stats =
+    name === undefined ? report?.chains[chain]?.[0]?.stats : component(report, name, chain);
   if (stats === undefined) return {};
   const dropped: Record<string, number> = {};
   for (const [reason, count] of Object.entries(stats.dropped))
@@ -410,4 +422,29 @@ export function mountReadOnly(): { directory: string; unmount(): void } | undefi
       shell(`umount ${target} && rmdir ${target}`);
     },
   };
+}
+
+/** The logger's own law: `accepted = emitted + filtered + dropped + failed`. */
+export function loggerViolations(report: Report | undefined): string[] {
+  const stats = report?.logger as
+    | {
+        accepted: number;
+        emitted: number;
+        filtered: number;
+        failed: number;
+        dropped: Record<string, number>;
+      }
+    | undefined;
+  if (stats === undefined) return ["the child reported no logger counters"];
+  const dropped = sum(stats.dropped);
+  if (stats.accepted === stats.emitted + stats.filtered + dropped + stats.failed) return [];
+  return [
+    `logger: accepted ${stats.accepted} != emitted ${stats.emitted} + filtered ${stats.filtered} + dropped ${dropped} + failed ${stats.failed}`,
+  ];
+}
+
+/** The error codes a child's `onError` heard, for the notes. */
+export function heard(report: Report | undefined): string {
+  const errors = (report?.errors as string[] | undefined) ?? [];
+  return errors.length > 0 ? `errors: ${errors.join(", ")}` : "";
 }
