@@ -206,6 +206,8 @@ export function startScenario(
 /** The numbered events found in output text: every valid line's `N`, and the lines that are not. */
 export interface OutputEvents {
   readonly numbers: number[];
+  /** Valid lines without `N`: events the libraries log themselves (a crash's `fatal`, a report). */
+  readonly others: number;
   readonly invalid: string[];
   /** Whether the text ends inside a line (no final newline). */
   readonly tornEnd: boolean;
@@ -219,6 +221,7 @@ export interface OutputEvents {
 export function parseEvents(...texts: readonly string[]): OutputEvents {
   const numbers: number[] = [];
   const invalid: string[] = [];
+  let others = 0;
   let tornEnd = false;
   for (const text of texts) {
     if (text.length === 0) continue;
@@ -228,13 +231,13 @@ export function parseEvents(...texts: readonly string[]): OutputEvents {
       try {
         const value = JSON.parse(line) as { N?: unknown };
         if (typeof value.N === "number") numbers.push(value.N);
-        else invalid.push(line.slice(0, 120));
+        else others++;
       } catch {
         invalid.push(line.slice(0, 120));
       }
     }
   }
-  return { numbers, invalid, tornEnd };
+  return { numbers, others, invalid, tornEnd };
 }
 
 /** Reads files that may be missing as empty text. */
@@ -297,8 +300,11 @@ export function outputViolations(
   }
   if (duplicates > 0) violations.push(`${duplicates} events written more than once`);
   if (disorder > 0) violations.push(`${disorder} events out of order`);
-  if (numbers.length !== delivered) {
-    violations.push(`${numbers.length} events in the output, ${delivered} counted delivered`);
+  if (numbers.length + found.others !== delivered) {
+    const others = found.others > 0 ? ` (and ${found.others} of the libraries' own)` : "";
+    violations.push(
+      `${numbers.length} events${others} in the output, ${delivered} counted delivered`,
+    );
   }
   const allowedInvalid = options.allowInvalid
     ? Number.POSITIVE_INFINITY
@@ -447,4 +453,31 @@ export function loggerViolations(report: Report | undefined): string[] {
 export function heard(report: Report | undefined): string {
   const errors = (report?.errors as string[] | undefined) ?? [];
   return errors.length > 0 ? `errors: ${errors.join(", ")}` : "";
+}
+
+/** Waits until a running child has reported progress (it is logging), or `timeoutMs` passed. */
+export async function progressed(running: RunningScenario, timeoutMs = 20_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (running.reports().length > 0) return true;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return false;
+}
+
+/** Adds up the figures of several runs of one scenario, for its row. */
+export function addFigures(runs: readonly Partial<Row>[]): Partial<Row> {
+  const dropped: Record<string, number> = {};
+  let accepted = 0;
+  let delivered = 0;
+  let failed = 0;
+  for (const run of runs) {
+    accepted += run.accepted ?? 0;
+    delivered += run.delivered ?? 0;
+    failed += run.failed ?? 0;
+    for (const [reason, count] of Object.entries(run.dropped ?? {})) {
+      dropped[reason] = (dropped[reason] ?? 0) + count;
+    }
+  }
+  return { accepted, delivered, dropped, failed };
 }
