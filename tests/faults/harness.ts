@@ -3,9 +3,16 @@
 // every chain and that what was counted delivered is really in the output, once and in order,
 // and records one row of the table per scenario.
 import { type SpawnSyncOptions, spawn, spawnSync } from "node:child_process";
-import { appendFileSync, chmodSync, existsSync, mkdtempSync, readFileSync } from "node:fs";
+import {
+  appendFileSync,
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { inject, type TestContext } from "vitest";
 
 /** Heavy counts (millions of events, minute-long soaks) run only with `SLUICE_FAULTS_FULL=1`. */
@@ -480,4 +487,31 @@ export function addFigures(runs: readonly Partial<Row>[]): Partial<Row> {
     }
   }
   return { accepted, delivered, dropped, failed };
+}
+
+/**
+ * The files a rolling file sink wrote at `path`, oldest first: the rolled ones by their sequence
+ * number, then the active one.
+ */
+export function rolledFiles(path: string): string[] {
+  const directory = dirname(path);
+  const name = basename(path);
+  const dot = name.lastIndexOf(".");
+  const stem = dot === -1 ? name : name.slice(0, dot);
+  const extension = dot === -1 ? "" : name.slice(dot);
+  const rolled = readdirSync(directory)
+    .map((entry) => ({
+      entry,
+      match: /\.(\d+)$/.exec(entry.slice(0, entry.length - extension.length)),
+    }))
+    .filter(
+      ({ entry, match }) =>
+        match !== null &&
+        entry.startsWith(`${stem}.`) &&
+        entry.endsWith(extension) &&
+        entry !== name,
+    )
+    .sort((a, b) => Number(a.match?.[1]) - Number(b.match?.[1]))
+    .map(({ entry }) => join(directory, entry));
+  return [...rolled, path];
 }
