@@ -6,10 +6,13 @@ import { type SpawnSyncOptions, spawn, spawnSync } from "node:child_process";
 import {
   appendFileSync,
   chmodSync,
+  closeSync,
   existsSync,
   mkdtempSync,
+  openSync,
   readdirSync,
   readFileSync,
+  readSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
@@ -514,4 +517,39 @@ export function rolledFiles(path: string): string[] {
     .sort((a, b) => Number(a.match?.[1]) - Number(b.match?.[1]))
     .map(({ entry }) => join(directory, entry));
   return [...rolled, path];
+}
+
+/**
+ * {@link parseEvents} for files too large to hold as one string (millions of lines): reads them
+ * in chunks, in order.
+ */
+export function parseFiles(...paths: readonly string[]): OutputEvents {
+  const numbers: number[] = [];
+  const invalid: string[] = [];
+  let others = 0;
+  let tornEnd = false;
+  const buffer = Buffer.alloc(4 * 1024 * 1024);
+  for (const path of paths) {
+    if (!existsSync(path)) continue;
+    const descriptor = openSync(path, "r");
+    let rest = "";
+    try {
+      for (;;) {
+        const read = readSync(descriptor, buffer, 0, buffer.length, null);
+        if (read === 0) break;
+        const text = rest + buffer.toString("utf8", 0, read);
+        const end = text.lastIndexOf("\n");
+        rest = text.slice(end + 1);
+        const found = parseEvents(text.slice(0, end + 1));
+        for (const n of found.numbers) numbers.push(n);
+        invalid.push(...found.invalid);
+        others += found.others;
+      }
+    } finally {
+      closeSync(descriptor);
+    }
+    tornEnd = rest.length > 0;
+    if (rest.length > 0) invalid.push(rest.slice(0, 120));
+  }
+  return { numbers, others, invalid, tornEnd };
 }
