@@ -5,6 +5,7 @@
 import { execFileSync } from "node:child_process";
 import {
   cpSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -31,6 +32,8 @@ export default function setup(project: TestProject): () => void {
   const stage = mkdtempSync(join(tmpdir(), "sluice-fault-stage-"));
   const scope = join(stage, "node_modules", "@sluice");
   for (const name of readdirSync(join(root, "packages"))) {
+    // The suite runs against the built packages; one not built yet has nothing to stage.
+    if (!existsSync(join(root, "packages", name, "dist"))) continue;
     for (const entry of ["package.json", "dist"]) {
       cpSync(join(root, "packages", name, entry), join(scope, name, entry), { recursive: true });
     }
