@@ -164,10 +164,14 @@ describe("sink faults", () => {
           {
             group,
             scenario,
-            accepted: events?.accepted,
-            delivered: events?.delivered,
-            dropped: events?.dropped,
-            failed: events?.failed,
+            ...(events === undefined
+              ? {}
+              : {
+                  accepted: events.accepted,
+                  delivered: events.delivered,
+                  dropped: events.dropped,
+                  failed: events.failed,
+                }),
             notes: `figures from the shutdown report; abandoned ${events?.abandoned}; shutdown took ${Math.round(shutdown?.durationMs ?? -1)} ms`,
           },
           violations,
