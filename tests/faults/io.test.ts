@@ -95,26 +95,32 @@ describe("I/O faults", () => {
     if (!isRoot) skipScenario(context, group, scenario, "needs root to run the child as nobody");
     if (!existsSync("/usr/bin/setpriv")) skipScenario(context, group, scenario, "needs setpriv");
     const directory = scratchDirectory();
-    const path = join(directory, "locked", "app.log");
-    mkdirSync(join(directory, "locked"), { mode: 0o755 });
-    const count = scale(1_000, 10_000);
-    const result = runScenario({
-      fixture: "file-writer.mjs",
-      args: { path, count },
-      wrap: (command) => [
-        "setpriv",
-        "--reuid=65534",
-        "--regid=65534",
-        "--clear-groups",
-        ...command,
-      ],
-    });
-    const file = innermost(result.final);
-    const violations = [...conservationViolations(result.final)];
-    if (file?.failed !== count) violations.push(`${file?.failed} failed of ${count}`);
-    if (existsSync(path)) violations.push("nobody created the file");
-    conclude({ group, scenario, ...figures(result.final), notes: notes(result.final) }, violations);
-    shell(`rm -rf ${quote(directory)}`);
+    try {
+      const path = join(directory, "locked", "app.log");
+      mkdirSync(join(directory, "locked"), { mode: 0o755 });
+      const count = scale(1_000, 10_000);
+      const result = runScenario({
+        fixture: "file-writer.mjs",
+        args: { path, count },
+        wrap: (command) => [
+          "setpriv",
+          "--reuid=65534",
+          "--regid=65534",
+          "--clear-groups",
+          ...command,
+        ],
+      });
+      const file = innermost(result.final);
+      const violations = [...conservationViolations(result.final)];
+      if (file?.failed !== count) violations.push(`${file?.failed} failed of ${count}`);
+      if (existsSync(path)) violations.push("nobody created the file");
+      conclude(
+        { group, scenario, ...figures(result.final), notes: notes(result.final) },
+        violations,
+      );
+    } finally {
+      shell(`rm -rf ${quote(directory)}`);
+    }
   });
 
   test("EROFS: a read-only bind mount", (context) => {
