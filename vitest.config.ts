@@ -52,6 +52,18 @@ export default defineConfig({
           include: ["packages/*/test/**/*.test.ts", "test/**/*.test.mjs"],
         },
       },
+      {
+        // The fault matrix: whole scenarios in child processes, against the built packages only,
+        // so it runs once. `node tests/faults/report.mjs` runs it and writes docs/reliability.md.
+        test: {
+          ...shared,
+          name: "faults",
+          include: ["tests/faults/**/*.test.ts"],
+          globalSetup: ["tests/faults/global-setup.ts"],
+          testTimeout: 600_000,
+          hookTimeout: 60_000,
+        },
+      },
     ],
   },
 });

@@ -84,6 +84,8 @@ export function createSink(options: CreateSinkOptions): Sink & {
 
 class CallbackSink implements Sink {
   readonly name: string;
+  // Deliveries chain onto one promise, so overlapping batches go out in call order.
+  readonly acceptsOverlappingBatches = true;
   readonly flushSync?: () => void;
   readonly #options: CreateSinkOptions;
   readonly #maxPending: number;

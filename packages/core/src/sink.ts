@@ -20,6 +20,14 @@ export interface Sink {
    */
   readonly inner?: Sink | readonly Sink[];
   /**
+   * `true` when `writeBatch` may be called again before an earlier call settled: the sink then
+   * delivers overlapping batches in the order of the calls (as one that buffers in order, or
+   * chains its deliveries, does). A queue hands such a sink its next batches while one is being
+   * written; any other sink gets one batch at a time, so a third-party sink that handles each
+   * call on its own never sees two at once. Leave it out unless the order is guaranteed.
+   */
+  readonly acceptsOverlappingBatches?: boolean;
+  /**
    * Accepts one event. Synchronous and cheap; never throws and never blocks on I/O. A sink that
    * does I/O buffers here and delivers later.
    */

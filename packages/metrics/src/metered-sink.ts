@@ -36,6 +36,7 @@ const nanosecondsPerMillisecond = 1e6;
 export class MeteredSink implements Sink {
   readonly name: string;
   readonly inner: Sink;
+  readonly acceptsOverlappingBatches: boolean;
   /** Present when the wrapped sink has it, so a wrapper that needs it (a blocking queue) can tell. */
   readonly flushSync?: () => void;
   /** Caller-side cost of `write`, in nanoseconds, sampled. */
@@ -67,6 +68,8 @@ export class MeteredSink implements Sink {
   constructor(inner: Sink, name: string, settings: MeterSettings) {
     this.inner = inner;
     this.name = name;
+    // A pass-through: overlapping batches keep their order only where the wrapped sink keeps it.
+    this.acceptsOverlappingBatches = inner.acceptsOverlappingBatches === true;
     if (typeof inner.flushSync === "function") this.flushSync = () => inner.flushSync?.();
     this.#sampleMask = settings.writeSampleInterval - 1;
     this.#now = settings.now;

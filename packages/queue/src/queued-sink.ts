@@ -170,6 +170,8 @@ export function withQueue(sink: Sink, options: QueueOptions = {}): QueuedSink {
 class Queue implements QueuedSink, BudgetMember {
   readonly name: string;
   readonly inner: Sink;
+  // Its own writeBatch calls are queued in call order.
+  readonly acceptsOverlappingBatches = true;
   /** Passed through to the inner sink, when it has it: deliveries happen there. */
   readonly observeDelivery?: (observer: DeliveryObserver) => () => void;
   readonly #options: ResolvedQueueOptions;
@@ -602,6 +604,7 @@ class Queue implements QueuedSink, BudgetMember {
    */
   #mayPipeline(): boolean {
     return (
+      this.inner.acceptsOverlappingBatches === true &&
       this.#drainsInFlight < drainsInFlightLimit &&
       this.#drainBytesInFlight < this.#options.maxBytes &&
       this.#batchWaiters.length === 0 &&

@@ -1,6 +1,9 @@
 import type { LogEvent, Sink } from "@sluice/core";
 
-/** A sink whose deliveries the test completes or fails by hand, one batch at a time. */
+/**
+ * A sink whose deliveries the test completes or fails by hand, one batch at a time, oldest first
+ * (so it takes overlapping batches in call order, unless `overlapping` is false).
+ */
 export interface ControlledSink extends Sink {
   readonly batches: LogEvent[][];
   readonly syncWritten: LogEvent[];
@@ -10,13 +13,16 @@ export interface ControlledSink extends Sink {
   fail(error: unknown): void;
 }
 
-export function controlledSink(options: { withFlushSync?: () => void } = {}): ControlledSink {
+export function controlledSink(
+  options: { withFlushSync?: () => void; overlapping?: boolean } = {},
+): ControlledSink {
   const batches: LogEvent[][] = [];
   const syncWritten: LogEvent[] = [];
   const pending: { resolve: () => void; reject: (error: unknown) => void }[] = [];
   let closes = 0;
   const sink: ControlledSink = {
     name: "controlled",
+    acceptsOverlappingBatches: options.overlapping ?? true,
     batches,
     syncWritten,
     get closes() {

@@ -291,6 +291,28 @@ describe("withQueue overflow", () => {
   });
 });
 
+describe("withQueue and sinks that do not take overlapping batches", () => {
+  it("hands a sink that does not say it keeps their order one batch at a time", async () => {
+    const inner = controlledSink({ overlapping: false });
+    const queue = withQueue(inner, { batchSize: 10 });
+    for (let n = 0; n < 50; n++) queue.write(event(n));
+    await tick(0);
+    expect(inner.pendingBatches()).toBe(1);
+    const flushed = queue.flush();
+    let most = 0;
+    for (let turn = 0; turn < 1000 && inner.batches.flat().length < 50; turn++) {
+      most = Math.max(most, inner.pendingBatches());
+      inner.complete();
+      await tick(0);
+    }
+    inner.complete();
+    await tick(0);
+    await flushed;
+    expect(most).toBe(1);
+    expect(inner.batches.flatMap(sequenceOf)).toEqual(Array.from({ length: 50 }, (_, n) => n));
+  });
+});
+
 describe("withQueue back-pressure", () => {
   it("signals once per crossing with hysteresis, and ready() waits for room", async () => {
     const inner = controlledSink();

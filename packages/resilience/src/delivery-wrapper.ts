@@ -19,6 +19,8 @@ const ignore = (): void => {};
  */
 export abstract class DeliveryWrapper {
   readonly name: string;
+  /** Serial wrappers order batches themselves; a gate keeps the order only where its sinks do. */
+  readonly acceptsOverlappingBatches: boolean;
   /** Present when the wrapped sink has one; set by the constructor. */
   readonly flushSync?: () => void;
   /** Present when a wrapped sink has it: passed through to every one that has it. */
@@ -61,6 +63,8 @@ export abstract class DeliveryWrapper {
     this.name = options.name;
     this.options = options;
     this.#serial = serial;
+    this.acceptsOverlappingBatches =
+      serial || delivering.every((sink) => sink.acceptsOverlappingBatches === true);
     if (syncTarget !== undefined && typeof syncTarget.flushSync === "function") {
       this.flushSync = () => this.#flushSync(syncTarget);
     }

@@ -299,6 +299,8 @@ class TextLine {
 
 class ConsoleSinkImplementation implements ConsoleSink {
   readonly name = "console";
+  // One writer per stream takes every batch's text in call order.
+  readonly acceptsOverlappingBatches = true;
   readonly outputs: ConsoleSink["outputs"];
   readonly #options: ResolvedConsoleOptions;
   readonly #counters = new SinkCounters();

@@ -125,6 +125,8 @@ export function createFileSink(options: FileSinkOptions): FileSink {
 
 class FileSinkImplementation implements FileSink {
   readonly name = "file";
+  // One writer takes every batch's text in call order.
+  readonly acceptsOverlappingBatches = true;
   readonly path: string;
   readonly #options: ResolvedFileSinkOptions;
   readonly #counters = new SinkCounters();

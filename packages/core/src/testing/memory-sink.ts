@@ -99,6 +99,7 @@ export function createMemorySink(options: MemorySinkOptions = {}): MemorySink {
   const sink: MemorySink = {
     name,
     events,
+    acceptsOverlappingBatches: true,
     write(event: LogEvent): void {
       if (closed) counters.refuse("closed");
       else take(event);
