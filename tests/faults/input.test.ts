@@ -56,7 +56,7 @@ describe("hostile values", () => {
     );
   });
 
-  test.fails("a non-Error logged as the error is read a bounded number of times, whatever length it claims", () => {
+  test("a non-Error logged as the error is read a bounded number of times, whatever length it claims", () => {
     const scenario = "log.error(array Proxy claiming 1,000,000 items)";
     const path = join(workDirectory(), "app.log");
     const length = 1_000_000;
@@ -75,10 +75,6 @@ describe("hostile values", () => {
         `one logging call read the value ${reads} times (${Math.round(Number(result.final?.callMs))} ms on the caller's stack)`,
       );
     }
-    conclude(
-      { group, scenario, ...figures(result.final) },
-      violations,
-      "a non-Error error argument is turned into its message with String(value), unbounded: an array's join reads every element",
-    );
+    conclude({ group, scenario, ...figures(result.final) }, violations);
   });
 });

@@ -100,3 +100,19 @@ describe("captureError", () => {
     expect(captured.failure?.message).toBe("inner");
   });
 });
+
+describe("captureError with an array as the error", () => {
+  it("names it instead of joining every element, and reads a bounded number of items", () => {
+    let reads = 0;
+    const claimed = new Proxy([] as unknown[], {
+      get(target, key) {
+        reads += 1;
+        if (key === "length") return 1_000_000;
+        return Reflect.get(target, key);
+      },
+    });
+    const captured = captureError(claimed, resolveCaptureOptions({}));
+    expect(captured.message).toBe("Array(1000000)");
+    expect(reads).toBeLessThan(10_000);
+  });
+});

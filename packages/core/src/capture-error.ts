@@ -112,7 +112,11 @@ function nonError(
     message = readString(error, "message", options) ?? "";
     if (message === "") {
       try {
-        message = truncateString(String(error), options);
+        // An array's String() joins every element, however many it claims: name it instead;
+        // its items are captured (bounded) in the fields.
+        message = Array.isArray(error)
+          ? `Array(${Number((error as readonly unknown[]).length)})`
+          : truncateString(String(error), options);
       } catch (thrown) {
         message = throwsMarker(thrown);
       }
