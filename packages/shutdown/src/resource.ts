@@ -103,7 +103,33 @@ export function readEventCounts(
   countedElsewhere: ReadonlySet<unknown> = new Set(),
 ): EventCounts | undefined {
   if (typeof resource === "function") return undefined;
-  return readSinkCounts(resource) ?? sumSinkCounts(resource.sinks, countedElsewhere);
+  return readChainCounts(resource) ?? sumSinkCounts(resource.sinks, countedElsewhere);
+}
+
+/**
+ * The counts of the deepest component, along a chain of single wrappers, that accepted every
+ * event the outermost one did. A pass-through wrapper (metrics, say) counts an event delivered
+ * once the component it wraps took it, so where the events really ended (delivered, or still
+ * held by a queue) is told further in; the walk stops where a component saw fewer events (a
+ * queue that dropped some, a sink that was handed only part of the backlog).
+ */
+function readChainCounts(resource: { stats?(): unknown }): EventCounts | undefined {
+  const outermost = readSinkCounts(resource);
+  if (outermost === undefined) return undefined;
+  let counts = outermost;
+  let current: unknown = resource;
+  const seen = new Set<unknown>([resource]);
+  for (;;) {
+    const inner = (current as { inner?: unknown }).inner;
+    if (typeof inner !== "object" || inner === null || Array.isArray(inner) || seen.has(inner)) {
+      return counts;
+    }
+    seen.add(inner);
+    const innerCounts = readSinkCounts(inner as { stats?(): unknown });
+    if (innerCounts === undefined || innerCounts.accepted !== outermost.accepted) return counts;
+    counts = innerCounts;
+    current = inner;
+  }
 }
 
 function sumSinkCounts(
@@ -114,7 +140,7 @@ function sumSinkCounts(
   let sum: EventCounts | undefined;
   for (const sink of sinks as unknown[]) {
     if (typeof sink !== "object" || sink === null || countedElsewhere.has(sink)) continue;
-    const counts = readSinkCounts(sink as { stats?(): unknown });
+    const counts = readChainCounts(sink as { stats?(): unknown });
     if (counts === undefined) continue;
     if (sum === undefined) {
       sum = counts;

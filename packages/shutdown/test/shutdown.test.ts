@@ -1,5 +1,5 @@
 import { createLogger, type LogEvent, type Sink } from "@sluice/core";
-import { createLogEvent, createSink } from "@sluice/core/sink";
+import { createLogEvent, createSink, SinkCounters } from "@sluice/core/sink";
 import { createMemorySink } from "@sluice/core/testing";
 import { withQueue } from "@sluice/queue";
 import { createShutdown, type ShutdownResource } from "@sluice/shutdown";
@@ -231,6 +231,36 @@ describe("createShutdown", () => {
     const held = inner.stats().accepted;
     expect(held).toBeGreaterThanOrEqual(10);
     expect(inner.stats()).toMatchObject({ pending: 0, dropped: { shutdown_timeout: held } });
+  });
+
+  test("a pass-through wrapper's events are counted where they really ended", async () => {
+    const queue = withQueue(hungSink(), { flushIntervalMs: 10_000 });
+    // Counts an event delivered once the queue took it, as a metering wrapper does.
+    const counters = new SinkCounters();
+    const wrapper: Sink = {
+      name: "meter",
+      inner: queue,
+      write(logged) {
+        counters.accept(1);
+        queue.write(logged);
+        counters.deliver(1);
+      },
+      writeBatch: (events) => queue.writeBatch(events),
+      flush: () => queue.flush(),
+      close: () => queue.close(),
+      abandon: (reason) => queue.abandon?.(reason),
+      stats: () => counters.snapshot(),
+    };
+    for (let n = 0; n < 30; n++) wrapper.write(event(n));
+    const shutdown = make();
+    shutdown.register("metered queue", wrapper);
+    const report = await shutdown.execute("immediate");
+    expect(wrapper.stats?.()).toMatchObject({ accepted: 30, delivered: 30 });
+    expect(report.resources[0]?.events).toMatchObject({
+      accepted: 30,
+      delivered: 0,
+      abandoned: 30,
+    });
   });
 
   test("a failed flush is reported, and the resource is still closed", async () => {
