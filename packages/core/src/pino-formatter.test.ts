@@ -219,6 +219,32 @@ describe("createPinoFormatter", () => {
     expect(line).toBe(`{"level":30,"time":${time},"A":"","msg":"\ud83d\ude00"}\n`);
   });
 
+  it("writes each event's own level and time when consecutive events share one or the other", () => {
+    const pino = createPinoFormatter({ includePid: false, includeHostname: false });
+    const at = (level: LogEvent["level"], timestamp: number) =>
+      pino.format(createLogEvent({ level, template: "x", timestamp }));
+    const written = [
+      at("info", 1000),
+      at("info", 1000),
+      at("warn", 1000),
+      at("warn", 1001),
+      at("info", 1001),
+      at("info", Number.NaN),
+      at("info", Number.NaN),
+      at("info", 1001),
+    ].map((line) => JSON.parse(line));
+    expect(written.map((line) => [line.level, line.time])).toEqual([
+      [30, 1000],
+      [30, 1000],
+      [40, 1000],
+      [40, 1001],
+      [30, 1001],
+      [30, null],
+      [30, null],
+      [30, 1001],
+    ]);
+  });
+
   describe("a child's bound properties, written from text prepared once", () => {
     const pino = createPinoFormatter({ includePid: false, includeHostname: false });
 

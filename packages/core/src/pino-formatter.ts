@@ -121,11 +121,27 @@ export function createPinoFormatter(options: PinoFormatterOptions = {}): Formatt
     return text;
   }
 
+  // The line's start up to the properties, for the last level and millisecond: events come in
+  // bursts within one millisecond, so the time is written once per millisecond, not per event.
+  let lastLevel: LogLevel | undefined;
+  let lastTime = Number.NaN;
+  let lastStart = "";
+
   return {
     name: "pino",
     format(event: LogEvent): string {
-      // `??`: an event built by hand with an unknown level still gives valid JSON.
-      let line = `${levelFragments[event.level] ?? levelFragments.info}${timeToJson(event.timestamp)}${fixed}`;
+      const level = event.level;
+      const time = event.timestamp;
+      let line: string;
+      if (time === lastTime && level === lastLevel) {
+        line = lastStart;
+      } else {
+        // `??`: an event built by hand with an unknown level still gives valid JSON.
+        line = `${levelFragments[level] ?? levelFragments.info}${timeToJson(time)}${fixed}`;
+        lastLevel = level;
+        lastTime = time;
+        lastStart = line;
+      }
       const properties = event.properties;
       const bound =
         event instanceof LogEventRecord && event.bound !== undefined
