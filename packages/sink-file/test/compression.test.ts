@@ -15,9 +15,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gunzipSync, gzipSync } from "node:zlib";
 import type { LogEvent } from "@sluice/core";
-import { createLogEvent } from "@sluice/core/sink";
 import { createFileSink } from "@sluice/sink-file";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { numberedEvent } from "./fixtures/numbered-event.ts";
 import { canMountTmpfs, mountTmpfs, tmpfsSkipReason } from "./fixtures/tmpfs.ts";
 
 const gzipKillWriter = fileURLToPath(new URL("./fixtures/gzip-kill-writer.mjs", import.meta.url));
@@ -30,13 +30,7 @@ afterEach(() => {
   rmSync(directory, { recursive: true, force: true });
 });
 
-function event(n: number): LogEvent {
-  return createLogEvent({
-    level: "info",
-    template: "Event {N} {Pad}",
-    properties: { N: n, Pad: "x".repeat(100) },
-  });
-}
+const event = (n: number): LogEvent => numberedEvent(n, 100);
 
 function text(from: number, to: number): string {
   let lines = "";

@@ -2,9 +2,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { LogEvent } from "@sluice/core";
-import { createLogEvent } from "@sluice/core/sink";
 import { createFileSink } from "@sluice/sink-file";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { numberedEvent } from "./fixtures/numbered-event.ts";
 
 let directory: string;
 beforeEach(() => {
@@ -14,13 +14,7 @@ afterEach(() => {
   rmSync(directory, { recursive: true, force: true });
 });
 
-function event(n: number): LogEvent {
-  return createLogEvent({
-    level: "info",
-    template: "Event {N} {Pad}",
-    properties: { N: n, Pad: "x".repeat(100) },
-  });
-}
+const event = (n: number): LogEvent => numberedEvent(n, 100);
 
 function numbersIn(names: readonly string[]): number[] {
   return names

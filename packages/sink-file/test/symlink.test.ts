@@ -9,10 +9,10 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { LogEvent } from "@sluice/core";
-import { checkConservation, createLogEvent } from "@sluice/core/sink";
+import { checkConservation } from "@sluice/core/sink";
 import { createFileSink } from "@sluice/sink-file";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { numberedEvent } from "./fixtures/numbered-event.ts";
 
 let directory: string;
 beforeEach(() => {
@@ -22,9 +22,7 @@ afterEach(() => {
   rmSync(directory, { recursive: true, force: true });
 });
 
-function event(n: number): LogEvent {
-  return createLogEvent({ level: "info", template: "Event {N}", properties: { N: n } });
-}
+const event = numberedEvent;
 
 function numbers(path: string): number[] {
   return readFileSync(path, "utf8")
