@@ -30,6 +30,8 @@ export function scale(defaultCount: number, fullCount: number): number {
 export const groups = [
   "I/O",
   "sink faults",
+  "resilience",
+  "rolling",
   "process",
   "crash",
   "time",

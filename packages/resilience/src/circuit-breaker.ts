@@ -1,4 +1,10 @@
-import type { DropReason, LogEvent, Sink, SinkStats } from "@sluice/core";
+import {
+  type DropReason,
+  type LogEvent,
+  LoggingError,
+  type Sink,
+  type SinkStats,
+} from "@sluice/core";
 import { invalidOption, positiveIntegerOption } from "@sluice/core/sink";
 import { DeliveryWrapper } from "./delivery-wrapper.ts";
 import { CircuitOpenError, ProbeTimeoutError } from "./errors.ts";
@@ -264,6 +270,9 @@ class CircuitBreaker extends DeliveryWrapper implements CircuitBreakerSink {
   #rejectedBatches = 0;
   #probes = 0;
   #probeTimeouts = 0;
+  // Probes given up on timeout that the wrapped sink has not settled yet: its flush waits for
+  // them, maybe forever.
+  #unsettledProbes = 0;
 
   constructor(inner: Sink, shared: ResolvedWrapperOptions, settings: ResolvedBreakerOptions) {
     super("breaker", shared, false, inner, [inner]);
@@ -324,7 +333,38 @@ class CircuitBreaker extends DeliveryWrapper implements CircuitBreakerSink {
   }
 
   protected override flushInner(): Promise<void> {
-    return this.inner.flush();
+    const flushed = this.inner.flush();
+    if (this.#unsettledProbes === 0) return flushed;
+    // The events of a timed-out probe were counted here and passed on to whoever is outside; a
+    // wrapped sink that still holds them (a retry inside holds every later batch behind them too)
+    // may never finish this flush. It gets one more probe period; then the flush rejects, and
+    // during close() the wrapped sink is abandoned, so that closing ends and every count adds up.
+    // The timer is referenced on purpose: the process waits for this bounded end.
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        if (this.#unsettledProbes === 0) return;
+        flushed.catch(() => {});
+        const held = this.#unsettledProbes;
+        if (this.isClosed) this.abandonSink(this.inner, "shutdown_timeout");
+        reject(
+          new LoggingError(
+            "timeout",
+            `"${this.name}": the wrapped sink still holds ${held} timed-out probes after ` +
+              `${this.#settings.probeTimeoutMs} ms more${this.isClosed ? "; it was abandoned" : ""}.`,
+          ),
+        );
+      }, this.#settings.probeTimeoutMs);
+      flushed.then(
+        () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
   }
 
   protected override closeInner(): Promise<void> {
@@ -394,20 +434,21 @@ class CircuitBreaker extends DeliveryWrapper implements CircuitBreakerSink {
         if (settled) return;
         settled = true;
         this.#probeTimeouts += 1;
+        this.#unsettledProbes += 1;
         if (generation === this.#generation) this.#reopen("probe-timeout");
         reject(new ProbeTimeoutError(this.name, timeoutMs));
       }, timeoutMs);
       timer.unref();
       this.#send(events).then(
         () => {
-          if (settled) return;
+          if (settled) return this.#lateProbeSettled();
           settled = true;
           clearTimeout(timer);
           if (generation === this.#generation) this.#closeCircuit();
           resolve();
         },
         (error: unknown) => {
-          if (settled) return;
+          if (settled) return this.#lateProbeSettled();
           settled = true;
           clearTimeout(timer);
           if (generation === this.#generation) this.#reopen("probe-failed");
@@ -415,6 +456,10 @@ class CircuitBreaker extends DeliveryWrapper implements CircuitBreakerSink {
         },
       );
     });
+  }
+
+  #lateProbeSettled(): void {
+    this.#unsettledProbes -= 1;
   }
 
   #closeCircuit(): void {

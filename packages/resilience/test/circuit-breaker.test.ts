@@ -7,6 +7,7 @@ import {
   type CircuitTransitionReason,
   ProbeTimeoutError,
   withCircuitBreaker,
+  withRetry,
 } from "@sluice/resilience";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import {
@@ -298,6 +299,73 @@ describe("withCircuitBreaker: half-open", () => {
 });
 
 describe("withCircuitBreaker: the sink around it", () => {
+  it("ends close() when a timed-out probe never settles below it, giving the held events up as counted", async () => {
+    let next: Outcome = down;
+    const inner = scriptedSink(() => next);
+    // The retry holds the hung probe (and would hold every later batch behind it); its flush,
+    // and so the breaker's close, would otherwise wait forever.
+    const retry = withRetry(inner, { maxAttempts: 1 });
+    const breaker = withCircuitBreaker(retry, {
+      failureThreshold: 1,
+      resetTimeoutMs: 100,
+      probeTimeoutMs: 500,
+    });
+    await breaker.writeBatch(events(0, 2)).catch(() => {});
+    expect(breaker.state).toBe("open");
+    next = hang;
+    vi.advanceTimersByTime(100);
+    const probe = breaker.writeBatch(events(2, 3)).catch((error: unknown) => error);
+    vi.advanceTimersByTime(500);
+    expect(ProbeTimeoutError.is(await probe)).toBe(true);
+    let closed: unknown = "pending";
+    breaker.close().then(
+      () => {
+        closed = "ok";
+      },
+      (error: unknown) => {
+        closed = error;
+      },
+    );
+    await settle();
+    expect(closed).toBe("pending");
+    // One more probe period for the wrapped sink to settle it, then it is given up.
+    await vi.advanceTimersByTimeAsync(499);
+    expect(closed).toBe("pending");
+    await vi.advanceTimersByTimeAsync(1);
+    await settle();
+    expect(closed).not.toBe("pending");
+    expect(LoggingError.is(closed) && closed.code === "timeout").toBe(true);
+    expect(breaker.stats()).toMatchObject({ accepted: 5, failed: 5, pending: 0 });
+    expect(retry.stats()).toMatchObject({ accepted: 5, failed: 2, pending: 0 });
+    expect(retry.stats().dropped.shutdown_timeout).toBe(3);
+    expect(checkConservation(retry.stats())).toBeUndefined();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("waits for a timed-out probe that settles late, without abandoning anything", async () => {
+    let next: Outcome = down;
+    const inner = scriptedSink(() => next);
+    const retry = withRetry(inner, { maxAttempts: 1 });
+    const breaker = withCircuitBreaker(retry, {
+      failureThreshold: 1,
+      resetTimeoutMs: 100,
+      probeTimeoutMs: 500,
+    });
+    await breaker.writeBatch(events(0, 2)).catch(() => {});
+    next = hang;
+    vi.advanceTimersByTime(100);
+    const probe = breaker.writeBatch(events(2, 3)).catch((error: unknown) => error);
+    vi.advanceTimersByTime(500);
+    await probe;
+    const closing = breaker.close();
+    await vi.advanceTimersByTimeAsync(200);
+    inner.hanging[0]?.resolve();
+    await closing;
+    expect(retry.stats()).toMatchObject({ accepted: 5, delivered: 3, failed: 2, pending: 0 });
+    expect(retry.stats().dropped.shutdown_timeout).toBe(0);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
   it("routes write through the same gate: refused events are counted and reported, never thrown", async () => {
     const reported: unknown[] = [];
     const { inner, breaker } = setup(() => down, { onError: (error) => reported.push(error) });
