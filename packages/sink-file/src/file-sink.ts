@@ -1,5 +1,6 @@
 import {
   close as closeCallback,
+  closeSync,
   constants as fsConstants,
   fstat as fstatCallback,
   fstatSync,
@@ -7,6 +8,8 @@ import {
   fsyncSync,
   mkdirSync,
   openSync,
+  readSync,
+  writeSync,
 } from "node:fs";
 import { rename, stat } from "node:fs/promises";
 import { dirname } from "node:path";
@@ -362,12 +365,45 @@ class FileSinkImplementation implements FileSink {
           (options.followSymlinks ? 0 : fsConstants.O_NOFOLLOW),
         options.fileMode,
       );
-      this.#fileSize = fstatSync(fd).size;
+      const info = fstatSync(fd);
+      this.#fileSize = info.size;
       this.#fd = fd;
       this.#openError = undefined;
+      if (info.isFile() && info.size > 0) this.#endTornLine(fd, info.ino, info.size);
     } catch (error) {
       this.#fd = unopenedDescriptor;
       this.#openError = error;
+      this.#report(error, "open", 0);
+    }
+  }
+
+  /**
+   * A process killed in the middle of a write (SIGKILL, a power loss) can leave the file ending
+   * inside a line; the first event appended after a restart would be glued onto it, unreadable
+   * although counted delivered. Such a file gets its line ended before anything else is written.
+   */
+  #endTornLine(fd: number, inode: number, size: number): void {
+    const options = this.#options;
+    const last = Buffer.alloc(1);
+    try {
+      const reader = openSync(
+        options.path,
+        fsConstants.O_RDONLY | (options.followSymlinks ? 0 : fsConstants.O_NOFOLLOW),
+      );
+      try {
+        // The path may already name another file; only the one open for writing matters.
+        if (fstatSync(reader).ino !== inode || readSync(reader, last, 0, 1, size - 1) !== 1) return;
+      } finally {
+        closeSync(reader);
+      }
+    } catch {
+      // Not readable (a write-only file): nothing can be checked, nothing is changed.
+      return;
+    }
+    if (last[0] === 0x0a) return;
+    try {
+      this.#fileSize += writeSync(fd, "\n");
+    } catch (error) {
       this.#report(error, "open", 0);
     }
   }

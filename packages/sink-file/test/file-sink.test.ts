@@ -56,6 +56,33 @@ async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> 
 }
 
 describe("createFileSink", () => {
+  it("ends a line a killed process left torn before appending, so no event is glued onto it", async () => {
+    const path = join(directory, "app.log");
+    const whole = '{"N":1}\n';
+    writeFileSync(path, `${whole}{"N":2,"torn`);
+    const sink = createFileSink({ path });
+    sink.write(event(3));
+    await sink.close();
+    const [first, torn, appended, ...rest] = readFileSync(path, "utf8").split("\n");
+    expect(first).toBe('{"N":1}');
+    expect(torn).toBe('{"N":2,"torn');
+    expect(JSON.parse(appended as string)).toMatchObject({ N: 3 });
+    expect(rest).toEqual([""]);
+    expect(sink.stats()).toMatchObject({
+      delivered: 1,
+      bytes: Buffer.byteLength(appended as string) + 1,
+    });
+
+    // A file that ends with a whole line is appended to as it is.
+    const clean = join(directory, "clean.log");
+    writeFileSync(clean, whole);
+    const again = createFileSink({ path: clean });
+    again.write(event(4));
+    await again.close();
+    expect(lines(clean)).toHaveLength(2);
+    expect(readFileSync(clean, "utf8").startsWith(`${whole}{`)).toBe(true);
+  });
+
   it("honours the sink contract, every event once and in order", async () => {
     let path = "";
     let count = 0;
