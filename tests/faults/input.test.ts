@@ -77,4 +77,54 @@ describe("hostile values", () => {
     }
     conclude({ group, scenario, ...figures(result.final) }, violations);
   });
+
+  test("one cyclic object shared by the context, a child's bindings and the call; 1 MB and 100,000-hole templates: no call throws, every line valid, bounded", () => {
+    const count = scale(5, 50);
+    const scenario = `shared cyclic references (context, child, call) and enormous templates (1 MB; 100,000 holes), ${count} rounds, default and raised maxStringLength`;
+    const path = join(workDirectory(), "app.log");
+    const result = runScenario({
+      fixture: "reference-writer.mjs",
+      args: { path, count },
+      timeoutMs: 300_000,
+    });
+    const calls = result.final?.calls as number | undefined;
+    const violations = [...conservationViolations(result.final), ...loggerViolations(result.final)];
+    if (result.final?.threw !== 0) violations.push(`${result.final?.threw} logging calls threw`);
+    const longest: number[] = [];
+    for (const [index, file] of [path, `${path}.raised`].entries()) {
+      const delivered = result.final?.chains[index]?.[0]?.stats.delivered ?? -1;
+      const found = parseEvents(...readText(file));
+      violations.push(...outputViolations(found, delivered).map((text) => `${file}: ${text}`));
+      if (delivered * 2 !== calls) {
+        violations.push(`${file}: ${delivered} of ${(calls ?? 0) / 2} calls delivered`);
+      }
+      longest.push(
+        Math.max(
+          ...readFileSync(file, "utf8")
+            .split("\n")
+            .map((line) => Buffer.byteLength(line)),
+        ),
+      );
+    }
+    // The default limits: a template is cut at 16,384 characters and an event's estimated size
+    // at 262,144 bytes; a line may exceed the estimate by its escaping, not by multiples.
+    if ((longest[0] ?? 0) > 2 * 262_144) {
+      violations.push(`a line of ${longest[0]} bytes under the default limits`);
+    }
+    conclude(
+      {
+        group,
+        scenario,
+        ...figures(result.final),
+        notes: [
+          `longest line ${longest[0]} bytes (default limits), ${longest[1]} (maxStringLength 2,000,000)`,
+          `slowest call ${Math.round(Number(result.final?.slowestMs))} ms`,
+          heard(result.final),
+        ]
+          .filter(Boolean)
+          .join("; "),
+      },
+      violations,
+    );
+  });
 });
