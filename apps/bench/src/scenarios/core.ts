@@ -169,8 +169,9 @@ function winstonSubject(): Subject {
           target.debug({ message: "Request took ms", Path: "/api", Elapsed: index })
       : (index: number) =>
           target.info({ message: "Request took ms", Path: "/api", Elapsed: index });
-  // The transport is called within log() (checked: every line is counted before the first
-  // yield), so the time per call includes formatting, as it does for pino.
+  // The transport is called within log(), so the time per call includes formatting, as it does
+  // for pino: the checked run below joins its kept lines before yielding once, so a transport
+  // called later would leave them short and fail the row.
   return {
     call,
     memory,
