@@ -114,16 +114,28 @@ export interface LineCheck {
   readonly problem: string | undefined;
 }
 
+/** Where a subject's lines keep the message and the event's properties. */
+export interface LineShape {
+  /** The keys one of which holds the message (a string). */
+  readonly messageKeys: readonly string[];
+  /** The key of the object holding the properties; at the line's top level when absent. */
+  readonly properties?: string;
+}
+
+/** CLEF's and pino's lines: the message under `@mt` or `msg`, the properties at the top level. */
+const topLevel: LineShape = { messageKeys: ["@mt", "msg"] };
+
 /**
  * Parses every line of `text` and checks it is the event the subjects log, in order: valid
- * JSON, `Path` equal to `path`, `Elapsed` equal to the line's index plus `firstIndex`, and the
- * message under one of `messageKeys`. A scenario fails its row on any problem or a short count.
+ * JSON, `Path` equal to `path`, `Elapsed` equal to the line's index plus `firstIndex` (where
+ * `shape` says the properties are), and the message under one of `shape`'s message keys. A
+ * scenario fails its row on any problem or a short count.
  */
 export function checkLines(
   text: string,
   path: string,
   firstIndex: number,
-  messageKeys: readonly string[] = ["@mt", "msg"],
+  shape: LineShape = topLevel,
 ): LineCheck {
   let lines = 0;
   let start = 0;
@@ -136,10 +148,14 @@ export function checkLines(
     } catch {
       return { lines, problem: `line ${lines + 1} is not JSON: ${line.slice(0, 120)}` };
     }
+    const properties = (shape.properties === undefined ? parsed : parsed[shape.properties]) as
+      | Record<string, unknown>
+      | null
+      | undefined;
     if (
-      parsed.Path !== path ||
-      parsed.Elapsed !== firstIndex + lines ||
-      !messageKeys.some((key) => typeof parsed[key] === "string")
+      properties?.Path !== path ||
+      properties.Elapsed !== firstIndex + lines ||
+      !shape.messageKeys.some((key) => typeof parsed[key] === "string")
     ) {
       return { lines, problem: `line ${lines + 1} is not event ${firstIndex + lines}: ${line}` };
     }

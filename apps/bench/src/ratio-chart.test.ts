@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Measurement } from "./measure.ts";
-import { ratioChart } from "./ratio-chart.ts";
+import { longestRatio, ratioChart } from "./ratio-chart.ts";
 
 const run: Measurement[] = [
   { scenario: "file", subject: "sluice", nsPerOp: 100 },
@@ -53,5 +53,36 @@ describe("ratioChart", () => {
       { scenario: "null", subject: "pino", nsPerOp: 4 },
     ]);
     expect(barWidths(fast)).toEqual([125, 500]);
+  });
+
+  it("cuts bars beyond the longest ratio at the end of the scale and still labels their ratio", () => {
+    const svg = ratioChart([
+      { scenario: "disabled", subject: "sluice", nsPerOp: 5 },
+      { scenario: "disabled", subject: "pino", nsPerOp: 10 },
+      { scenario: "disabled", subject: "winston", nsPerOp: 2000 },
+      { scenario: "disabled", subject: "logtape", nsPerOp: 30 },
+    ]);
+    // The scale ends at longestRatio (4): winston's 200 is cut there, LogTape's 3 is not.
+    expect(longestRatio).toBe(4);
+    expect(barWidths(svg)).toEqual([62.5, 125, 500, 375]);
+    expect(svg).toContain(">200.00×<");
+    expect(svg.match(/<path /g)).toHaveLength(1);
+    expect(svg).toMatch(/<line x1="285.0" /);
+  });
+
+  it("gives winston and LogTape their own colours, named in the legend", () => {
+    const svg = ratioChart([
+      { scenario: "memory", subject: "pino", nsPerOp: 10 },
+      { scenario: "memory", subject: "winston", nsPerOp: 20 },
+      { scenario: "memory", subject: "logtape", nsPerOp: 30 },
+      { scenario: "memory", subject: "pino-async", nsPerOp: 15 },
+    ]);
+    const fills = [...svg.matchAll(/<rect x="160" [^>]* fill="(#[0-9a-f]+)"/g)].map(
+      (match) => match[1],
+    );
+    expect(new Set(fills).size).toBe(4);
+    for (const name of ["Sluice", "baseline", "winston", "LogTape", "other"]) {
+      expect(svg).toContain(`>${name}</text>`);
+    }
   });
 });

@@ -1,7 +1,8 @@
 // The benchmark results as an SVG chart: per scenario, one horizontal bar per subject, its time
 // per call as a ratio to the scenario's baseline (pino unless told otherwise), because bars are
 // compared faster than digits. A pure function of the measurements, so the chart always shows the
-// same run as the table beside it.
+// same run as the table beside it. The scale stops at `longestRatio`: a peer tens of times slower
+// than the baseline in one scenario would otherwise shrink every other bar to a sliver.
 import type { Measurement } from "./measure.ts";
 
 /** What the chart needs besides the measurements. */
@@ -22,12 +23,31 @@ const rowHeight = 22;
 const barHeight = 14;
 const headingHeight = 26;
 const top = 58;
-const colours = { sluice: "#2563eb", baseline: "#9ca3af", other: "#f59e0b" };
+const colours = {
+  sluice: "#2563eb",
+  baseline: "#9ca3af",
+  winston: "#16a34a",
+  logtape: "#9333ea",
+  other: "#f59e0b",
+};
+/** The longest bar's ratio; longer ones are cut there, marked with a break and their figure. */
+export const longestRatio = 4;
+
+/** A subject's colour: Sluice's, the baseline's, a peer's, or any other subject's. */
+function colourOf(subject: string, baseline: string): string {
+  if (subject === baseline) return colours.baseline;
+  if (subject.startsWith("sluice")) return colours.sluice;
+  if (subject === "winston") return colours.winston;
+  if (subject === "logtape") return colours.logtape;
+  return colours.other;
+}
 
 /**
  * Draws the measurements as horizontal bars of their ratio to each scenario's baseline, one group
  * per scenario in the order of their first measurement. Scenarios without their baseline are left
- * out. The scale is linear and shared by every group, with a dashed line at 1 (the baseline).
+ * out. The scale is linear and shared by every group, with a dashed line at 1 (the baseline); it
+ * ends at the largest ratio or {@link longestRatio}, whichever is smaller, and a bar beyond it is
+ * drawn to the end with a white break across it (its label still gives its ratio).
  * @param measurements one median row per scenario and subject.
  * @param options titles, baselines and caption.
  * @returns the SVG document.
@@ -47,7 +67,10 @@ export function ratioChart(
     const bars = rows.map((row) => ({ subject: row.subject, ratio: row.nsPerOp / base }));
     groups.push({ title, baseline, bars });
   }
-  const largest = Math.max(1, ...groups.flatMap((group) => group.bars.map((bar) => bar.ratio)));
+  const largest = Math.min(
+    longestRatio,
+    Math.max(1, ...groups.flatMap((group) => group.bars.map((bar) => bar.ratio))),
+  );
   const scale = (ratio: number): number => (ratio / largest) * barSpace;
   const height =
     top +
@@ -64,35 +87,40 @@ export function ratioChart(
     }),
     text(16, 42, options.caption ?? "", { fill: "#6b7280" }),
   ];
-  let legendX = width - 250;
-  for (const [name, fill] of [
+  const legend = [
     ["Sluice", colours.sluice],
     ["baseline", colours.baseline],
+    ["winston", colours.winston],
+    ["LogTape", colours.logtape],
     ["other", colours.other],
-  ] as const) {
+  ] as const;
+  let legendX = width - 16 - legend.reduce((sum, [name]) => sum + legendWidth(name), 0);
+  for (const [name, fill] of legend) {
     parts.push(
       `<rect x="${legendX}" y="33" width="10" height="10" rx="2" fill="${fill}"/>`,
       text(legendX + 14, 42, name, { fill: "#374151" }),
     );
-    legendX += 80;
+    legendX += legendWidth(name);
   }
   let y = top;
   for (const group of groups) {
     parts.push(text(16, y + 16, `${group.title} (1 = ${group.baseline})`, { weight: "bold" }));
     y += headingHeight;
     for (const { subject, ratio } of group.bars) {
-      const fill =
-        subject === group.baseline
-          ? colours.baseline
-          : subject.startsWith("sluice")
-            ? colours.sluice
-            : colours.other;
-      const length = Math.max(1, scale(ratio));
+      const fill = colourOf(subject, group.baseline);
+      const cut = ratio > largest;
+      const length = Math.max(1, scale(Math.min(ratio, largest)));
       parts.push(
         text(labelRight, y + 14, subject, { anchor: "end" }),
         `<rect x="${barLeft}" y="${y + 4}" width="${length.toFixed(1)}" height="${barHeight}" rx="2" fill="${fill}"/>`,
-        text(barLeft + length + 6, y + 15, `${ratio.toFixed(2)}×`, { fill: "#374151" }),
       );
+      if (cut) {
+        const at = barLeft + length - 24;
+        parts.push(
+          `<path d="M${at.toFixed(1)} ${y + 20}l6 -${barHeight + 4}m4 0l-6 ${barHeight + 4}" stroke="#ffffff" stroke-width="2"/>`,
+        );
+      }
+      parts.push(text(barLeft + length + 6, y + 15, `${ratio.toFixed(2)}×`, { fill: "#374151" }));
       y += rowHeight;
     }
   }
@@ -102,6 +130,11 @@ export function ratioChart(
     "</svg>",
   );
   return `${parts.join("\n")}\n`;
+}
+
+/** The room a legend entry takes: its swatch, its name (about 7 px a letter) and a gap. */
+function legendWidth(name: string): number {
+  return 14 + name.length * 7 + 14;
 }
 
 /** A `<text>` element with its content escaped. */

@@ -1,11 +1,14 @@
 // Runs every benchmark scenario in its own child process, prints one table with ratios against
-// pino, and with --write-readme regenerates the table in apps/bench/README.md.
+// pino, and with --write-readme regenerates the table in apps/bench/README.md, its chart and the
+// summary table of the root README.
 import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
+import { markdownTable, replaceSection } from "./markdown-table.ts";
 import type { Measurement } from "./measure.ts";
 import { ratioChart } from "./ratio-chart.ts";
+import { summaryTable } from "./summary-table.ts";
 
 interface Job {
   readonly script: string;
@@ -21,9 +24,9 @@ const jobs: Job[] = [];
 // that subject's median run: a shared machine drifts over the seconds a scenario takes.
 const rounds = quick ? 1 : 5;
 const coreSubjects: Record<string, readonly string[]> = {
-  disabled: ["sluice", "pino"],
-  memory: ["sluice", "pino"],
-  child: ["sluice", "pino"],
+  disabled: ["sluice", "pino", "winston", "logtape"],
+  memory: ["sluice", "pino", "winston", "logtape"],
+  child: ["sluice", "pino", "winston", "logtape"],
   json: ["sluice", "pino", "pino-async"],
 };
 for (let round = 0; round < rounds; round++) {
@@ -39,7 +42,15 @@ for (let round = 0; round < rounds; round++) {
 }
 
 for (let round = 0; round < rounds; round++) {
-  for (const subject of ["sluice", "sluice-queue", "pino", "pino-transport", "floor"]) {
+  for (const subject of [
+    "sluice",
+    "sluice-queue",
+    "pino",
+    "pino-transport",
+    "winston",
+    "logtape",
+    "floor",
+  ]) {
     jobs.push({
       script: "scenarios/file.js",
       args: [`--subject=${subject}`, `--events=${Math.round(1e6 * scale)}`],
@@ -132,32 +143,10 @@ const results: Measurement[] = groupRuns(runs).map((sorted) => {
   return { ...median, extra };
 });
 
-/** A Markdown table with padded columns, laid out as the repository's formatter lays it out. */
-function markdownTable(
-  head: readonly string[],
-  right: readonly boolean[],
-  body: readonly (readonly string[])[],
-): string {
-  const widths = head.map((title, column) =>
-    Math.max(3, title.length, ...body.map((row) => (row[column] ?? "").length)),
-  );
-  const line = (cells: readonly string[]): string =>
-    `| ${cells
-      .map((cell, column) => {
-        const width = widths[column] as number;
-        return right[column] ? cell.padStart(width) : cell.padEnd(width);
-      })
-      .join(" | ")} |`;
-  const rule = `| ${widths
-    .map((width, column) => (right[column] ? `${"-".repeat(width - 1)}:` : "-".repeat(width)))
-    .join(" | ")} |`;
-  return [line(head), rule, ...body.map(line)].join("\n");
-}
-
 const titles: Record<string, string> = {
   disabled: "disabled level (`debug` at `info`)",
-  memory: "`info`, 2 properties, pino-format line to an in-memory destination",
-  child: "child with 3 bound properties, `info`, 2 properties, pino-format line, in memory",
+  memory: "`info`, 2 properties, one JSON line to an in-memory destination",
+  child: "child with 3 bound properties, `info`, 2 properties, one JSON line, in memory",
   json: "`info`, 2 properties, JSON line to a tmpfs file (caller ns per call)",
   file: "1M `info` events to a file, until all are on disk (ns per event, wall)",
   burst: "10 runs of the 1M burst into `withQueue(createFileSink)`, default options (wall)",
@@ -230,12 +219,61 @@ console.log(`${machine}\n\n${table}`);
 
 if (process.argv.includes("--write-readme")) {
   const readme = fileURLToPath(new URL("../README.md", import.meta.url));
-  const text = readFileSync(readme, "utf8");
-  const start = "<!-- results:start -->";
-  const end = "<!-- results:end -->";
-  const before = text.slice(0, text.indexOf(start) + start.length);
-  const after = text.slice(text.indexOf(end));
-  writeFileSync(readme, `${before}\n${machine}\n\n${table}\n${after}`);
+  writeFileSync(
+    readme,
+    replaceSection(readFileSync(readme, "utf8"), "results", `${machine}\n\n${table}`),
+  );
   const chart = ratioChart(results, { titles, baselines: runBaselines, caption: machine });
   writeFileSync(fileURLToPath(new URL("../results.svg", import.meta.url)), chart);
+  const rootReadme = fileURLToPath(new URL("../../../README.md", import.meta.url));
+  const summary = summaryTable(
+    results,
+    [
+      {
+        scenario: "disabled",
+        subject: "sluice",
+        label: "`debug` call below the minimum level",
+        unit: "ns",
+      },
+      {
+        scenario: "memory",
+        subject: "sluice",
+        label: "`info` with 2 properties, a JSON line in memory",
+        unit: "ns",
+      },
+      {
+        scenario: "child",
+        subject: "sluice",
+        label: "the same through a child logger with 3 bound properties",
+        unit: "ns",
+      },
+      {
+        scenario: "json",
+        subject: "sluice",
+        label: "`info` with 2 properties, a JSON line to a tmpfs file",
+        unit: "caller ns",
+      },
+      {
+        scenario: "file",
+        subject: "sluice",
+        label: "1M events to a file until all are on disk",
+        unit: "ns per event, wall",
+      },
+      {
+        scenario: "file",
+        subject: "sluice-queue",
+        label: "the same behind `withQueue`",
+        unit: "ns per event, wall",
+      },
+    ],
+    {
+      baselines: runBaselines,
+      pinoBest,
+      peers: [
+        { title: "winston", subject: "winston" },
+        { title: "LogTape", subject: "logtape" },
+      ],
+    },
+  );
+  writeFileSync(rootReadme, replaceSection(readFileSync(rootReadme, "utf8"), "how-fast", summary));
 }

@@ -7,12 +7,22 @@
 //   child     the same through a child logger with three bound properties
 //   json      the same call serialized and written to a file on tmpfs by a shipped destination:
 //             createFileSink (CLEF), pino.destination({ sync: true }) and ({ sync: false })
+// winston and LogTape run the disabled, memory and child cases: winston formats with
+// format.timestamp() and format.json() into a transport that hands the line to the in-memory
+// destination; LogTape's sink formats each record with its JSON Lines formatter and does the same.
 // Every line written is parsed and checked (the memory and child destinations count their lines
 // while timed and keep the lines of a checked run of 1000 events after it); a short or wrong
 // count fails the row.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import {
+  configure,
+  getConsoleSink,
+  getJsonLinesFormatter,
+  getLogger,
+  type LogRecord,
+} from "@logtape/logtape";
 import {
   createLogger,
   createPinoFormatter,
@@ -23,7 +33,8 @@ import {
 import { formatEvent } from "@sluice/core/sink";
 import { createFileSink } from "@sluice/sink-file";
 import pino from "pino";
-import { argument, checkLines, fail, produce, report } from "../measure.ts";
+import winston from "winston";
+import { argument, checkLines, fail, type LineShape, produce, report } from "../measure.ts";
 
 const scenario = argument("case", "disabled");
 const subject = argument("subject", "sluice");
@@ -49,6 +60,8 @@ interface Subject {
   finish(): Promise<string>;
   /** Lines written, for subjects that count (in-memory ones). */
   readonly memory?: MemoryDestination;
+  /** Where the subject's lines keep the message and the properties, when not pino's way. */
+  readonly shape?: LineShape;
 }
 
 const root = existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
@@ -120,14 +133,100 @@ function pinoSubject(sync: boolean): Subject {
   return { call, memory, finish: () => Promise.resolve(memory.kept.join("")) };
 }
 
+// winston exports its transport base class as `Transport`, which its typings leave out.
+const WinstonTransport = (
+  winston as unknown as { Transport: new () => Parameters<winston.Logger["add"]>[0] }
+).Transport;
+
+/** A winston transport that hands each formatted line to the in-memory destination. */
+class MemoryTransport extends WinstonTransport {
+  readonly #destination: MemoryDestination;
+  constructor(destination: MemoryDestination) {
+    super();
+    this.#destination = destination;
+  }
+  override log(info: Record<symbol, unknown>, next: () => void): void {
+    this.#destination.write(`${info[Symbol.for("message")] as string}\n`);
+    next();
+  }
+}
+
+function winstonSubject(): Subject {
+  if (scenario === "json") fail("json: winston is not a subject of this case");
+  const memory = new MemoryDestination();
+  const log = winston.createLogger({
+    level: "info",
+    format: winston.format.combine(winston.format.timestamp(), winston.format.json()),
+    transports: [new MemoryTransport(memory)],
+  });
+  const target =
+    scenario === "child" ? log.child({ Service: "api", Region: "eu-west-1", Shard: 7 }) : log;
+  // One info object is winston's fastest call (its "hot path"): the logger takes it as it is,
+  // without merging a message and a metadata argument into a new one.
+  const call =
+    scenario === "disabled"
+      ? (index: number) =>
+          target.debug({ message: "Request took ms", Path: "/api", Elapsed: index })
+      : (index: number) =>
+          target.info({ message: "Request took ms", Path: "/api", Elapsed: index });
+  // The transport is called within log(), so the time per call includes formatting, as it does
+  // for pino: the checked run below joins its kept lines before yielding once, so a transport
+  // called later would leave them short and fail the row.
+  return {
+    call,
+    memory,
+    shape: { messageKeys: ["message"] },
+    finish: () => Promise.resolve(memory.kept.join("")),
+  };
+}
+
+async function logtapeSubject(): Promise<Subject> {
+  if (scenario === "json") fail("json: LogTape is not a subject of this case");
+  const memory = new MemoryDestination();
+  const formatter = getJsonLinesFormatter();
+  await configure({
+    sinks: {
+      memory: (record: LogRecord) => memory.write(formatter(record)),
+      console: getConsoleSink(),
+    },
+    loggers: [
+      { category: ["bench"], lowestLevel: "info", sinks: ["memory"] },
+      // LogTape's own diagnostics at warning and above, so configure() prints no notice.
+      { category: ["logtape", "meta"], lowestLevel: "warning", sinks: ["console"] },
+    ],
+  });
+  const log = getLogger(["bench"]);
+  const target =
+    scenario === "child" ? log.with({ Service: "api", Region: "eu-west-1", Shard: 7 }) : log;
+  // A message without holes, as pino's: LogTape then renders no template.
+  const call =
+    scenario === "disabled"
+      ? (index: number) => target.debug("Request took ms", { Path: "/api", Elapsed: index })
+      : (index: number) => target.info("Request took ms", { Path: "/api", Elapsed: index });
+  return {
+    call,
+    memory,
+    shape: { messageKeys: ["message"], properties: "properties" },
+    finish: () => Promise.resolve(memory.kept.join("")),
+  };
+}
+
 const chosen =
-  subject === "pino" ? pinoSubject(true) : subject === "pino-async" ? pinoSubject(false) : sluice();
+  subject === "pino"
+    ? pinoSubject(true)
+    : subject === "pino-async"
+      ? pinoSubject(false)
+      : subject === "winston"
+        ? winstonSubject()
+        : subject === "logtape"
+          ? await logtapeSubject()
+          : sluice();
 await produce((index) => chosen.call(index), warmup, warmup);
 const caller = await produce((index) => chosen.call(warmup + index), iterations, iterations);
 const expected = scenario === "disabled" ? 0 : warmup + iterations;
 let lines: number;
 if (chosen.memory === undefined) {
-  const check = checkLines(await chosen.finish(), "/api", 0);
+  const check = checkLines(await chosen.finish(), "/api", 0, chosen.shape);
   if (check.problem !== undefined) fail(`${scenario} ${subject}: ${check.problem}`);
   lines = check.lines;
 } else {
@@ -137,7 +236,7 @@ if (chosen.memory === undefined) {
   const first = warmup + iterations;
   for (let index = 0; index < checked; index++) chosen.call(first + index);
   if (scenario !== "disabled") {
-    const check = checkLines(await chosen.finish(), "/api", first);
+    const check = checkLines(await chosen.finish(), "/api", first, chosen.shape);
     if (check.problem !== undefined) fail(`${scenario} ${subject}: ${check.problem}`);
     if (check.lines !== checked)
       fail(`${scenario} ${subject}: ${check.lines} of ${checked} checked lines`);
