@@ -1,15 +1,16 @@
 // The cost of metering in instructions, which a shared, noisy machine does not change the way it
 // changes wall time: each workload runs under valgrind's callgrind, which counts every
-// instruction of every thread. Rounds interleave three pipeline runs (see `pipeline.ts`):
-//   startup        withQueue(createFileSink(...)), no events: loading, setup and close
-//   queue          the same with `--events` events
-//   queue-metrics  withMetrics(withQueue(createFileSink(...)), { metrics, name }), `--events` events
-// overhead = (queue-metrics - queue) / (queue - startup), from the medians, and from the ranges
-// at their worst. Garbage collection is the part of the count that varies most from run to run
-// (its incremental steps are paced by the clock), so the count outside V8's collector is shown
-// beside the total. Then the cost of one histogram record (see `record.ts`), in instructions and
-// in nanoseconds on the clock. Every line a pipeline run writes is parsed and checked here,
-// outside the count.
+// instruction of every thread. Rounds interleave five pipeline runs (see `pipeline.ts`):
+//   startup             withQueue(createFileSink(...)), no events: loading, setup and close
+//   queue, N/2 and N    the same with half of `--events` and with all of them
+//   queue-metrics, both withMetrics(withQueue(createFileSink(...)), { metrics, name })
+// The difference between the two sizes is what an event costs once the code is compiled (the
+// startup, parsing and compiling of the metering code fall out of it); the counts at both sizes
+// also project the overhead for one million events, startup excluded. Garbage collection is the
+// part of the count that varies most from run to run (its incremental steps are paced by the
+// clock), so the count outside V8's collector is shown beside the total. Then the cost of one
+// histogram record (see `record.ts`), in instructions and in nanoseconds on the clock. Every line
+// a pipeline run writes is parsed and checked here, outside the count.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -18,6 +19,7 @@ import { fileURLToPath } from "node:url";
 import { argument, checkLines, fail } from "../measure.ts";
 
 const events = Number(argument("events", "200000"));
+const half = Math.floor(events / 2);
 const rounds = Number(argument("rounds", "3"));
 const records = Number(argument("records", "20000000"));
 const here = dirname(fileURLToPath(import.meta.url));
@@ -122,12 +124,14 @@ const millions = (value: number): string => (value / 1e6).toFixed(1);
 const percent = (value: number): string => `${(value * 100).toFixed(2)}%`;
 
 process.stdout.write(
-  `${version.stdout.trim()}, node ${process.version} ${nodeFlags.join(" ")}; ${events} events, ${rounds} rounds\n`,
+  `${version.stdout.trim()}, node ${process.version} ${nodeFlags.join(" ")}; ${half} and ${events} events, ${rounds} rounds\n`,
 );
 const subjects = [
   { name: "startup", subject: "queue", count: 0 },
-  { name: "queue", subject: "queue", count: events },
-  { name: "queue-metrics", subject: "queue-metrics", count: events },
+  { name: "queue N/2", subject: "queue", count: half },
+  { name: "queue N", subject: "queue", count: events },
+  { name: "queue-metrics N/2", subject: "queue-metrics", count: half },
+  { name: "queue-metrics N", subject: "queue-metrics", count: events },
 ] as const;
 const counts = new Map<string, Count[]>(subjects.map(({ name }) => [name, []]));
 for (let round = 1; round <= rounds; round++) {
@@ -145,18 +149,35 @@ for (let round = 1; round <= rounds; round++) {
 }
 
 function overhead(pick: (count: Count) => number, what: string): void {
-  const [startup, queue, metered] = subjects.map(({ name }) =>
-    (counts.get(name) ?? []).map(pick),
-  ) as [number[], number[], number[]];
-  const work = median(queue) - median(startup);
-  const extra = median(metered) - median(queue);
+  const runs = (name: string): number[] => (counts.get(name) ?? []).map(pick);
+  const startup = median(runs("startup"));
+  const [queueHalf, queueAll, meteredHalf, meteredAll] = [
+    runs("queue N/2"),
+    runs("queue N"),
+    runs("queue-metrics N/2"),
+    runs("queue-metrics N"),
+  ] as [number[], number[], number[], number[]];
+  const span = events - half;
+  const queuePerEvent = (median(queueAll) - median(queueHalf)) / span;
+  const meteredPerEvent = (median(meteredAll) - median(meteredHalf)) / span;
   // The least favourable pairing of the runs: the most metered against the least unmetered work.
-  const worst =
-    (Math.max(...metered) - Math.min(...queue)) / (Math.min(...queue) - Math.max(...startup));
+  const worstMetered = (Math.max(...meteredAll) - Math.min(...meteredHalf)) / span;
+  const worstQueue = (Math.min(...queueAll) - Math.max(...queueHalf)) / span;
+  // Each subject's count as fixed + per event * events, from its medians at both sizes.
+  const queueFixed = median(queueAll) - queuePerEvent * events;
+  const meteredFixed = median(meteredAll) - meteredPerEvent * events;
+  const million = 1_000_000;
+  const projected =
+    (meteredFixed - queueFixed + (meteredPerEvent - queuePerEvent) * million) /
+    (queueFixed - startup + queuePerEvent * million);
+  const range = (values: readonly number[]): string =>
+    `${millions(Math.min(...values))}-${millions(Math.max(...values))} M`;
   process.stdout.write(
-    `${what}: pipeline ${(work / events).toFixed(0)} instructions/event (queue ${millions(Math.min(...queue))}-${millions(Math.max(...queue))} M), ` +
-      `metering ${(extra / events).toFixed(1)} instructions/event (queue-metrics ${millions(Math.min(...metered))}-${millions(Math.max(...metered))} M); ` +
-      `overhead ${percent(extra / work)} (medians), at worst ${percent(worst)} (ranges)\n`,
+    `${what}: an event costs ${queuePerEvent.toFixed(0)} instructions unmetered, ` +
+      `${meteredPerEvent.toFixed(0)} metered: overhead ${percent(meteredPerEvent / queuePerEvent - 1)} ` +
+      `(at worst ${percent(worstMetered / worstQueue - 1)} from the ranges: queue ${range(queueHalf)} and ${range(queueAll)}, ` +
+      `queue-metrics ${range(meteredHalf)} and ${range(meteredAll)}); ` +
+      `metering's fixed cost ${millions(meteredFixed - queueFixed)} M; projected for one million events: ${percent(projected)}\n`,
   );
 }
 overhead((count) => count.total, "all instructions");
