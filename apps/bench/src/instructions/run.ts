@@ -193,5 +193,5 @@ if (timed.status !== 0) fail(`record time: exit ${timed.status}\n${timed.stderr}
 const { recordNs, emptyNs } = JSON.parse(timed.stdout) as { recordNs: number; emptyNs: number };
 process.stdout.write(
   `histogram record: ${recordInstructions.toFixed(1)} instructions (${records} records under callgrind); ` +
-    `${(recordNs - emptyNs).toFixed(1)} ns on the clock (${recordNs.toFixed(1)} ns a call against ${emptyNs.toFixed(1)} ns empty, medians of 5 rounds)\n`,
+    `${(recordNs - emptyNs).toFixed(1)} ns on the clock (${recordNs.toFixed(1)} ns a call against ${emptyNs.toFixed(1)} ns empty, medians of 9 rounds)\n`,
 );
