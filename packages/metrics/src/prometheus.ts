@@ -159,8 +159,9 @@ function formatValue(value: number): string {
   if (value === Number.POSITIVE_INFINITY) return "+Inf";
   if (value === Number.NEGATIVE_INFINITY) return "-Inf";
   // Unit conversions leave binary noise in the last digits (0.000015123999999957506); twelve
-  // significant digits are far beyond what any of these values measures.
-  return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(12)));
+  // significant digits are far beyond what any of these values measures. Integers past 2^53
+  // carry the same noise.
+  return Number.isSafeInteger(value) ? String(value) : String(Number(value.toPrecision(12)));
 }
 
 /**

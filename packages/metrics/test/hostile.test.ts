@@ -206,3 +206,104 @@ describe("alerts on the real interval timer", () => {
     }
   });
 });
+
+/** The `sink` label of every sample of a family, unescaped as a Prometheus parser does. */
+function sinkLabels(text: string, family: string): string[] {
+  const labels: string[] = [];
+  for (const line of text.split("\n")) {
+    if (!line.startsWith(`${family}{sink="`)) continue;
+    let value = "";
+    for (let index = family.length + 7; index < line.length; index++) {
+      const character = line[index] as string;
+      if (character === '"') break;
+      if (character !== "\\") {
+        value += character;
+        continue;
+      }
+      const next = line[++index];
+      value += next === "n" ? "\n" : next;
+    }
+    labels.push(value);
+  }
+  return labels;
+}
+
+describe("sink names as Prometheus label values", () => {
+  const names = [
+    'q"uote',
+    "back\\slash",
+    "trailing\\",
+    "new\nline",
+    "cr\rreturn",
+    "tab\tx",
+    'a"} 1\nfake_metric{x="',
+    "emoji 😀",
+    "nul\u0000x",
+    "line\u2028separator",
+  ];
+
+  it("round-trip through the exposition format, one series each, and pass promtool", () => {
+    const metrics = createMetrics({ thresholds: { dropRate: 0.5 } });
+    for (const name of names) withMetrics(createMemorySink(), { metrics, name }).write(event(1));
+    const text = metrics.toPrometheus();
+    expect(sinkLabels(text, "sluice_sink_log_pending")).toEqual(names);
+    expect(sinkLabels(text, "sluice_sink_alert_active")).toEqual(names);
+    // No line outside a family: the injection attempt stays inside its quotes.
+    for (const line of text.trimEnd().split("\n"))
+      expect(line).toMatch(/^(# (HELP|TYPE) )?sluice_/);
+    if (hasPromtool) expect(promtoolCheck(text)).toEqual({ status: 0, output: "" });
+  });
+
+  it("refuses a name with a lone surrogate, which UTF-8 cannot carry", () => {
+    const metrics = createMetrics();
+    withMetrics(createMemorySink(), { metrics, name: "paired 😀" });
+    for (const name of ["lone\uD800", "lone\uDC00", "\uDE00😀"]) {
+      expect(() => withMetrics(createMemorySink(), { metrics, name })).toThrow(
+        expect.objectContaining({
+          code: "invalid_option",
+          message: expect.stringMatching(/"name"/),
+        }),
+      );
+    }
+    expect(metrics.snapshot().sinks.map((sink) => sink.name)).toEqual(["paired 😀"]);
+  });
+});
+
+describe("latencies far past every limit", () => {
+  it("records 0, negative and huge latencies, ignores NaN and infinities, and still exports", async () => {
+    const metrics = createMetrics({ now: () => 1000 });
+    const sink = withMetrics(
+      sinkWithStats(() => undefined),
+      { metrics, name: "app" },
+    );
+    const timestamps = [
+      1000, // 0 ns
+      5000, // the clock went back: recorded as 0
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+      Number.NEGATIVE_INFINITY,
+      -1e294, // 1e300 ns
+      -1e302, // 1e308 ns: with the one above, a sum past the largest double
+      -1e302,
+    ];
+    await sink.writeBatch(timestamps.map((timestamp, n) => event(n, timestamp)));
+    const snapshot = metrics.snapshot().sinks[0];
+    expect(snapshot).toMatchObject({ events: 8, delivered: 8 });
+    const latency = snapshot?.deliveryLatency;
+    expect(latency?.count).toBe(5);
+    // From 2^53 ns (104 days) up, values share the top bucket: a quantile there reads 2^53 ns
+    // (within the bucket's width), and only max and sum keep the real magnitude.
+    const topBucketMs = 2 ** 53 / 1e6;
+    expect(Math.abs((latency?.p50 as number) - topBucketMs)).toBeLessThan(topBucketMs / 64);
+    expect((latency?.max as number) / 1e302).toBeCloseTo(1, 12);
+    expect(latency?.sum).toBe(Number.POSITIVE_INFINITY);
+    const text = metrics.toPrometheus();
+    expect(text).toContain('sluice_sink_log_delivery_duration_seconds_count{sink="app"} 5\n');
+    expect(text).toContain('sluice_sink_log_delivery_duration_seconds_sum{sink="app"} +Inf\n');
+    expect(text).toContain('sluice_sink_log_delivery_duration_max_seconds{sink="app"} 1e+299\n');
+    expect(text).toContain(
+      'sluice_sink_log_delivery_duration_seconds{sink="app",quantile="0.99"} 1e+299\n',
+    );
+    if (hasPromtool) expect(promtoolCheck(text)).toEqual({ status: 0, output: "" });
+  });
+});
