@@ -1,8 +1,16 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { request } from "node:http";
+import { connect } from "node:net";
+import { fileURLToPath } from "node:url";
 import { type LogEvent, type Sink, type SinkStats } from "@sluice/core";
 import { createLogEvent, SinkCounters, totalDropped } from "@sluice/core/sink";
 import { createMemorySink } from "@sluice/core/testing";
-import { createMetrics, type SinkMetricsSnapshot, withMetrics } from "@sluice/metrics";
+import {
+  createMetrics,
+  type SinkMetricsSnapshot,
+  serveMetrics,
+  withMetrics,
+} from "@sluice/metrics";
 import { withQueue } from "@sluice/queue";
 import { afterEach, describe, expect, it, vi } from "vitest";
 
@@ -306,4 +314,94 @@ describe("latencies far past every limit", () => {
     );
     if (hasPromtool) expect(promtoolCheck(text)).toEqual({ status: 0, output: "" });
   });
+});
+
+function get(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const outgoing = request(url, { agent: false }, (response) => {
+      let body = "";
+      response.setEncoding("utf8");
+      response.on("data", (chunk: string) => {
+        body += chunk;
+      });
+      response.on("end", () => resolve({ status: response.statusCode ?? 0, body }));
+    });
+    outgoing.on("error", reject);
+    outgoing.end();
+  });
+}
+
+describe("the /metrics endpoint under hostile clients", () => {
+  it("answers 50 concurrent scrapes, each with the whole text", async () => {
+    const metrics = createMetrics();
+    for (let n = 0; n < 200; n++) withMetrics(createMemorySink(), { metrics, name: `sink-${n}` });
+    const server = await serveMetrics(metrics, { port: 0 });
+    try {
+      const responses = await Promise.all(Array.from({ length: 50 }, () => get(server.url)));
+      const expected = metrics.toPrometheus();
+      for (const response of responses) expect(response).toEqual({ status: 200, body: expected });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("closes while a client that never reads holds a scrape in flight", async () => {
+    const metrics = createMetrics();
+    // Some megabytes of text, more than the socket buffers take.
+    for (let n = 0; n < 3000; n++) withMetrics(createMemorySink(), { metrics, name: `sink-${n}` });
+    const server = await serveMetrics(metrics, { port: 0 });
+    const client = connect(server.port, "127.0.0.1");
+    const clientClosed = new Promise<void>((resolve) => client.on("close", () => resolve()));
+    client.on("error", () => {});
+    let received = 0;
+    let draining = false;
+    client.on("data", (chunk: Buffer) => {
+      received += chunk.length;
+      if (!draining) client.pause();
+    });
+    client.write("GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    await vi.waitFor(() => expect(received).toBeGreaterThan(0), { timeout: 15_000 });
+    expect(received).toBeLessThan(metrics.toPrometheus().length);
+    await server.close();
+    // The server cut the connection: the client, reading again, sees its end.
+    draining = true;
+    client.resume();
+    await clientClosed;
+    await expect(get(server.url)).rejects.toMatchObject({ code: "ECONNREFUSED" });
+  });
+
+  const fixture = fileURLToPath(new URL("./fixtures/serve-child.mjs", import.meta.url));
+  for (const mode of ["idle", "unread"] as const) {
+    it(`does not keep the process alive for a ${mode} scrape connection`, async () => {
+      const child = spawn(process.execPath, [fixture, mode], { stdio: ["ignore", "pipe", "pipe"] });
+      let stderr = "";
+      child.stderr.on("data", (chunk: Buffer) => {
+        stderr += chunk.toString();
+      });
+      // Node's own timeouts would close such a connection after 60 s at the earliest; a process
+      // still alive at 30 s is held by it.
+      const guard = setTimeout(() => child.kill("SIGKILL"), 30_000);
+      const exit = await new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+        child.on("exit", (code, signal) => resolve({ code, signal })),
+      );
+      clearTimeout(guard);
+      expect(stderr).toBe("");
+      expect(exit).toEqual({ code: 0, signal: null });
+    }, 40_000);
+  }
+});
+
+describe("ten thousand metered sinks", () => {
+  it("export every sink in one text that promtool accepts", () => {
+    const metrics = createMetrics({ thresholds: { queueFill: 0.5 } });
+    for (let n = 0; n < 10_000; n++) {
+      withMetrics(withQueue(createMemorySink()), { metrics, name: `sink-${n}` }).write(event(n));
+    }
+    const text = metrics.toPrometheus();
+    const accepted = text.split("\n").filter((line) => line.startsWith("sluice_sink_log_accepted"));
+    expect(accepted).toHaveLength(10_000);
+    expect(accepted[9999]).toBe('sluice_sink_log_accepted_total{sink="sink-9999"} 1');
+    expect(() => metrics.evaluateAlerts()).not.toThrow();
+    if (hasPromtool) expect(promtoolCheck(text)).toEqual({ status: 0, output: "" });
+  }, 60_000);
 });
