@@ -2,7 +2,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { request } from "node:http";
 import { connect } from "node:net";
 import { fileURLToPath } from "node:url";
-import { type LogEvent, type Sink, type SinkStats } from "@sluice/core";
+import type { LogEvent, Sink, SinkStats } from "@sluice/core";
 import { createLogEvent, SinkCounters, totalDropped } from "@sluice/core/sink";
 import { createMemorySink } from "@sluice/core/testing";
 import {
