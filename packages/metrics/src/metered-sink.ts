@@ -167,6 +167,11 @@ export class MeteredSink implements Sink {
     }
   }
 
+  /** Writes the wrapped sink threw from (breaking the contract): failed, and seen only here. */
+  get writeFailures(): number {
+    return this.#writeFailures;
+  }
+
   stats(): SinkStats {
     const stats = this.#counters.snapshot();
     return {
