@@ -28,16 +28,25 @@ function zeroTotals(): Totals {
   return { events: 0, delivered: 0, dropped: createDropCounts(), failed: 0, bytes: 0 };
 }
 
+const unreadable = Symbol("unreadable");
+
+/** A component's `inner`, or {@link unreadable} when its getter throws. */
+function readInner(component: Sink): unknown {
+  try {
+    return component.inner;
+  } catch {
+    return unreadable;
+  }
+}
+
 /**
  * The chain as core walks it, or the metered sink alone when a component's `inner` cannot be
- * read (a getter that throws): the metrics then count what crosses the metered sink itself.
+ * read (a getter that throws): what lies past it is unknown, so the metrics count what crosses
+ * the metered sink itself.
  */
 function walkChain(sink: MeteredSink): Sink[] {
-  try {
-    return walkSinkChain(sink);
-  } catch {
-    return [sink];
-  }
+  const chain = walkSinkChain(sink);
+  return chain.some((component) => readInner(component) === unreadable) ? [sink] : chain;
 }
 
 /** A component's name for export: its own when it is a string, else `"sink"`. */
@@ -190,7 +199,7 @@ export class SinkEntry {
         outcomes.dropped[reason] + (entry === undefined ? 0 : own.dropped[reason]);
     }
     for (let index = 0; index < chain.length; index++) {
-      if ((chain[index] as Sink).inner !== undefined) continue;
+      if (readInner(chain[index] as Sink) !== undefined) continue;
       totals.bytes += statsByComponent[index]?.bytes ?? 0;
     }
     return { totals, pending: outcomes.pending };
