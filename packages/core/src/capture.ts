@@ -688,7 +688,11 @@ export function captureRecord(
     bytes += 32;
     count += 1;
   }
-  if (template !== undefined && applyStringifyHints(result, properties, template, options)) {
+  if (
+    template !== undefined &&
+    hasStringifyHoles(template) &&
+    applyStringifyHints(result, properties, template, options)
+  ) {
     bytes = estimateValueBytes(result);
   }
   finishRecord(result, fixedBytes, bytes, count, options);
@@ -708,6 +712,19 @@ function finishRecord(
       ? enforceEventBytes(result, fixedBytes, options)
       : bytes;
   lastCapture.keys = keys;
+}
+
+// The last template asked about, and whether it has a `{$Name}` hole: calls come in runs of one
+// template, and most templates have none, so most calls skip the walk over the holes.
+let lastHintTemplate: MessageTemplate | undefined;
+let lastHasStringify = false;
+
+function hasStringifyHoles(template: MessageTemplate): boolean {
+  if (template !== lastHintTemplate) {
+    lastHintTemplate = template;
+    lastHasStringify = template.properties.some((hole) => hole.capture === "stringify");
+  }
+  return lastHasStringify;
 }
 
 function applyStringifyHints(
