@@ -163,9 +163,15 @@ function appendPrepared(target: Record<string, CapturedValue>, source: PreparedS
   for (const key in target) if (nameSet.has(key)) return addAbsent(target, source.properties);
   const names = source.names;
   const values = source.values;
-  for (let index = 0; index < names.length; index++) {
-    target[names[index] as string] = values[index];
-  }
+  const count = names.length;
+  // One store site per position for the first four: a site that always sees the same name (one
+  // child's, or a few children's) keeps its store monomorphic, where one site for every name goes
+  // megamorphic at once (measured: the stores were most of the copy's cost).
+  if (count > 0) target[names[0] as string] = values[0];
+  if (count > 1) target[names[1] as string] = values[1];
+  if (count > 2) target[names[2] as string] = values[2];
+  if (count > 3) target[names[3] as string] = values[3];
+  for (let index = 4; index < count; index++) target[names[index] as string] = values[index];
   return true;
 }
 
