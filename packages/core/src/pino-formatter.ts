@@ -281,7 +281,10 @@ function writeMessage(
 ): string | undefined {
   const { texts, names } = prepared;
   for (let index = 0; index < names.length; index++) {
-    const value = properties[names[index] as string];
+    const name = names[index] as string;
+    // A site per position for the first holes stays monomorphic (see capture).
+    const value =
+      index === 0 ? properties[name] : index === 1 ? properties[name] : properties[name];
     if (typeof value === "string") {
       if (!isJsonClean(value)) return undefined;
       line += value;
