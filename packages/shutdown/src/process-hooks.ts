@@ -284,8 +284,9 @@ function onExit(state: HookState): void {
   if (lost > 0) {
     writeStderr(
       `sluice: the process exited with ${lost} log event${lost === 1 ? "" : "s"} still held by ` +
-        `${[...sinks].join(", ")}, which cannot write synchronously; they were not written ` +
-        "(process_exit). Await shutdown.execute() before exiting to deliver them.",
+        `${[...sinks].join(", ")}, which could not write them synchronously (no flushSync, or ` +
+        "an asynchronous write still in flight); they count as lost (process_exit). Await " +
+        "shutdown.execute() before exiting to deliver them.",
     );
   }
 }

@@ -164,9 +164,9 @@ describe("installProcessHooks in a real process", () => {
     expect(child.status).toBe(0);
     const lines = child.stderr.split("\n").filter((line) => line.startsWith("sluice:"));
     expect(lines).toEqual([
-      "sluice: the process exited with 42 log events still held by file, which cannot write " +
-        "synchronously; they were not written (process_exit). Await shutdown.execute() before " +
-        "exiting to deliver them.",
+      "sluice: the process exited with 42 log events still held by file, which could not write " +
+        "them synchronously (no flushSync, or an asynchronous write still in flight); they count " +
+        "as lost (process_exit). Await shutdown.execute() before exiting to deliver them.",
     ]);
     expect(readReport(report).report).toMatchObject({
       strategy: "exit",
