@@ -17,7 +17,7 @@ it("the demo prints its sections top to bottom and ends with the report (needs `
   const lastWarning = lines.findLastIndex((line) =>
     line.includes("[WRN] Stock of sku-19999 is low"),
   );
-  const rolled = at(/^ {2}app\.\d{4}-.*\.log$/);
+  const rolled = at(/^ {2}app\.\d{4}-\S*\.log +\d+ KiB {2}rolled$/);
   const accepted = at(/^ {2}sluice_sink_log_accepted_total\{sink="app"\} 20004$/);
   expect(sections.every((index) => index >= 0)).toBe(true);
   expect([...sections].sort((a, b) => a - b)).toEqual(sections);

@@ -85,6 +85,13 @@ for (let round = 0; round < rounds; round++) {
   }
 }
 
+// Metering's share of the pipeline's CPU time, both pipelines in one process taking turns: one
+// child, its pairs of blocks interleaved within it.
+jobs.push({
+  script: "scenarios/metrics-interleaved.js",
+  args: [`--pairs=${quick ? 20 : 300}`],
+});
+
 for (let round = 0; round < rounds; round++) {
   for (const subject of ["idle", "queued"]) {
     jobs.push({
@@ -152,6 +159,8 @@ const titles: Record<string, string> = {
   burst: "10 runs of the 1M burst into `withQueue(createFileSink)`, default options (wall)",
   "slow-consumer": "caller cost of `withQueue(createFileSink)`: a file, then a pipe read at 5 MB/s",
   metrics: "1M `info` events to `withQueue(createFileSink)`, without and with `withMetrics` (wall)",
+  "metrics-interleaved":
+    "`withMetrics(withQueue(createFileSink))` beside the same unmetered, turns in one process (CPU ns per event)",
   shutdown:
     "SIGTERM to exit on tmpfs, `installProcessHooks` (idle: ns in all; queued: ns per event)",
   recovery: "back to the primary after a fault clears, resetTimeoutMs 50 (ns: median recovery)",

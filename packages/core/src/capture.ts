@@ -630,30 +630,50 @@ export function captureRecord(
   const budget = Math.max(0, options.maxEventBytes - fixedBytes);
   let walk: CaptureWalk | undefined;
   let bytes = 2;
+  const source = properties as Record<string, unknown>;
   for (let index = 0; index < kept; index++) {
     const key = keys[index] as string;
     let item: unknown;
     try {
-      item = (properties as Record<string, unknown>)[key];
+      // The first keys are read and stored through sites of their own, one per position: a site
+      // that sees one name (one call site's) keeps its access monomorphic, where the loop's one
+      // site goes megamorphic at once and takes V8's generic path for every key (measured).
+      item =
+        index === 0
+          ? source[key]
+          : index === 1
+            ? source[key]
+            : index === 2
+              ? source[key]
+              : index === 3
+                ? source[key]
+                : source[key];
     } catch (error) {
       const marker = throwsMarker(error);
       result[key] = marker;
       bytes += key.length + marker.length + 6;
       continue;
     }
+    let flatBytes = -1;
     if (typeof item === "number" || typeof item === "boolean" || item == null) {
       if (redaction === undefined || !isRedacted(redaction, key, usePaths ? [key] : undefined)) {
-        result[key] = item as CapturedValue;
-        bytes += key.length + 32;
-        continue;
+        flatBytes = key.length + 32;
       }
     } else if (
       typeof item === "string" &&
       redaction === undefined &&
       item.length <= options.maxStringLength
     ) {
-      result[key] = item;
-      bytes += key.length + item.length * 2 + 32;
+      flatBytes = key.length + item.length * 2 + 32;
+    }
+    if (flatBytes >= 0) {
+      const value = item as CapturedValue;
+      if (index === 0) result[key] = value;
+      else if (index === 1) result[key] = value;
+      else if (index === 2) result[key] = value;
+      else if (index === 3) result[key] = value;
+      else result[key] = value;
+      bytes += flatBytes;
       continue;
     }
     if (walk === undefined) {
@@ -688,7 +708,11 @@ export function captureRecord(
     bytes += 32;
     count += 1;
   }
-  if (template !== undefined && applyStringifyHints(result, properties, template, options)) {
+  if (
+    template !== undefined &&
+    hasStringifyHoles(template) &&
+    applyStringifyHints(result, properties, template, options)
+  ) {
     bytes = estimateValueBytes(result);
   }
   finishRecord(result, fixedBytes, bytes, count, options);
@@ -708,6 +732,19 @@ function finishRecord(
       ? enforceEventBytes(result, fixedBytes, options)
       : bytes;
   lastCapture.keys = keys;
+}
+
+// The last template asked about, and whether it has a `{$Name}` hole: calls come in runs of one
+// template, and most templates have none, so most calls skip the walk over the holes.
+let lastHintTemplate: MessageTemplate | undefined;
+let lastHasStringify = false;
+
+function hasStringifyHoles(template: MessageTemplate): boolean {
+  if (template !== lastHintTemplate) {
+    lastHintTemplate = template;
+    lastHasStringify = template.properties.some((hole) => hole.capture === "stringify");
+  }
+  return lastHasStringify;
 }
 
 function applyStringifyHints(

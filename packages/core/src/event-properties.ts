@@ -57,7 +57,11 @@ export function mergeSources(
     size + addedSize <= options.maxCollectionLength &&
     fixedBytes + bytes + addedBytes <= options.maxEventBytes
   ) {
-    let whole = first !== undefined && addAbsent(target, first.properties);
+    let whole =
+      first !== undefined &&
+      (first instanceof PreparedSource
+        ? appendPrepared(target, first)
+        : addAbsent(target, first.properties));
     if (second !== undefined) {
       addAbsent(target, second.properties);
       whole = false;
@@ -124,6 +128,53 @@ export function mergeWithinLimits(
   lastCapture.keys = count;
 }
 
+/**
+ * @internal a merged source prepared for being appended to events: its names and values as
+ * arrays, and its names as a set, so that an event that names none of them takes them all
+ * without one lookup in the event per name.
+ */
+export class PreparedSource implements PropertySource {
+  readonly properties: CapturedObject;
+  readonly size: number;
+  readonly bytes: number;
+  readonly names: readonly string[];
+  readonly values: readonly CapturedValue[];
+  readonly nameSet: ReadonlySet<string>;
+
+  /**
+   * @param properties the merged properties, frozen.
+   * @param size how many keys.
+   * @param bytes their estimated size.
+   */
+  constructor(properties: CapturedObject, size: number, bytes: number) {
+    this.properties = properties;
+    this.size = size;
+    this.bytes = bytes;
+    this.names = Object.keys(properties);
+    this.values = this.names.map((name) => properties[name]);
+    this.nameSet = new Set(this.names);
+  }
+}
+
+// An event's own properties are few and a set lookup is cheaper than a property lookup in a
+// record of ever-changing shape (measured: the `in` checks were a third of the copy's cost).
+function appendPrepared(target: Record<string, CapturedValue>, source: PreparedSource): boolean {
+  const nameSet = source.nameSet;
+  for (const key in target) if (nameSet.has(key)) return addAbsent(target, source.properties);
+  const names = source.names;
+  const values = source.values;
+  const count = names.length;
+  // One store site per position for the first four: a site that always sees the same name (one
+  // child's, or a few children's) keeps its store monomorphic, where one site for every name goes
+  // megamorphic at once (measured: the stores were most of the copy's cost).
+  if (count > 0) target[names[0] as string] = values[0];
+  if (count > 1) target[names[1] as string] = values[1];
+  if (count > 2) target[names[2] as string] = values[2];
+  if (count > 3) target[names[3] as string] = values[3];
+  for (let index = 4; index < count; index++) target[names[index] as string] = values[index];
+  return true;
+}
+
 /** Adds what `target` lacks of `source`; returns whether that was every key of `source`. */
 function addAbsent(target: Record<string, CapturedValue>, source: CapturedObject): boolean {
   let all = true;
@@ -180,10 +231,17 @@ export class BoundProperties {
   /**
    * The merged properties of this logger and its ancestors, computed once.
    *
-   * @returns them, frozen, with their key count and size.
+   * @returns them, frozen, with their key count and size, prepared for appending.
    */
-  merged(): PropertySource {
-    if (this.#merged !== undefined) return this.#merged;
+  merged(): PreparedSource {
+    const done = this.#merged;
+    if (done instanceof PreparedSource) return done;
+    if (done !== undefined) {
+      // Prepared when first logged with, not when made: many children log nothing.
+      const prepared = new PreparedSource(done.properties, done.size, done.bytes);
+      this.#merged = prepared;
+      return prepared;
+    }
     // Nearest first, down to the first ancestor already merged (at most unmergedChainLimit).
     const chain: PropertySource[] = [];
     let node: BoundProperties | undefined = this;
@@ -215,14 +273,15 @@ export class BoundProperties {
     } else {
       mergeWithinLimits(properties, bytes, chain, 0, options);
     }
-    this.#merged = {
-      properties: Object.freeze(properties),
-      size: lastCapture.keys,
-      bytes: lastCapture.bytes,
-    };
+    const prepared = new PreparedSource(
+      Object.freeze(properties),
+      lastCapture.keys,
+      lastCapture.bytes,
+    );
+    this.#merged = prepared;
     this.#unmerged = 0;
     // Merged: the ancestors are no longer needed, and need not be kept alive.
     this.#parent = undefined;
-    return this.#merged;
+    return prepared;
   }
 }

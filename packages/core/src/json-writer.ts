@@ -8,6 +8,12 @@ const needsEscape = /[\u0000-\u001f"\\\u0085\u2028\u2029\ud800-\udfff]/;
 const lineBreaks = /[\u0085\u2028\u2029]/;
 const lineBreaksGlobal = /[\u0085\u2028\u2029]/g;
 
+// The last short string found clean. A string in a message hole is checked twice per event, as a
+// property and in the rendered message, and the second check is then one comparison. Short, so
+// that neither keeping it nor comparing with it costs anything worth counting.
+let lastClean = "";
+const cleanMemoLength = 256;
+
 /**
  * Writes a string as a JSON string literal, quotes included. Control characters, lone surrogates,
  * U+0085 (NEL), U+2028 and U+2029 are escaped, so the result is valid JSON on a single line for
@@ -22,7 +28,7 @@ const lineBreaksGlobal = /[\u0085\u2028\u2029]/g;
  */
 export function toJsonString(text: string): string {
   // The regex test covers the common case (measured: ~2x faster than JSON.stringify on short text).
-  if (!needsEscape.test(text)) return `"${text}"`;
+  if (isJsonClean(text)) return `"${text}"`;
   // JSON.stringify escapes controls, quotes, backslashes and lone surrogates (well-formed
   // JSON.stringify); only the Unicode line breaks are left for us.
   const quoted = JSON.stringify(text);
@@ -36,7 +42,10 @@ export function toJsonString(text: string): string {
  * @returns `true` when `toJsonString(text)` is the text between two quotes.
  */
 export function isJsonClean(text: string): boolean {
-  return !needsEscape.test(text);
+  if (text === lastClean) return true;
+  if (needsEscape.test(text)) return false;
+  if (text.length <= cleanMemoLength) lastClean = text;
+  return true;
 }
 
 function escapeLineBreak(character: string): string {

@@ -126,6 +126,11 @@ export function createPinoFormatter(options: PinoFormatterOptions = {}): Formatt
   let lastLevel: LogLevel | undefined;
   let lastTime = Number.NaN;
   let lastStart = "";
+  // The last template's prepared message and the text from the message key to its first hole:
+  // consecutive events mostly share a template, and a hit costs no lookup and no concatenation.
+  let lastTemplate: MessageTemplate | undefined;
+  let lastPrepared: PreparedMessage | null = null;
+  let lastHead = "";
 
   return {
     name: "pino",
@@ -160,7 +165,17 @@ export function createPinoFormatter(options: PinoFormatterOptions = {}): Formatt
         line += bound.text;
       }
       if (event.error !== undefined) line += `,"err":${errorToJson(event.error, "type")}`;
-      return `${line}${messageFragment}${messageToJson(event)}}\n`;
+      const template = event.template;
+      if (template !== lastTemplate) {
+        lastTemplate = template;
+        lastPrepared = preparedMessage(template);
+        lastHead = lastPrepared === null ? "" : messageFragment + lastPrepared.texts[0];
+      }
+      if (lastPrepared !== null) {
+        const written = writeMessage(line + lastHead, lastPrepared, properties);
+        if (written !== undefined) return written;
+      }
+      return `${line}${messageFragment}${toJsonString(safeRenderMessage(event))}}\n`;
     },
   };
 }
@@ -204,9 +219,10 @@ function prepareBound(bound: CapturedObject, key: (name: string) => string): Bou
 const arrayIndex = /^(?:0|[1-9]\d{0,9})$/;
 
 /**
- * A template prepared for rendering straight into JSON: its text between holes, already escaped
- * (`texts`, one more than `names`), and the property of each hole. Only for templates whose holes
- * have no format and no alignment, so a string, number or boolean renders as itself.
+ * A template prepared for rendering straight into the line: its text between holes, already
+ * escaped (`texts`, one more than `names`; the first opens the message's quotes and the last closes
+ * them and the line), and the property of each hole. Only for templates whose holes have no format
+ * and no alignment, so a string, number or boolean renders as itself.
  */
 interface PreparedMessage {
   readonly texts: readonly string[];
@@ -216,6 +232,15 @@ interface PreparedMessage {
 // Templates are cached and shared by every event that uses them; `null` marks one that has to
 // take the general path.
 const preparedMessages = new WeakMap<MessageTemplate, PreparedMessage | null>();
+
+function preparedMessage(template: MessageTemplate): PreparedMessage | null {
+  let prepared = preparedMessages.get(template);
+  if (prepared === undefined) {
+    prepared = prepareMessage(template);
+    preparedMessages.set(template, prepared);
+  }
+  return prepared;
+}
 
 function prepareMessage(template: MessageTemplate): PreparedMessage | null {
   const texts: string[] = [];
@@ -238,42 +263,42 @@ function prepareMessage(template: MessageTemplate): PreparedMessage | null {
     if (/^[\udc00-\udfff]|[\ud800-\udbff]$/.test(part)) return null;
     escaped.push(toJsonString(part).slice(1, -1));
   }
+  escaped[0] = `"${escaped[0]}`;
+  escaped[escaped.length - 1] = `${escaped[escaped.length - 1]}"}\n`;
   return { texts: escaped, names };
 }
 
 /**
- * The rendered message as a JSON string literal: `toJsonString` of the rendered message, built
- * without rendering and then escaping it when every hole holds a string with nothing to escape, a
- * number or a boolean.
+ * Ends `line` (which ends with the message key and the message's first text) with the rendered
+ * message and the line's close, as `toJsonString` of the rendered message would write it, when
+ * every hole holds a string with nothing to escape, a number or a boolean; `undefined` otherwise.
+ * Appending to the line itself, not building the message apart, saves a string per piece.
  */
-function messageToJson(event: LogEvent): string {
-  const template = event.template;
-  let prepared = preparedMessages.get(template);
-  if (prepared === undefined) {
-    prepared = prepareMessage(template);
-    preparedMessages.set(template, prepared);
-  }
-  if (prepared === null) return toJsonString(safeRenderMessage(event));
+function writeMessage(
+  line: string,
+  prepared: PreparedMessage,
+  properties: CapturedObject,
+): string | undefined {
   const { texts, names } = prepared;
-  const properties = event.properties;
-  let json = texts[0] as string;
   for (let index = 0; index < names.length; index++) {
-    const value = properties[names[index] as string];
-    let part: string;
+    const name = names[index] as string;
+    // A site per position for the first holes stays monomorphic (see capture).
+    const value =
+      index === 0 ? properties[name] : index === 1 ? properties[name] : properties[name];
     if (typeof value === "string") {
-      if (!isJsonClean(value)) return toJsonString(safeRenderMessage(event));
-      part = value;
+      if (!isJsonClean(value)) return undefined;
+      line += value;
     } else if (typeof value === "number") {
-      part = `${value}`;
+      line += `${value}`;
     } else if (typeof value === "boolean") {
-      part = value ? "true" : "false";
+      line += value ? "true" : "false";
     } else {
       // Missing, undefined, objects, dates, errors, big integers: the general path.
-      return toJsonString(safeRenderMessage(event));
+      return undefined;
     }
-    json += part + (texts[index + 1] as string);
+    line += texts[index + 1] as string;
   }
-  return `"${json}"`;
+  return line;
 }
 
 function safeRenderMessage(event: LogEvent): string {

@@ -233,24 +233,31 @@ export function checkConservation(stats: SinkStats): string | undefined {
 }
 
 /**
- * Lists a sink and everything it wraps, outermost first, following `inner`.
+ * Lists a sink and everything it wraps, outermost first, following `inner`. A third-party
+ * wrapper's `inner` that throws, or holds anything but sinks (`null`, a number), ends the walk
+ * there rather than the caller's work: metrics and shutdown reports walk chains they did not
+ * build.
  *
  * @param sink the outermost sink.
  * @returns every sink of the chain, each once.
  */
 export function walkSinkChain(sink: Sink): Sink[] {
   const seen = new Set<Sink>();
-  const pending: Sink[] = [sink];
+  const pending: unknown[] = [sink];
   const result: Sink[] = [];
   while (pending.length > 0) {
-    const current = pending.shift() as Sink;
-    if (seen.has(current)) continue;
-    seen.add(current);
-    result.push(current);
-    const inner = current.inner;
-    if (inner === undefined) continue;
-    if (Array.isArray(inner)) pending.push(...(inner as readonly Sink[]));
-    else pending.push(inner as Sink);
+    const current = pending.shift();
+    if (typeof current !== "object" || current === null || seen.has(current as Sink)) continue;
+    seen.add(current as Sink);
+    result.push(current as Sink);
+    let inner: unknown;
+    try {
+      inner = (current as Sink).inner;
+    } catch {
+      continue;
+    }
+    if (Array.isArray(inner)) pending.push(...(inner as readonly unknown[]));
+    else pending.push(inner);
   }
   return result;
 }

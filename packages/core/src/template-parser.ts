@@ -15,6 +15,10 @@ const cacheLimit = 1000;
 const cacheTextLimit = 512 * 1024;
 const cache = new Map<string, MessageTemplate>();
 let cachedTextLength = 0;
+// The last template looked up: a logging call in a loop or a burst repeats its template, and the
+// same literal is the same string, so this hit costs a comparison instead of a hash lookup.
+let lastSource: string | undefined;
+let lastTemplate: MessageTemplate | undefined;
 
 /**
  * Parses a message template (Serilog syntax). Total: every string parses, and a malformed hole is
@@ -31,8 +35,13 @@ let cachedTextLength = 0;
  */
 export function parseTemplate(text: string): MessageTemplate {
   const source = typeof text === "string" ? text : String(text);
+  if (source === lastSource) return lastTemplate as MessageTemplate;
   const cached = cache.get(source);
-  if (cached !== undefined) return cached;
+  if (cached !== undefined) {
+    lastSource = source;
+    lastTemplate = cached;
+    return cached;
+  }
   const tokens = tokenize(source);
   const template: MessageTemplate = Object.freeze({
     text: source,
@@ -50,6 +59,8 @@ export function parseTemplate(text: string): MessageTemplate {
   }
   cache.set(source, template);
   cachedTextLength += source.length;
+  lastSource = source;
+  lastTemplate = template;
   return template;
 }
 

@@ -42,8 +42,8 @@ export const prometheusContentType = "text/plain; version=0.0.4; charset=utf-8";
 
 /**
  * Serves `metrics.toPrometheus()` over HTTP for a Prometheus scrape: `GET` (or `HEAD`) of `path`
- * gets the metrics, other paths 404, other methods 405. The server does not keep the process
- * alive (`unref()`).
+ * gets the metrics, other paths 404, other methods 405. Neither the server nor its connections
+ * keep the process alive (`unref()`).
  *
  * @param metrics the metrics to serve.
  * @param options port, host and path.
@@ -99,6 +99,9 @@ export function serveMetrics(
     });
     response.end(request.method === "HEAD" ? undefined : body);
   });
+  // A scraper's connection (idle keep-alive between scrapes, or one that never sends a request)
+  // would otherwise hold the process open until the server's timeouts, up to minutes.
+  server.on("connection", (socket) => socket.unref());
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, host, () => {

@@ -4,6 +4,7 @@ import type { MeteredSink, MeterSettings } from "./metered-sink.ts";
 import {
   type AlertKind,
   alertKinds,
+  type MetricsAlert,
   type MetricsOptions,
   type ResolvedMetricsOptions,
   resolveMetricsOptions,
@@ -101,12 +102,23 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const evaluateAlerts = (): void => {
     const time = resolved.now();
     for (const [entry, tracker] of registry.trackers) {
-      const alerts = tracker.evaluate(
-        read(entry),
-        entry.sink.writeLatency,
-        entry.sink.deliveryLatency,
-        time,
-      );
+      let alerts: MetricsAlert[];
+      try {
+        alerts = tracker.evaluate(
+          read(entry),
+          entry.sink.writeLatency,
+          entry.sink.deliveryLatency,
+          time,
+        );
+      } catch (error) {
+        // Runs on a timer: a throw here would be an uncaught exception in the application.
+        reportError(
+          error,
+          { source: "metrics", operation: "evaluateAlerts", sink: entry.sink.name },
+          resolved.onError,
+        );
+        continue;
+      }
       for (const alert of alerts) {
         if (resolved.onAlert === undefined) continue;
         try {

@@ -1,5 +1,6 @@
-import type { DropReason, Sink, SinkStats } from "@sluice/core";
+import type { DropReason, Sink } from "@sluice/core";
 import { createDropCounts, dropReasons, walkSinkChain } from "@sluice/core/sink";
+import { type ComponentStats, readComponentStats } from "./component-stats.ts";
 import { describeError } from "./error-description.ts";
 import type { Histogram } from "./histogram.ts";
 import type { MeteredSink } from "./metered-sink.ts";
@@ -27,19 +28,36 @@ function zeroTotals(): Totals {
   return { events: 0, delivered: 0, dropped: createDropCounts(), failed: 0, bytes: 0 };
 }
 
-function readStats(sink: Sink): SinkStats | undefined {
-  if (typeof sink.stats !== "function") return undefined;
+const unreadable = Symbol("unreadable");
+
+/** A component's `inner`, or {@link unreadable} when its getter throws. */
+function readInner(component: Sink): unknown {
   try {
-    return sink.stats();
+    return component.inner;
   } catch {
-    // A component whose stats() throws is read as one without counters.
-    return undefined;
+    return unreadable;
   }
 }
 
-function numberField(stats: SinkStats, field: string): number | undefined {
-  const value = (stats as unknown as Record<string, unknown>)[field];
-  return typeof value === "number" ? value : undefined;
+/**
+ * The chain as core walks it, or the metered sink alone when a component's `inner` cannot be
+ * read (a getter that throws): what lies past it is unknown, so the metrics count what crosses
+ * the metered sink itself.
+ */
+function walkChain(sink: MeteredSink): Sink[] {
+  const chain = walkSinkChain(sink);
+  return chain.some((component) => readInner(component) === unreadable) ? [sink] : chain;
+}
+
+/** A component's name for export: its own when it is a string, else `"sink"`. */
+function componentName(component: Sink, sink: MeteredSink): string {
+  if (component === sink) return sink.name;
+  try {
+    const name: unknown = component.name;
+    return typeof name === "string" ? name : "sink";
+  } catch {
+    return "sink";
+  }
 }
 
 /**
@@ -85,16 +103,16 @@ export class SinkEntry {
    */
   read(alerts: readonly AlertKind[]): SinkMetricsSnapshot {
     const sink = this.sink;
-    const chain = walkSinkChain(sink);
+    const chain = walkChain(sink);
     const components: ComponentSnapshot[] = [];
-    const statsByComponent: (SinkStats | undefined)[] = [];
+    const statsByComponent: (ComponentStats | undefined)[] = [];
     let queue: QueueSnapshot | undefined;
     let state: string | undefined;
     for (const component of chain) {
-      const stats = readStats(component);
+      const stats = readComponentStats(component);
       statsByComponent.push(stats);
       if (stats === undefined) continue;
-      const name = component === sink ? sink.name : (component.name ?? "sink");
+      const name = componentName(component, sink);
       components.push({
         name,
         accepted: stats.accepted,
@@ -108,15 +126,14 @@ export class SinkEntry {
         state: stats.state,
       });
       if (state === undefined && typeof stats.state === "string") state = stats.state;
-      const depth = numberField(stats, "depth");
-      const capacity = numberField(stats, "capacity");
+      const { depth, capacity } = stats;
       if (queue === undefined && depth !== undefined && capacity !== undefined) {
         queue = {
           component: name,
           size: depth,
-          bytes: numberField(stats, "depthBytes") ?? stats.pendingBytes,
+          bytes: stats.depthBytes ?? stats.pendingBytes,
           capacity,
-          maxBytes: numberField(stats, "maxBytes") ?? Number.POSITIVE_INFINITY,
+          maxBytes: stats.maxBytes ?? Number.POSITIVE_INFINITY,
         };
       }
     }
@@ -149,8 +166,8 @@ export class SinkEntry {
    * as received after the reset, so the conservation law still holds.
    */
   reset(): void {
-    const chain = walkSinkChain(this.sink);
-    const statsByComponent = chain.map(readStats);
+    const chain = walkChain(this.sink);
+    const statsByComponent = chain.map(readComponentStats);
     this.#noticeErrors(chain, statsByComponent);
     const { totals, pending } = this.#totals(chain, statsByComponent);
     totals.events -= pending;
@@ -167,21 +184,22 @@ export class SinkEntry {
    */
   #totals(
     chain: readonly Sink[],
-    statsByComponent: readonly (SinkStats | undefined)[],
+    statsByComponent: readonly (ComponentStats | undefined)[],
   ): { totals: Totals; pending: number } {
-    const own = statsByComponent[0] as SinkStats;
+    const own = statsByComponent[0] as ComponentStats;
     const entry = chain[1] === this.sink.inner ? statsByComponent[1] : undefined;
     const outcomes = entry ?? own;
     const totals = zeroTotals();
     totals.events = own.accepted;
     totals.delivered = outcomes.delivered;
-    totals.failed = outcomes.failed;
+    // A write the wrapped sink threw from never reached its counters: it is counted here.
+    totals.failed = outcomes.failed + (entry === undefined ? 0 : this.sink.writeFailures);
     for (const reason of dropReasons) {
       totals.dropped[reason] =
         outcomes.dropped[reason] + (entry === undefined ? 0 : own.dropped[reason]);
     }
     for (let index = 0; index < chain.length; index++) {
-      if ((chain[index] as Sink).inner !== undefined) continue;
+      if (readInner(chain[index] as Sink) !== undefined) continue;
       totals.bytes += statsByComponent[index]?.bytes ?? 0;
     }
     return { totals, pending: outcomes.pending };
@@ -190,7 +208,7 @@ export class SinkEntry {
   /** Keeps the newest failure along the chain, the innermost when several are new at once. */
   #noticeErrors(
     chain: readonly Sink[],
-    statsByComponent: readonly (SinkStats | undefined)[],
+    statsByComponent: readonly (ComponentStats | undefined)[],
   ): void {
     const sink = this.sink;
     let found: LastErrorSnapshot | undefined;
@@ -204,7 +222,7 @@ export class SinkEntry {
       found = {
         ...describeError(error),
         time: ownFailure ? sink.lastErrorTime : this.#now(),
-        component: component === sink ? sink.name : (component.name ?? "sink"),
+        component: componentName(component, sink),
       };
     }
     if (found !== undefined) this.#lastError = found;

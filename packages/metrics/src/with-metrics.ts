@@ -3,6 +3,9 @@ import { invalidOption } from "@sluice/core/sink";
 import { MeteredSink } from "./metered-sink.ts";
 import { attachSink, type Metrics } from "./metrics.ts";
 
+// With the `u` flag a pair is one code point, so only an unpaired surrogate matches.
+const loneSurrogate = /[\uD800-\uDFFF]/u;
+
 /** Options for {@link withMetrics}. */
 export interface WithMetricsOptions {
   /** The metrics to report to, from `createMetrics`. */
@@ -35,7 +38,7 @@ export interface MetricsSink extends Sink {
  * @param options the metrics and the sink's name.
  * @returns the metered sink.
  * @throws {LoggingError} `invalid_option` for a missing sink, metrics not made by
- *   `createMetrics`, or an empty or taken name.
+ *   `createMetrics`, or an empty or taken name, or one with a lone surrogate.
  * @example
  * ```ts
  * const metrics = createMetrics();
@@ -56,6 +59,11 @@ export function withMetrics(sink: Sink, options: WithMetricsOptions): MetricsSin
   const name = options.name;
   if (typeof name !== "string" || name.length === 0) {
     throw invalidOption("name", "a non-empty string", name);
+  }
+  // The name is a Prometheus label value, sent as UTF-8: a lone surrogate would be sent as
+  // U+FFFD, and two names differing only there would become one series.
+  if (loneSurrogate.test(name)) {
+    throw invalidOption("name", "well-formed Unicode (no lone surrogate)", name);
   }
   return attachSink(options.metrics, name, (settings) => new MeteredSink(sink, name, settings));
 }

@@ -270,7 +270,9 @@ function onExit(state: HookState): void {
   let lost = 0;
   const sinks = new Set<string>();
   for (const installation of state.installations) {
-    if (!installation.exit || installation.shutdown.state !== "idle") continue;
+    // A running shutdown counts too: a cleanup step of its own may call process.exit() before
+    // the resources after it were flushed, and nothing else would drain them.
+    if (!installation.exit || installation.shutdown.state === "done") continue;
     const report = installation.shutdown.flushSync();
     for (const resource of report.resources) {
       const abandoned = resource.events?.abandoned ?? 0;

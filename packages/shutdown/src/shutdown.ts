@@ -261,8 +261,9 @@ export class Shutdown {
    * Best-effort synchronous drain for the moment the process ends without waiting
    * (`process.exit()`, a crash): calls `flushSync` on every resource that has one, in shutdown
    * order, then has each give up what is still pending (`abandon("process_exit")`, counted by
-   * the resource itself), and reports that as abandoned. Does nothing and returns the existing
-   * report once `execute` has started. Never throws.
+   * the resource itself), and reports that as abandoned. While `execute` runs (a cleanup step
+   * that calls `process.exit()`), drains what it has not closed yet; does nothing and returns the
+   * existing report once `execute` has finished. Never throws.
    *
    * @returns a report with strategy `"exit"`.
    */

@@ -1,0 +1,197 @@
+// The cost of metering in instructions, which a shared, noisy machine does not change the way it
+// changes wall time: each workload runs under valgrind's callgrind, which counts every
+// instruction of every thread. Rounds interleave five pipeline runs (see `pipeline.ts`):
+//   startup             withQueue(createFileSink(...)), no events: loading, setup and close
+//   queue, N/2 and N    the same with half of `--events` and with all of them
+//   queue-metrics, both withMetrics(withQueue(createFileSink(...)), { metrics, name })
+// The difference between the two sizes is what an event costs once the code is compiled (the
+// startup, parsing and compiling of the metering code fall out of it); the counts at both sizes
+// also project the overhead for one million events, startup excluded. Garbage collection is the
+// part of the count that varies most from run to run (its incremental steps are paced by the
+// clock), so the count outside V8's collector is shown beside the total. Then the cost of one
+// histogram record (see `record.ts`), in instructions and in nanoseconds on the clock. Every line
+// a pipeline run writes is parsed and checked here, outside the count.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { argument, checkLines, fail } from "../measure.ts";
+
+const events = Number(argument("events", "200000"));
+const half = Math.floor(events / 2);
+const rounds = Number(argument("rounds", "3"));
+const records = Number(argument("records", "20000000"));
+const here = dirname(fileURLToPath(import.meta.url));
+
+const version = spawnSync("valgrind", ["--version"], { encoding: "utf8" });
+if (version.error !== undefined || version.status !== 0) {
+  process.stdout.write(
+    "skipped: counting instructions needs valgrind (apt-get install valgrind)\n",
+  );
+  process.exit(0);
+}
+const annotate = spawnSync("callgrind_annotate", ["--version"], { encoding: "utf8" });
+const canSplit = annotate.error === undefined;
+
+// V8's background threads do their work on the main thread (`--single-threaded`), and valgrind
+// hands the lock between threads in turn (`--fair-sched=yes`): both make the counts repeat more
+// closely. `--smc-check=all-non-file` lets valgrind see code V8 generates and patches.
+const valgrindFlags = ["--tool=callgrind", "--smc-check=all-non-file", "--fair-sched=yes"];
+const nodeFlags = ["--single-threaded"];
+
+// V8's garbage collector, by function name (exclusive costs, so nothing is counted twice).
+const collector =
+  /v8::internal::(Scaveng|MarkCompact|MinorMarkCompact|Marking|MainMarking|ConcurrentMarking|IncrementalMarking|Sweeper|Evacuat|Heap::|MarkBit|WriteBarrier|LiveObject|RecordMigrated|SemiSpace|PagedSpace|NewSpace|RememberedSet|SlotSet|TypedSlot|GCTracer|ArrayBufferSweeper|PointersUpdating|FreeList|MemoryAllocator)|v8::internal::BodyDescriptor\w*<[^>]*(Scaveng|Marking|RecordMigrated|PointersUpdating)|heap::base::|Builtins_RecordWrite|IterateAndScavenge/;
+
+interface Count {
+  readonly total: number;
+  readonly collector: number | undefined;
+  readonly stdout: string;
+}
+
+function callgrind(script: string, args: readonly string[], label: string): Count {
+  const directory = mkdtempSync(join(tmpdir(), "sluice-callgrind-"));
+  const out = join(directory, "callgrind.out");
+  try {
+    const run = spawnSync(
+      "valgrind",
+      [
+        ...valgrindFlags,
+        `--callgrind-out-file=${out}`,
+        process.execPath,
+        ...nodeFlags,
+        join(here, script),
+        ...args,
+      ],
+      { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
+    );
+    if (run.status !== 0) fail(`${label}: exit ${run.status}\n${run.stderr.slice(-2000)}`);
+    const totals = /^(?:totals|summary): (\d+)/m.exec(readFileSync(out, "utf8"));
+    if (totals === null) fail(`${label}: no total in the callgrind output`);
+    return {
+      total: Number(totals[1]),
+      collector: canSplit ? collectorCount(out) : undefined,
+      stdout: run.stdout,
+    };
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+  }
+}
+
+function collectorCount(out: string): number {
+  const listing = spawnSync("callgrind_annotate", ["--inclusive=no", "--threshold=100", out], {
+    encoding: "utf8",
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  let sum = 0;
+  for (const line of listing.stdout.split("\n")) {
+    const match = /^\s*([\d,]+)\s+\([^)]*\)\s+(.*)$/.exec(line);
+    if (match !== null && collector.test(match[2] as string))
+      sum += Number((match[1] as string).replaceAll(",", ""));
+  }
+  return sum;
+}
+
+function pipeline(subject: string, count: number, round: number): Count {
+  const directory = mkdtempSync(join(tmpdir(), "sluice-bench-instructions-"));
+  const path = join(directory, "bench.log");
+  const label = `${subject} round ${round}`;
+  try {
+    const result = callgrind(
+      "pipeline.js",
+      [`--subject=${subject}`, `--events=${count}`, `--path=${path}`],
+      label,
+    );
+    const check = checkLines(count === 0 ? "" : readFileSync(path, "utf8"), "/api/items", 0);
+    if (check.problem !== undefined) fail(`${label}: ${check.problem}`);
+    if (check.lines !== count) fail(`${label}: ${check.lines} of ${count} lines`);
+    if (subject === "queue-metrics") {
+      const metered = JSON.parse(result.stdout) as Record<string, number>;
+      for (const key of ["events", "delivered", "observed"]) {
+        if (metered[key] !== count) fail(`${label}: metrics ${key} ${metered[key]}, not ${count}`);
+      }
+    }
+    return result;
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+  }
+}
+
+const median = (values: readonly number[]): number =>
+  [...values].sort((a, b) => a - b)[values.length >> 1] as number;
+const millions = (value: number): string => (value / 1e6).toFixed(1);
+const percent = (value: number): string => `${(value * 100).toFixed(2)}%`;
+
+process.stdout.write(
+  `${version.stdout.trim()}, node ${process.version} ${nodeFlags.join(" ")}; ${half} and ${events} events, ${rounds} rounds\n`,
+);
+const subjects = [
+  { name: "startup", subject: "queue", count: 0 },
+  { name: "queue N/2", subject: "queue", count: half },
+  { name: "queue N", subject: "queue", count: events },
+  { name: "queue-metrics N/2", subject: "queue-metrics", count: half },
+  { name: "queue-metrics N", subject: "queue-metrics", count: events },
+] as const;
+const counts = new Map<string, Count[]>(subjects.map(({ name }) => [name, []]));
+for (let round = 1; round <= rounds; round++) {
+  for (const { name, subject, count } of subjects) {
+    const result = pipeline(subject, count, round);
+    counts.get(name)?.push(result);
+    const outside =
+      result.collector === undefined
+        ? ""
+        : `, outside the collector ${millions(result.total - result.collector)} M`;
+    process.stdout.write(
+      `round ${round} ${name}: ${millions(result.total)} M instructions${outside}\n`,
+    );
+  }
+}
+
+function overhead(pick: (count: Count) => number, what: string): void {
+  const runs = (name: string): number[] => (counts.get(name) ?? []).map(pick);
+  const startup = median(runs("startup"));
+  const [queueHalf, queueAll, meteredHalf, meteredAll] = [
+    runs("queue N/2"),
+    runs("queue N"),
+    runs("queue-metrics N/2"),
+    runs("queue-metrics N"),
+  ] as [number[], number[], number[], number[]];
+  const span = events - half;
+  const queuePerEvent = (median(queueAll) - median(queueHalf)) / span;
+  const meteredPerEvent = (median(meteredAll) - median(meteredHalf)) / span;
+  // The least favourable pairing of the runs: the most metered against the least unmetered work.
+  const worstMetered = (Math.max(...meteredAll) - Math.min(...meteredHalf)) / span;
+  const worstQueue = (Math.min(...queueAll) - Math.max(...queueHalf)) / span;
+  // Each subject's count as fixed + per event * events, from its medians at both sizes.
+  const queueFixed = median(queueAll) - queuePerEvent * events;
+  const meteredFixed = median(meteredAll) - meteredPerEvent * events;
+  const million = 1_000_000;
+  const projected =
+    (meteredFixed - queueFixed + (meteredPerEvent - queuePerEvent) * million) /
+    (queueFixed - startup + queuePerEvent * million);
+  const range = (values: readonly number[]): string =>
+    `${millions(Math.min(...values))}-${millions(Math.max(...values))} M`;
+  process.stdout.write(
+    `${what}: an event costs ${queuePerEvent.toFixed(0)} instructions unmetered, ` +
+      `${meteredPerEvent.toFixed(0)} metered: overhead ${percent(meteredPerEvent / queuePerEvent - 1)} ` +
+      `(at worst ${percent(worstMetered / worstQueue - 1)} from the ranges: queue ${range(queueHalf)} and ${range(queueAll)}, ` +
+      `queue-metrics ${range(meteredHalf)} and ${range(meteredAll)}); ` +
+      `metering's fixed cost ${millions(meteredFixed - queueFixed)} M; projected for one million events: ${percent(projected)}\n`,
+  );
+}
+overhead((count) => count.total, "all instructions");
+if (canSplit) overhead((count) => count.total - (count.collector ?? 0), "outside the collector");
+
+const recordCount = (mode: string): number =>
+  callgrind("record.js", [`--mode=${mode}`, `--records=${records}`], `record ${mode}`).total;
+const recordInstructions = (recordCount("record") - recordCount("empty")) / records;
+const timed = spawnSync(process.execPath, [join(here, "record.js"), "--mode=time"], {
+  encoding: "utf8",
+});
+if (timed.status !== 0) fail(`record time: exit ${timed.status}\n${timed.stderr}`);
+const { recordNs, emptyNs } = JSON.parse(timed.stdout) as { recordNs: number; emptyNs: number };
+process.stdout.write(
+  `histogram record: ${recordInstructions.toFixed(1)} instructions (${records} records under callgrind); ` +
+    `${(recordNs - emptyNs).toFixed(1)} ns on the clock (${recordNs.toFixed(1)} ns a call against ${emptyNs.toFixed(1)} ns empty, medians of 9 rounds)\n`,
+);
