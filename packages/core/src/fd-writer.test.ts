@@ -249,6 +249,66 @@ describe("FdWriter", () => {
     closeSync(reader);
   });
 
+  it("a write a full pipe cut inside a wide character goes on with exactly the bytes left", async () => {
+    const [reader, fd] = await openPipe();
+    const credited: [number, number][] = [];
+    const writer = new FdWriter({
+      fd,
+      onWritten: (events, bytes) => credited.push([events, bytes]),
+    });
+    // Three-byte and four-byte characters, so the pipe's page-sized partial writes cut inside one.
+    const lines = Array.from(
+      { length: 3000 },
+      (_, index) => `${index} 日本語 🙂 é ${"語".repeat(index % 13)}\n`,
+    );
+    let length = 0;
+    for (const line of lines) {
+      writer.write(line);
+      length += line.length;
+    }
+    writer.flushSync(20);
+    expect(writer.pendingEvents).toBeGreaterThan(0);
+    expect(writer.pendingEvents).toBeLessThan(lines.length);
+    expect(writer.pendingBytes).toBeGreaterThan(0);
+    expect(writer.pendingBytes).toBeLessThan(length);
+    // What the pipe took is credited as the whole lines in it (one written but for its newline
+    // counts: the next write completes it), with their exact size in bytes.
+    const received: Buffer[] = [];
+    const took = readSync(reader, Buffer.alloc(1 << 20));
+    let whole = 0;
+    let wholeBytes = 0;
+    for (;;) {
+      const size = Buffer.byteLength(lines[whole] as string);
+      if (wholeBytes + size > took + 1) break;
+      wholeBytes += size;
+      whole += 1;
+    }
+    expect(credited).toEqual([[whole, Math.min(wholeBytes, took)]]);
+    expect(writer.pendingEvents).toBe(lines.length - whole);
+    const buffer = Buffer.alloc(1 << 16);
+    const readAll = (): void => {
+      try {
+        for (let read = readSync(reader, buffer); read > 0; read = readSync(reader, buffer)) {
+          received.push(Buffer.from(buffer.subarray(0, read)));
+        }
+      } catch {
+        // EAGAIN: empty for now.
+      }
+    };
+    for (let round = 0; round < 2000 && writer.pendingEvents > 0; round++) {
+      readAll();
+      writer.flushSync(20);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    readAll();
+    expect(writer.pendingEvents).toBe(0);
+    expect(writer.pendingBytes).toBe(0);
+    const rest = Buffer.concat(received);
+    expect(Buffer.from(lines.join("")).subarray(took).equals(rest)).toBe(true);
+    closeSync(fd);
+    closeSync(reader);
+  });
+
   it("flushSync never writes behind an asynchronous write in flight: lines stay whole and in order on a pipe", async () => {
     const [readEnd, writeEnd] = await openPipe();
     const out = join(directory, "received.log");

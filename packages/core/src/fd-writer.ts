@@ -21,7 +21,8 @@ export interface FdWriterOptions {
   /** The file descriptor to write to. The writer never closes it. */
   readonly fd: number;
   /**
-   * The most text held, in UTF-16 code units (bytes, for ASCII text); `write` refuses more.
+   * The most text held, in UTF-16 code units (bytes, for ASCII text); `write` refuses more. Text
+   * is held encoded as UTF-8, so wide text can take up to three bytes a code unit.
    * @default 16777216 (16 MiB)
    */
   readonly maxBufferBytes?: number;
@@ -64,26 +65,46 @@ export interface FdWriterOptions {
   readonly recordSeparator?: string;
 }
 
-interface InFlight {
-  readonly buffer: Buffer;
-  offset: number;
-  events: number;
-  readonly textLength: number;
-  /** The texts joined into `buffer` and the events each completes, to credit whole events when a write fails part-way. */
-  readonly pieces: string[];
-  readonly pieceEvents: number[];
-  readonly prefix: string;
-  /** Bytes at the start of `buffer` already credited as written (the prefix and whole pieces). */
-  creditedBytes: number;
+/**
+ * Texts encoded as UTF-8, one chunk's worth: what one write system call takes. Each text's length
+ * and events are kept (numbers, not the text) to credit whole events when a write fails
+ * part-way.
+ */
+interface Block {
+  /** Holds the encoded bytes; reused for a later block once its write is done. */
+  storage: Buffer;
+  /** The first byte not yet written: a block put back after a partial write starts later. */
+  start: number;
+  /** The end of the encoded bytes. */
+  end: number;
+  /** Each text's length in UTF-16 code units. */
+  readonly lengths: number[];
+  /** How many events each text completes; `undefined` while every text completes one. */
+  events: number[] | undefined;
+  /**
+   * Each text's UTF-8 size in bytes, from the first byte not yet written: worked out only when a
+   * write fails part-way (see {@link utf8Sizes}), and kept up to date from then on.
+   */
+  sizes: number[] | undefined;
+  /** Whether every byte encoded so far is ASCII, so that each text's size is its length. */
+  ascii: boolean;
+  /** The sum of `lengths`. */
+  textLength: number;
+  /** The sum of `events`. */
+  eventCount: number;
 }
 
-interface Chunk {
-  /** The chunk's length in UTF-16 code units, prefix included. */
+interface InFlight {
+  readonly block: Block;
+  /** The block's bytes, after the separator owed to a torn record if there is one. */
+  readonly buffer: Buffer;
+  offset: number;
+  /** The write's length in UTF-16 code units, prefix included. */
   readonly textLength: number;
-  readonly events: number;
-  readonly pieces: string[];
-  readonly pieceEvents: number[];
   readonly prefix: string;
+  readonly prefixBytes: number;
+  /** Bytes at the start of `buffer` already credited as written (the prefix and whole texts). */
+  creditedBytes: number;
 }
 
 interface FlushWaiter {
@@ -102,12 +123,38 @@ interface FlushWaiter {
 
 const eagainInitialMs = 1;
 const eagainMaxMs = 100;
-// Texts are joined into runs of about this many code units before each is encoded into the
-// chunk's buffer: `Buffer.from` on one large joined string costs some 9 ns a byte (V8 flattens it
-// the slow way), while encoding 64 KiB runs into one buffer costs under 0.5 ns a byte.
-const encodeRunLength = 65_536;
+// Texts are joined into runs of about this many code units, and each run is encoded into its
+// block as soon as it is full, so the texts die young instead of waiting on the heap for their
+// chunk's write: measured in apps/bench's file scenario, holding texts until the write cost a
+// quarter of the wall time in scavenges that copied them and flattened their joins. One
+// `Buffer.write` per text costs more than the join (a native call each).
+const encodeRunLength = 16_384;
 // UTF-8 takes at most three bytes for one UTF-16 code unit.
 const maxBytesPerCodeUnit = 3;
+// Blocks' storage kept for reuse: one is written while the next fills.
+const pooledStorages = 2;
+
+/**
+ * The UTF-8 size of each of the texts encoded one after another from `start`, given their lengths
+ * in UTF-16 code units. A surrogate pair split between two texts was encoded as one character,
+ * whose four bytes count for the first.
+ */
+function utf8Sizes(bytes: Buffer, start: number, lengths: readonly number[]): number[] {
+  const sizes: number[] = [];
+  let position = start;
+  let counted = 0;
+  for (const length of lengths) {
+    const begin = position;
+    while (counted < length) {
+      const lead = bytes[position] as number;
+      position += lead < 0x80 ? 1 : lead < 0xe0 ? 2 : lead < 0xf0 ? 3 : 4;
+      counted += lead < 0xf0 ? 1 : 2;
+    }
+    counted -= length;
+    sizes.push(position - begin);
+  }
+  return sizes;
+}
 
 /** `buffer`, or a larger copy of its first `used` bytes, with room for `more` bytes after them. */
 function withCapacity(buffer: Buffer, used: number, more: number): Buffer {
@@ -143,12 +190,17 @@ export class FdWriter {
   readonly #retryMaxMs: number;
   readonly #fsync: boolean;
   readonly #recordSeparator: string;
+  readonly #separatorBytes: Buffer;
   #tornRecord = false;
-  #scratch: Buffer | undefined;
   #inFlightTorn = false;
-  #texts: string[] = [];
-  #textEvents: number[] = [];
-  #head = 0;
+  /** Blocks complete and encoded, oldest first. */
+  #blocks: Block[] = [];
+  /** The block taking texts, after all of `#blocks`; its last texts wait in `#run`. */
+  #open: Block | undefined;
+  /** The open block's texts not yet encoded, joined. */
+  #run = "";
+  readonly #storagePool: Buffer[] = [];
+  readonly #storageBytes: number;
   #bufferedLength = 0;
   #bufferedEvents = 0;
   #inFlight: InFlight | undefined;
@@ -191,6 +243,10 @@ export class FdWriter {
     this.#retryMaxMs = positiveInteger("retry.maxMs", options.retry?.maxMs, 5000);
     this.#fsync = options.fsync === true;
     this.#recordSeparator = options.recordSeparator ?? "\n";
+    this.#separatorBytes = Buffer.from(this.#recordSeparator);
+    // Room for a chunk of ASCII text and one run of the widest; wider text grows the storage.
+    this.#storageBytes =
+      this.#chunkBytes + Math.min(this.#chunkBytes, encodeRunLength) * maxBytesPerCodeUnit;
   }
 
   /** Text held and not yet written, in UTF-16 code units (including a write in flight). */
@@ -200,7 +256,7 @@ export class FdWriter {
 
   /** Events held and not yet written (including a write in flight). */
   get pendingEvents(): number {
-    return this.#bufferedEvents + (this.#inFlight?.events ?? 0);
+    return this.#bufferedEvents + (this.#inFlight?.block.eventCount ?? 0);
   }
 
   /** True while a write is in flight, a system call is outstanding, or a retry is scheduled. */
@@ -222,13 +278,85 @@ export class FdWriter {
    */
   write(text: string, events = 1): boolean {
     if (this.#bufferedLength + text.length > this.#maxBufferBytes) return false;
-    this.#texts.push(text);
-    this.#textEvents.push(events);
+    let block = this.#open;
+    if (block === undefined) {
+      block = this.#newOpenBlock();
+    } else if (block.textLength + text.length > this.#chunkBytes) {
+      this.#closeOpenBlock();
+      block = this.#newOpenBlock();
+    }
+    block.lengths.push(text.length);
+    if (block.events !== undefined) {
+      block.events.push(events);
+    } else if (events !== 1) {
+      block.events = new Array<number>(block.lengths.length - 1).fill(1);
+      block.events.push(events);
+    }
+    block.textLength += text.length;
+    block.eventCount += events;
+    this.#run += text;
     this.#bufferedLength += text.length;
     this.#bufferedEvents += events;
     this.#accepted += events;
+    if (this.#run.length >= encodeRunLength) this.#encodeRun(block);
     this.#schedule();
     return true;
+  }
+
+  #newOpenBlock(): Block {
+    const storage = this.#storagePool.pop() ?? Buffer.allocUnsafe(this.#storageBytes);
+    const block: Block = {
+      storage,
+      start: 0,
+      end: 0,
+      lengths: [],
+      events: undefined,
+      sizes: undefined,
+      ascii: true,
+      textLength: 0,
+      eventCount: 0,
+    };
+    this.#open = block;
+    return block;
+  }
+
+  /**
+   * Encodes the open block's last texts and queues it for writing. A block closed before it is
+   * full moves to storage of its own size when `compact` is set, so that blocks closed early
+   * again and again (on every failed write) hold no more memory than their text.
+   */
+  #closeOpenBlock(compact = false): void {
+    const block = this.#open;
+    if (block === undefined) return;
+    this.#encodeRun(block);
+    this.#open = undefined;
+    if (compact && block.end * 2 < block.storage.length) {
+      const storage = Buffer.allocUnsafe(block.end);
+      block.storage.copy(storage, 0, 0, block.end);
+      this.#recycle(block);
+      block.storage = storage;
+    }
+    this.#blocks.push(block);
+  }
+
+  /** Encodes the run into the open block. */
+  #encodeRun(block: Block): void {
+    const run = this.#run;
+    if (run.length === 0) return;
+    block.storage = withCapacity(block.storage, block.end, run.length * maxBytesPerCodeUnit);
+    const bytes = block.storage.write(run, block.end);
+    // Only ASCII takes one byte a code unit.
+    if (bytes !== run.length) block.ascii = false;
+    block.end += bytes;
+    this.#run = "";
+  }
+
+  /** The block's texts' sizes in bytes, worked out the first time a failure needs them. */
+  #sizes(block: Block): number[] {
+    block.sizes ??= block.ascii
+      ? block.lengths.slice()
+      : utf8Sizes(block.storage, block.start, block.lengths);
+    return block.sizes;
   }
 
   /** Starts a write on the next turn of the event loop, unless one is coming anyway. */
@@ -324,19 +452,7 @@ export class FdWriter {
     if (this.#inFlight !== undefined) this.#takeOverInFlight(this.#inFlight);
     const deadline = timeoutMs === undefined ? undefined : performance.now() + timeoutMs;
     let eagainRetries = 0;
-    while (this.#head < this.#texts.length) {
-      const chunk = this.#takeChunk();
-      const attempt: InFlight = {
-        // A write in flight still reads the scratch buffer.
-        buffer: this.#encode(chunk, this.#inFlight === undefined),
-        offset: 0,
-        events: chunk.events,
-        textLength: chunk.textLength,
-        pieces: chunk.pieces,
-        pieceEvents: chunk.pieceEvents,
-        prefix: chunk.prefix,
-        creditedBytes: 0,
-      };
+    for (let attempt = this.#takeBlock(); attempt !== undefined; attempt = this.#takeBlock()) {
       while (attempt.offset < attempt.buffer.length) {
         try {
           attempt.offset += writeSync(
@@ -368,7 +484,8 @@ export class FdWriter {
           return;
         }
       }
-      this.#completed(attempt.events, attempt.buffer.length);
+      this.#completed(attempt.block.eventCount, attempt.buffer.length);
+      this.#recycle(attempt.block);
     }
   }
 
@@ -415,9 +532,9 @@ export class FdWriter {
     this.#retryTimer = undefined;
     const events = this.pendingEvents;
     this.#inFlight = undefined;
-    this.#texts = [];
-    this.#textEvents = [];
-    this.#head = 0;
+    this.#blocks = [];
+    this.#open = undefined;
+    this.#run = "";
     this.#bufferedLength = 0;
     this.#bufferedEvents = 0;
     if (events > 0) this.#settleDiscarded(this.#accepted - events, events, error);
@@ -436,62 +553,44 @@ export class FdWriter {
     return this.#lastError;
   }
 
-  #takeChunk(): Chunk {
-    let textLength = 0;
-    let events = 0;
-    const pieces: string[] = [];
-    const pieceEvents: number[] = [];
-    while (this.#head < this.#texts.length) {
-      const next = this.#texts[this.#head] as string;
-      if (textLength > 0 && textLength + next.length > this.#chunkBytes) break;
-      textLength += next.length;
-      pieces.push(next);
-      pieceEvents.push(this.#textEvents[this.#head] as number);
-      events += this.#textEvents[this.#head] as number;
-      this.#texts[this.#head] = "";
-      this.#head += 1;
+  /**
+   * Takes the oldest block for writing (the open one, encoded, when no other is waiting), after
+   * the separator a torn record is owed.
+   */
+  #takeBlock(): InFlight | undefined {
+    let block = this.#blocks.shift();
+    if (block === undefined) {
+      block = this.#open;
+      if (block === undefined) return undefined;
+      this.#encodeRun(block);
+      this.#open = undefined;
     }
-    this.#bufferedLength -= textLength;
-    this.#bufferedEvents -= events;
-    if (this.#head > 1024 && this.#head * 2 > this.#texts.length) {
-      this.#texts = this.#texts.slice(this.#head);
-      this.#textEvents = this.#textEvents.slice(this.#head);
-      this.#head = 0;
-    }
+    this.#bufferedLength -= block.textLength;
+    this.#bufferedEvents -= block.eventCount;
+    let buffer = block.storage.subarray(block.start, block.end);
     let prefix = "";
     if (this.#tornRecord) {
       this.#tornRecord = false;
       prefix = this.#recordSeparator;
+      buffer = Buffer.concat([this.#separatorBytes, buffer]);
     }
-    return { textLength: prefix.length + textLength, events, pieces, pieceEvents, prefix };
+    return {
+      block,
+      buffer,
+      offset: 0,
+      textLength: prefix.length + block.textLength,
+      prefix,
+      prefixBytes: prefix === "" ? 0 : this.#separatorBytes.length,
+      creditedBytes: 0,
+    };
   }
 
-  /**
-   * Encodes a chunk as UTF-8: into the scratch buffer kept between writes when `reuse` is set
-   * (it grows as needed and is only read by the one write in flight), else into a new buffer.
-   */
-  #encode(chunk: Chunk, reuse: boolean): Buffer {
-    // Room for the widest text when the chunk is small, else for ASCII text plus one run of the
-    // widest; wider text grows the buffer.
-    const expected = Math.min(
-      chunk.textLength * maxBytesPerCodeUnit,
-      chunk.textLength + encodeRunLength * maxBytesPerCodeUnit,
-    );
-    let buffer = reuse ? this.#scratch : undefined;
-    if (buffer === undefined || buffer.length < expected) buffer = Buffer.allocUnsafe(expected);
-    let offset = buffer.write(chunk.prefix, 0);
-    let run = "";
-    for (const piece of chunk.pieces) {
-      run += piece;
-      if (run.length < encodeRunLength) continue;
-      buffer = withCapacity(buffer, offset, run.length * maxBytesPerCodeUnit);
-      offset += buffer.write(run, offset);
-      run = "";
+  /** Keeps a written block's storage for a later block. */
+  #recycle(block: Block): void {
+    // Storage grown for a wide or huge text is left to the garbage collector.
+    if (this.#storagePool.length < pooledStorages && block.storage.length === this.#storageBytes) {
+      this.#storagePool.push(block.storage);
     }
-    buffer = withCapacity(buffer, offset, run.length * maxBytesPerCodeUnit);
-    offset += buffer.write(run, offset);
-    if (reuse) this.#scratch = buffer;
-    return buffer.subarray(0, offset);
   }
 
   /**
@@ -500,25 +599,28 @@ export class FdWriter {
    * keeps only its unwritten end, so writing it later completes the record it began.
    */
   #restoreUnwritten(attempt: InFlight): void {
+    const block = attempt.block;
+    const sizes = this.#sizes(block);
     const unwritten = attempt.buffer.length - attempt.offset;
     let remaining = 0;
-    for (const piece of attempt.pieces) remaining += Buffer.byteLength(piece);
+    for (const size of sizes) remaining += size;
     if (unwritten > remaining) {
       // A separator is owed before the rest (this chunk's own, or a credited record's end).
       this.#tornRecord = true;
     } else if (remaining > unwritten) {
-      const first = attempt.pieces[0] as string;
-      attempt.pieces[0] = Buffer.from(first)
-        .subarray(remaining - unwritten)
-        .toString();
+      // The first text's rest starts where the write stopped.
+      const restSize = (sizes[0] as number) - (remaining - unwritten);
+      const restStart = block.end - unwritten;
+      const restLength = block.storage.toString("utf8", restStart, restStart + restSize).length;
+      block.textLength += restLength - (block.lengths[0] as number);
+      sizes[0] = restSize;
+      block.lengths[0] = restLength;
     }
-    let length = 0;
-    for (const piece of attempt.pieces) length += piece.length;
-    this.#texts = attempt.pieces.concat(this.#texts.slice(this.#head));
-    this.#textEvents = attempt.pieceEvents.concat(this.#textEvents.slice(this.#head));
-    this.#head = 0;
-    this.#bufferedLength += length;
-    this.#bufferedEvents += attempt.events;
+    block.start = block.end - Math.min(unwritten, remaining);
+    if (sizes.length === 0) return;
+    this.#blocks.unshift(block);
+    this.#bufferedLength += block.textLength;
+    this.#bufferedEvents += block.eventCount;
   }
 
   /**
@@ -535,18 +637,9 @@ export class FdWriter {
 
   #startWrite(): void {
     if (this.busy || this.#stopped) return;
-    if (this.#head >= this.#texts.length) return;
-    const chunk = this.#takeChunk();
-    this.#inFlight = {
-      buffer: this.#encode(chunk, true),
-      offset: 0,
-      events: chunk.events,
-      textLength: chunk.textLength,
-      pieces: chunk.pieces,
-      pieceEvents: chunk.pieceEvents,
-      prefix: chunk.prefix,
-      creditedBytes: 0,
-    };
+    const attempt = this.#takeBlock();
+    if (attempt === undefined) return;
+    this.#inFlight = attempt;
     this.#continueWrite();
   }
 
@@ -624,33 +717,48 @@ export class FdWriter {
    * @returns whether the file now ends inside a record (or still lacks a pending separator).
    */
   #creditWrittenPieces(inFlight: InFlight): boolean {
-    const prefixBytes = Buffer.byteLength(inFlight.prefix);
+    const prefixBytes = inFlight.prefixBytes;
     if (inFlight.offset < prefixBytes) return inFlight.prefix !== "" || inFlight.offset > 0;
-    const separator = this.#recordSeparator;
+    const block = inFlight.block;
+    const sizes = this.#sizes(block);
+    const separator = this.#separatorBytes;
     // A write retried after a failure was credited once already, up to `creditedBytes`.
     let end = Math.max(prefixBytes, inFlight.creditedBytes);
     let events = 0;
-    let pieces = 0;
+    let length = 0;
+    let texts = 0;
     let owesSeparator = false;
-    while (pieces < inFlight.pieces.length) {
-      const piece = inFlight.pieces[pieces] as string;
-      const next = end + Buffer.byteLength(piece);
+    while (texts < sizes.length) {
+      const size = sizes[texts] as number;
+      const next = end + size;
       if (next > inFlight.offset) {
+        // The text ends with the separator, and only the separator is unwritten.
+        const textEnd = block.end - (inFlight.buffer.length - next);
         owesSeparator =
-          separator !== "" &&
-          piece.endsWith(separator) &&
-          next - inFlight.offset === Buffer.byteLength(separator);
+          separator.length > 0 &&
+          size >= separator.length &&
+          next - inFlight.offset === separator.length &&
+          block.storage.compare(
+            separator,
+            0,
+            separator.length,
+            textEnd - separator.length,
+            textEnd,
+          ) === 0;
         if (!owesSeparator) break;
       }
       end = next;
-      events += inFlight.pieceEvents[pieces] as number;
-      pieces += 1;
+      events += block.events?.[texts] ?? 1;
+      length += block.lengths[texts] as number;
+      texts += 1;
       if (owesSeparator) break;
     }
-    if (pieces > 0) {
-      inFlight.pieces.splice(0, pieces);
-      inFlight.pieceEvents.splice(0, pieces);
-      inFlight.events -= events;
+    if (texts > 0) {
+      sizes.splice(0, texts);
+      block.lengths.splice(0, texts);
+      block.events?.splice(0, texts);
+      block.eventCount -= events;
+      block.textLength -= length;
       this.#completed(events, Math.min(end, inFlight.offset) - inFlight.creditedBytes);
     }
     inFlight.creditedBytes = Math.max(inFlight.creditedBytes, end);
@@ -666,7 +774,8 @@ export class FdWriter {
   #finishInFlight(inFlight: InFlight): void {
     this.#inFlight = undefined;
     this.#backoffMs = 0;
-    this.#completed(inFlight.events, inFlight.buffer.length - inFlight.creditedBytes);
+    this.#completed(inFlight.block.eventCount, inFlight.buffer.length - inFlight.creditedBytes);
+    this.#recycle(inFlight.block);
     this.#startWrite();
     this.#releaseIdleWaiters();
   }
@@ -697,11 +806,13 @@ export class FdWriter {
     const inFlight = this.#inFlight;
     // A synchronous failure leaves a write in flight to settle on its own; only the buffered
     // text is at stake.
-    const events = this.#bufferedEvents + (synchronous ? 0 : (inFlight?.events ?? 0));
+    const events = this.#bufferedEvents + (synchronous ? 0 : (inFlight?.block.eventCount ?? 0));
     const bytes = this.#bufferedLength + (synchronous ? 0 : (inFlight?.textLength ?? 0));
-    // The callback may log, and so write, again: what it adds is not part of this failure.
+    // The callback may log, and so write, again: what it adds is not part of this failure, and
+    // goes to a block of its own.
+    this.#closeOpenBlock(true);
     const held = {
-      texts: this.#texts.length,
+      blocks: this.#blocks.length,
       length: this.#bufferedLength,
       events: this.#bufferedEvents,
       accepted: this.#accepted,
@@ -730,9 +841,7 @@ export class FdWriter {
       this.#inFlight = undefined;
     }
     if (torn) this.#tornRecord = true;
-    this.#texts = this.#texts.slice(held.texts);
-    this.#textEvents = this.#textEvents.slice(held.texts);
-    this.#head = 0;
+    this.#blocks = this.#blocks.slice(held.blocks);
     this.#bufferedLength -= held.length;
     this.#bufferedEvents -= held.events;
     // What is discarded is always the newest text held before the callback ran.
