@@ -24,20 +24,22 @@ function run(scenario: string): Outcome {
   return JSON.parse(child.stdout) as Outcome;
 }
 
-// The bounds leave room for a loaded two-core machine: a bounded call takes a few milliseconds,
-// and a kept event holds well under a megabyte whatever it was made from.
+// The bounds leave room for a loaded two-core machine: a bounded call takes a few milliseconds
+// (seen past 500 ms under load, hence 5 s), an unbounded one (four levels of 256 shared references
+// walked in full) runs for minutes or out of the heap; a kept event holds well under a megabyte
+// whatever it was made from.
 describe("one call costs what the capture limits allow (child process, 128 MiB heap)", () => {
   it("captures four levels of 256 shared array references in bounded time and memory", () => {
     const outcome = run("shared-array");
     expect(outcome.kept).toBe(20);
-    expect(outcome.slowestMs).toBeLessThan(500);
+    expect(outcome.slowestMs).toBeLessThan(5000);
     expect(outcome.retained).toBeLessThan(24 * mebibyte);
   }, 90_000);
 
   it("captures four levels of 64-key objects sharing their values in bounded time and memory", () => {
     const outcome = run("shared-object");
     expect(outcome.kept).toBe(20);
-    expect(outcome.slowestMs).toBeLessThan(500);
+    expect(outcome.slowestMs).toBeLessThan(5000);
     expect(outcome.retained).toBeLessThan(24 * mebibyte);
   }, 90_000);
 
@@ -50,14 +52,14 @@ describe("one call costs what the capture limits allow (child process, 128 MiB h
   it("keeps only the cut part of a long property, not the original", () => {
     const outcome = run("long-properties");
     expect(outcome.kept).toBe(100);
-    expect(outcome.slowestMs).toBeLessThan(500);
+    expect(outcome.slowestMs).toBeLessThan(5000);
     expect(outcome.retained).toBeLessThan(8 * mebibyte);
   }, 90_000);
 
   it("cuts a long dynamic message used as the template, in bounded time and memory", () => {
     const outcome = run("long-messages");
     expect(outcome.kept).toBe(20);
-    expect(outcome.slowestMs).toBeLessThan(1000);
+    expect(outcome.slowestMs).toBeLessThan(5000);
     expect(outcome.retained).toBeLessThan(48 * mebibyte);
   }, 90_000);
 
