@@ -352,6 +352,13 @@ describe("FdWriter", () => {
     closeSync(readEnd);
     closeSync(outFd);
     writer.flushSync(10_000);
+    // flushSync writes nothing while a retry's own system call is outstanding (it could land
+    // after text written beside it); on a loaded machine the call can fall in that window, and
+    // the retry's callback must run before it can go on.
+    for (let tries = 0; writer.pendingEvents > 0 && tries < 100; tries++) {
+      await new Promise((resolve) => setImmediate(resolve));
+      writer.flushSync(10_000);
+    }
     expect(writer.pendingEvents).toBe(0);
     expect(writer.busy).toBe(false);
     closeSync(writeEnd);
