@@ -298,24 +298,32 @@ describe("withCircuitBreaker: half-open", () => {
   });
 });
 
+/**
+ * A breaker over a retry over a sink: two events fail and open the circuit, then the probe of
+ * three hangs below the retry and times out. The retry holds the hung probe (and would hold every
+ * later batch behind it), so its flush, and the breaker's close, could wait forever.
+ */
+async function timedOutHungProbe() {
+  let next: Outcome = down;
+  const inner = scriptedSink(() => next);
+  const retry = withRetry(inner, { maxAttempts: 1 });
+  const breaker = withCircuitBreaker(retry, {
+    failureThreshold: 1,
+    resetTimeoutMs: 100,
+    probeTimeoutMs: 500,
+  });
+  await breaker.writeBatch(events(0, 2)).catch(() => {});
+  expect(breaker.state).toBe("open");
+  next = hang;
+  vi.advanceTimersByTime(100);
+  const probe = breaker.writeBatch(events(2, 3)).catch((error: unknown) => error);
+  vi.advanceTimersByTime(500);
+  return { inner, retry, breaker, probe };
+}
+
 describe("withCircuitBreaker: the sink around it", () => {
   it("ends close() when a timed-out probe never settles below it, giving the held events up as counted", async () => {
-    let next: Outcome = down;
-    const inner = scriptedSink(() => next);
-    // The retry holds the hung probe (and would hold every later batch behind it); its flush,
-    // and so the breaker's close, would otherwise wait forever.
-    const retry = withRetry(inner, { maxAttempts: 1 });
-    const breaker = withCircuitBreaker(retry, {
-      failureThreshold: 1,
-      resetTimeoutMs: 100,
-      probeTimeoutMs: 500,
-    });
-    await breaker.writeBatch(events(0, 2)).catch(() => {});
-    expect(breaker.state).toBe("open");
-    next = hang;
-    vi.advanceTimersByTime(100);
-    const probe = breaker.writeBatch(events(2, 3)).catch((error: unknown) => error);
-    vi.advanceTimersByTime(500);
+    const { retry, breaker, probe } = await timedOutHungProbe();
     expect(ProbeTimeoutError.is(await probe)).toBe(true);
     let closed: unknown = "pending";
     breaker.close().then(
@@ -343,19 +351,7 @@ describe("withCircuitBreaker: the sink around it", () => {
   });
 
   it("waits for a timed-out probe that settles late, without abandoning anything", async () => {
-    let next: Outcome = down;
-    const inner = scriptedSink(() => next);
-    const retry = withRetry(inner, { maxAttempts: 1 });
-    const breaker = withCircuitBreaker(retry, {
-      failureThreshold: 1,
-      resetTimeoutMs: 100,
-      probeTimeoutMs: 500,
-    });
-    await breaker.writeBatch(events(0, 2)).catch(() => {});
-    next = hang;
-    vi.advanceTimersByTime(100);
-    const probe = breaker.writeBatch(events(2, 3)).catch((error: unknown) => error);
-    vi.advanceTimersByTime(500);
+    const { inner, retry, breaker, probe } = await timedOutHungProbe();
     await probe;
     const closing = breaker.close();
     await vi.advanceTimersByTimeAsync(200);
