@@ -3,7 +3,8 @@ import { describe, expect, it } from "vitest";
 import { event, record, time } from "../test/support/events.ts";
 import { createClefFormatter, errorToText } from "./clef-formatter.ts";
 import type { LogLevel } from "./level.ts";
-import { CapturedError, type CapturedValue } from "./log-event.ts";
+import { CapturedError, type CapturedValue, LogEventRecord } from "./log-event.ts";
+import { parseTemplate } from "./template-parser.ts";
 
 function capturedError(
   name: string,
@@ -22,6 +23,67 @@ function capturedError(
 
 describe("createClefFormatter", () => {
   const clef = createClefFormatter();
+
+  it("writes every property under its own key, event after event, whatever the names", () => {
+    const name = fc.oneof(fc.constantFrom("", "@t", "@@mt", "Path", "Elapsed", "0"), fc.string());
+    fc.assert(
+      fc.property(
+        fc.array(fc.uniqueArray(name, { maxLength: 12 }), { minLength: 1, maxLength: 6 }),
+        (lists) => {
+          // One formatter for the whole sequence, so names cached from one event meet the next.
+          const formatter = createClefFormatter();
+          for (const names of lists) {
+            const properties = Object.fromEntries(names.map((key, index) => [key, index]));
+            const parsed = JSON.parse(formatter.format(event("info", "m", properties)));
+            expect(Object.keys(parsed)).toHaveLength(3 + names.length);
+            for (const [index, key] of names.entries()) {
+              expect(parsed[key.startsWith("@") ? `@${key}` : key]).toBe(index);
+            }
+          }
+        },
+      ),
+    );
+  });
+
+  it("writes each event's own time, template and level when consecutive events share some", () => {
+    const formatter = createClefFormatter({ includeEventId: false });
+    const at = (level: LogLevel, text: string, timestamp: number) =>
+      JSON.parse(
+        formatter.format(
+          new LogEventRecord(timestamp, level, parseTemplate(text), record({}), undefined),
+        ),
+      );
+    const written = [
+      at("info", "a", 1000),
+      at("info", "a", 1000),
+      at("warn", "a", 1000),
+      at("warn", "b", 1000),
+      at("warn", "b", 1001),
+      at("info", "a", 1001),
+      at("info", "a", Number.NaN),
+      at("info", "a", Number.NaN),
+      at("info", "a", 1001),
+    ];
+    expect(written.map((line) => [line["@t"], line["@mt"], line["@l"]])).toEqual([
+      ["1970-01-01T00:00:01.000Z", "a", undefined],
+      ["1970-01-01T00:00:01.000Z", "a", undefined],
+      ["1970-01-01T00:00:01.000Z", "a", "Warning"],
+      ["1970-01-01T00:00:01.000Z", "b", "Warning"],
+      ["1970-01-01T00:00:01.001Z", "b", "Warning"],
+      ["1970-01-01T00:00:01.001Z", "a", undefined],
+      ["NaN", "a", undefined],
+      ["NaN", "a", undefined],
+      ["1970-01-01T00:00:01.001Z", "a", undefined],
+    ]);
+  });
+
+  it("writes the rendered message of each event when consecutive events share the rest", () => {
+    const formatter = createClefFormatter({ includeMessage: true });
+    const messages = [1, 2, 2, 3].map(
+      (value) => JSON.parse(formatter.format(event("info", "N {N}", { N: value })))["@m"],
+    );
+    expect(messages).toEqual(["N 1", "N 2", "N 2", "N 3"]);
+  });
 
   it("writes @t, @mt, @i and the properties, and leaves @l out for info", () => {
     const sample = event("info", "User {UserId} logged in", { UserId: 42, Region: "eu" });

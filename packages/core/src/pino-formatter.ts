@@ -5,6 +5,7 @@ import { errorToJson, isJsonClean, toJson, toJsonString } from "./json-writer.ts
 import type { LogLevel } from "./level.ts";
 import { type CapturedObject, type LogEvent, LogEventRecord } from "./log-event.ts";
 import type { MessageTemplate } from "./message-template.ts";
+import { PropertyKeys } from "./property-keys.ts";
 import { renderMessage } from "./render-message.ts";
 
 /** Options for {@link createPinoFormatter}. */
@@ -26,8 +27,6 @@ export interface PinoFormatterOptions {
    */
   readonly messageKey?: string;
 }
-
-const keyCacheLimit = 10_000;
 
 /** pino's numeric level of each level. */
 export const pinoLevelNumbers: Readonly<Record<LogLevel, number>> = Object.freeze({
@@ -94,14 +93,8 @@ export function createPinoFormatter(options: PinoFormatterOptions = {}): Formatt
   if (includeHostname) fixed += `,"hostname":${toJsonString(hostname())}`;
   const messageFragment = `,${toJsonString(messageKey)}:`;
   const reserved = new Set([...pinoKeys, messageKey]);
-  // `,"Name":` per property name, as in the CLEF formatter; bounded for names built from data.
-  const keys = new Map<string, string>();
-
-  function keyFragment(name: string): string {
-    const fragment = `,${toJsonString(propertyKey(name, reserved))}:`;
-    if (keys.size < keyCacheLimit) keys.set(name, fragment);
-    return fragment;
-  }
+  // `,"Name":` per property name, as in the CLEF formatter.
+  const keys = new PropertyKeys((name) => `,${toJsonString(propertyKey(name, reserved))}:`);
 
   // The text of a logger's bound properties, written once per bound record (pino's
   // "chindings"): the last one used, and the rest by record, forgotten with it.
@@ -113,7 +106,7 @@ export function createPinoFormatter(options: PinoFormatterOptions = {}): Formatt
     if (bound === lastBound) return lastBoundText;
     let text = boundTexts.get(bound);
     if (text === undefined) {
-      text = prepareBound(bound, (name) => keys.get(name) ?? keyFragment(name));
+      text = prepareBound(bound, (name) => keys.of(name));
       boundTexts.set(bound, text);
     }
     lastBound = bound;
@@ -152,15 +145,16 @@ export function createPinoFormatter(options: PinoFormatterOptions = {}): Formatt
         event instanceof LogEventRecord && event.bound !== undefined
           ? boundText(event.bound)
           : null;
+      let position = 0;
       if (bound === null) {
         for (const name in properties) {
-          line += (keys.get(name) ?? keyFragment(name)) + toJson(properties[name]);
+          line += keys.at(name, position++) + toJson(properties[name]);
         }
       } else {
         // The event's own properties, then the bound ones, which end the record.
         for (const name in properties) {
           if (name === bound.first) break;
-          line += (keys.get(name) ?? keyFragment(name)) + toJson(properties[name]);
+          line += keys.at(name, position++) + toJson(properties[name]);
         }
         line += bound.text;
       }

@@ -1,4 +1,9 @@
-import { CapturedError, type CapturedValue, type LogEvent } from "@sluice/core";
+import {
+  CapturedError,
+  type CapturedObject,
+  type CapturedValue,
+  type LogEvent,
+} from "@sluice/core";
 
 // What a queued event keeps alive on the V8 heap, estimated from its shape, so that `maxBytes`
 // bounds real memory rather than the size of the event's JSON. Calibrated on Node 20 with
@@ -47,46 +52,57 @@ export function retainedEventBytes(event: LogEvent): number {
     eventRecordBytes +
     ringSlotBytes +
     (text.length <= shortStringLength ? textBytes : 2 * textBytes) +
-    valueBytes(event.properties, 0);
-  if (event.error !== undefined) total += valueBytes(event.error, 0);
+    recordBytes(event.properties, 0);
+  if (event.error !== undefined) total += structureBytes(event.error, 0);
   return total;
 }
 
-function valueBytes(value: CapturedValue, depth: number): number {
-  switch (typeof value) {
-    case "string":
-      return stringBytes + value.length * bytesPerCodeUnit(value);
-    case "number":
-      // Small integers live in the slot that holds them; other numbers are boxed.
-      return (value | 0) === value ? 0 : numberBytes;
-    case "bigint":
-      return numberBytes;
-    case "object":
-      break;
-    default:
-      return 0;
+// Every event's properties are a record of mostly scalars: the scalars are priced in the loop
+// (measured: a two-property event's estimate in about half the time of a call per member).
+function recordBytes(record: CapturedObject, depth: number): number {
+  let total = objectBytes;
+  let keys = 0;
+  for (const key in record) {
+    keys += 1;
+    const value = record[key];
+    if (typeof value === "string") {
+      total += stringBytes + value.length * bytesPerCodeUnit(value);
+    } else if (typeof value === "object" && value !== null) {
+      total += structureBytes(value, depth + 1);
+    } else if (value != null) {
+      total += scalarBytes(value);
+    }
   }
-  if (value === null) return 0;
+  return total + keys * (keys > fastKeyLimit ? dictionaryKeyBytes : fastKeyBytes);
+}
+
+function valueBytes(value: CapturedValue, depth: number): number {
+  if (typeof value === "string") return stringBytes + value.length * bytesPerCodeUnit(value);
+  if (typeof value === "object" && value !== null) return structureBytes(value, depth);
+  return value == null ? 0 : scalarBytes(value);
+}
+
+function scalarBytes(value: number | bigint | boolean): number {
+  // Small integers live in the slot that holds them; other numbers are boxed.
+  if (typeof value === "number") return (value | 0) === value ? 0 : numberBytes;
+  return typeof value === "bigint" ? numberBytes : 0;
+}
+
+function structureBytes(value: object, depth: number): number {
   // Capture bounds depth already; this guard only protects against hand-built cyclic events.
   if (depth > 32) return objectBytes;
-  if (value instanceof Date) return dateBytes;
-  if (value instanceof CapturedError) {
-    let total = errorBytes + valueBytes(value.name, 0) + valueBytes(value.message, 0);
-    if (value.stack !== undefined) total += valueBytes(value.stack, 0);
-    total += valueBytes(value.fields, depth + 1) + valueBytes(value.cause, depth + 1);
-    if (value.errors !== undefined) total += valueBytes(value.errors, depth + 1);
-    return total;
-  }
   if (Array.isArray(value)) {
     let total = arrayBytes + perItemBytes * value.length;
     for (const item of value as readonly CapturedValue[]) total += valueBytes(item, depth + 1);
     return total;
   }
-  let total = objectBytes;
-  let keys = 0;
-  for (const key in value) {
-    keys += 1;
-    total += valueBytes((value as Record<string, CapturedValue>)[key], depth + 1);
+  if (value instanceof Date) return dateBytes;
+  if (value instanceof CapturedError) {
+    let total = errorBytes + valueBytes(value.name, 0) + valueBytes(value.message, 0);
+    if (value.stack !== undefined) total += valueBytes(value.stack, 0);
+    total += recordBytes(value.fields, depth + 1) + valueBytes(value.cause, depth + 1);
+    if (value.errors !== undefined) total += valueBytes(value.errors, depth + 1);
+    return total;
   }
-  return total + keys * (keys > fastKeyLimit ? dictionaryKeyBytes : fastKeyBytes);
+  return recordBytes(value as CapturedObject, depth);
 }
