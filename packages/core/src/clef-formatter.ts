@@ -1,4 +1,5 @@
 import { invalidOption } from "./errors.ts";
+import { flatten } from "./flat-string.ts";
 import type { Formatter } from "./formatter.ts";
 import { isoTimestamp } from "./iso-timestamp.ts";
 import { toJson, toJsonString } from "./json-writer.ts";
@@ -96,7 +97,7 @@ export function createClefFormatter(options: ClefFormatterOptions = {}): Formatt
   // (measured: 570 -> 400 ns for a five-property event).
   const keys = new PropertyKeys((name) => {
     const key = name.charCodeAt(0) === 0x40 /* @ */ ? `@${name}` : name;
-    return `,${toJsonString(key)}:`;
+    return flatten(`,${toJsonString(key)}:`);
   });
 
   function prepare(template: MessageTemplate): PreparedTemplate {
@@ -107,7 +108,7 @@ export function createClefFormatter(options: ClefFormatterOptions = {}): Formatt
       const withFormat = template.properties.filter((token) => token.format !== undefined);
       if (withFormat.length > 0) formatted = withFormat;
     }
-    const result: PreparedTemplate = { head, formatted };
+    const result: PreparedTemplate = { head: flatten(head), formatted };
     prepared.set(template, result);
     return result;
   }
@@ -120,6 +121,8 @@ export function createClefFormatter(options: ClefFormatterOptions = {}): Formatt
   let lastLevel: LogLevel | undefined;
   let lastParts: PreparedTemplate | undefined;
   let lastStart = "";
+  // Flattened at its first reuse, not when built: a start used once is not worth the copy.
+  let lastStartFlat = false;
 
   return {
     name: "clef",
@@ -135,6 +138,10 @@ export function createClefFormatter(options: ClefFormatterOptions = {}): Formatt
         lastParts !== undefined
       ) {
         parts = lastParts;
+        if (!lastStartFlat) {
+          flatten(lastStart);
+          lastStartFlat = true;
+        }
         line = lastStart;
       } else {
         parts =
@@ -150,6 +157,7 @@ export function createClefFormatter(options: ClefFormatterOptions = {}): Formatt
         lastLevel = event.level;
         lastParts = parts;
         lastStart = line;
+        lastStartFlat = false;
       }
       if (event.error !== undefined) line += `,"@x":${toJsonString(errorToText(event.error))}`;
       if (parts.formatted !== undefined) line += renderings(parts.formatted, event.properties);

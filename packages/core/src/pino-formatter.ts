@@ -1,5 +1,6 @@
 import { hostname } from "node:os";
 import { invalidOption } from "./errors.ts";
+import { flatten } from "./flat-string.ts";
 import type { Formatter } from "./formatter.ts";
 import { errorToJson, isJsonClean, toJson, toJsonString } from "./json-writer.ts";
 import type { LogLevel } from "./level.ts";
@@ -91,10 +92,13 @@ export function createPinoFormatter(options: PinoFormatterOptions = {}): Formatt
   let fixed = "";
   if (includePid) fixed += `,"pid":${process.pid}`;
   if (includeHostname) fixed += `,"hostname":${toJsonString(hostname())}`;
-  const messageFragment = `,${toJsonString(messageKey)}:`;
+  flatten(fixed);
+  const messageFragment = flatten(`,${toJsonString(messageKey)}:`);
   const reserved = new Set([...pinoKeys, messageKey]);
   // `,"Name":` per property name, as in the CLEF formatter.
-  const keys = new PropertyKeys((name) => `,${toJsonString(propertyKey(name, reserved))}:`);
+  const keys = new PropertyKeys((name) =>
+    flatten(`,${toJsonString(propertyKey(name, reserved))}:`),
+  );
 
   // The text of a logger's bound properties, written once per bound record (pino's
   // "chindings"): the last one used, and the rest by record, forgotten with it.
@@ -119,6 +123,8 @@ export function createPinoFormatter(options: PinoFormatterOptions = {}): Formatt
   let lastLevel: LogLevel | undefined;
   let lastTime = Number.NaN;
   let lastStart = "";
+  // Flattened at its first reuse, not when built: a start used once is not worth the copy.
+  let lastStartFlat = false;
   // The last template's prepared message and the text from the message key to its first hole:
   // consecutive events mostly share a template, and a hit costs no lookup and no concatenation.
   let lastTemplate: MessageTemplate | undefined;
@@ -132,6 +138,10 @@ export function createPinoFormatter(options: PinoFormatterOptions = {}): Formatt
       const time = event.timestamp;
       let line: string;
       if (time === lastTime && level === lastLevel) {
+        if (!lastStartFlat) {
+          flatten(lastStart);
+          lastStartFlat = true;
+        }
         line = lastStart;
       } else {
         // `??`: an event built by hand with an unknown level still gives valid JSON.
@@ -139,6 +149,7 @@ export function createPinoFormatter(options: PinoFormatterOptions = {}): Formatt
         lastLevel = level;
         lastTime = time;
         lastStart = line;
+        lastStartFlat = false;
       }
       const properties = event.properties;
       const bound =
@@ -206,7 +217,7 @@ function prepareBound(bound: CapturedObject, key: (name: string) => string): Bou
   if (names.length === 0 || names.some((name) => arrayIndex.test(name))) return null;
   let text = "";
   for (const name of names) text += key(name) + toJson(bound[name]);
-  return { first: names[0] as string, text };
+  return { first: names[0] as string, text: flatten(text) };
 }
 
 // Names an object orders first (integer keys up to 2^32 - 2); a superset is harmless here.
@@ -259,7 +270,7 @@ function prepareMessage(template: MessageTemplate): PreparedMessage | null {
   }
   escaped[0] = `"${escaped[0]}`;
   escaped[escaped.length - 1] = `${escaped[escaped.length - 1]}"}\n`;
-  return { texts: escaped, names };
+  return { texts: escaped.map(flatten), names };
 }
 
 /**
