@@ -17,6 +17,15 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { argument, checkLines, fail } from "../measure.ts";
+import {
+  collector,
+  type FunctionCount,
+  functionCounts,
+  type Part,
+  parsePerfMap,
+  partOf,
+  partTotals,
+} from "./attribution.ts";
 
 const events = Number(argument("events", "200000"));
 const half = Math.floor(events / 2);
@@ -40,17 +49,22 @@ const canSplit = annotate.error === undefined;
 const valgrindFlags = ["--tool=callgrind", "--smc-check=all-non-file", "--fair-sched=yes"];
 const nodeFlags = ["--single-threaded"];
 
-// V8's garbage collector, by function name (exclusive costs, so nothing is counted twice).
-const collector =
-  /v8::internal::(Scaveng|MarkCompact|MinorMarkCompact|Marking|MainMarking|ConcurrentMarking|IncrementalMarking|Sweeper|Evacuat|Heap::|MarkBit|WriteBarrier|LiveObject|RecordMigrated|SemiSpace|PagedSpace|NewSpace|RememberedSet|SlotSet|TypedSlot|GCTracer|ArrayBufferSweeper|PointersUpdating|FreeList|MemoryAllocator)|v8::internal::BodyDescriptor\w*<[^>]*(Scaveng|Marking|RecordMigrated|PointersUpdating)|heap::base::|Builtins_RecordWrite|IterateAndScavenge/;
-
 interface Count {
   readonly total: number;
   readonly collector: number | undefined;
   readonly stdout: string;
+  /** Each function's own count, with `--attribute`. */
+  readonly functions: readonly FunctionCount[];
 }
 
-function callgrind(script: string, args: readonly string[], label: string): Count {
+const attribute = process.argv.includes("--attribute");
+
+function callgrind(
+  script: string,
+  args: readonly string[],
+  label: string,
+  extraNodeFlags: readonly string[] = [],
+): Count {
   const directory = mkdtempSync(join(tmpdir(), "sluice-callgrind-"));
   const out = join(directory, "callgrind.out");
   try {
@@ -61,31 +75,48 @@ function callgrind(script: string, args: readonly string[], label: string): Coun
         `--callgrind-out-file=${out}`,
         process.execPath,
         ...nodeFlags,
+        ...extraNodeFlags,
         join(here, script),
         ...args,
       ],
       { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
     );
-    if (run.status !== 0) fail(`${label}: exit ${run.status}\n${run.stderr.slice(-2000)}`);
-    const totals = /^(?:totals|summary): (\d+)/m.exec(readFileSync(out, "utf8"));
-    if (totals === null) fail(`${label}: no total in the callgrind output`);
-    return {
-      total: Number(totals[1]),
-      collector: canSplit ? collectorCount(out) : undefined,
-      stdout: run.stdout,
-    };
+    // `--perf-basic-prof` makes V8 write where it put each compiled function, by process id.
+    const perfMap = `/tmp/perf-${run.pid}.map`;
+    try {
+      if (run.status !== 0) fail(`${label}: exit ${run.status}\n${run.stderr.slice(-2000)}`);
+      const totals = /^(?:totals|summary): (\d+)/m.exec(readFileSync(out, "utf8"));
+      if (totals === null) fail(`${label}: no total in the callgrind output`);
+      const listing = canSplit ? annotateListing(out) : undefined;
+      const functions =
+        listing !== undefined && extraNodeFlags.includes("--perf-basic-prof")
+          ? functionCounts(listing, parsePerfMap(readFileSync(perfMap, "utf8")))
+          : [];
+      return {
+        total: Number(totals[1]),
+        collector: listing === undefined ? undefined : collectorCount(listing),
+        stdout: run.stdout,
+        functions,
+      };
+    } finally {
+      rmSync(perfMap, { force: true });
+    }
   } finally {
     rmSync(directory, { recursive: true, force: true });
   }
 }
 
-function collectorCount(out: string): number {
-  const listing = spawnSync("callgrind_annotate", ["--inclusive=no", "--threshold=100", out], {
+/** Each function's own count, every function listed. */
+function annotateListing(out: string): string {
+  return spawnSync("callgrind_annotate", ["--inclusive=no", "--threshold=100", out], {
     encoding: "utf8",
     maxBuffer: 256 * 1024 * 1024,
-  });
+  }).stdout;
+}
+
+function collectorCount(listing: string): number {
   let sum = 0;
-  for (const line of listing.stdout.split("\n")) {
+  for (const line of listing.split("\n")) {
     const match = /^\s*([\d,]+)\s+\([^)]*\)\s+(.*)$/.exec(line);
     if (match !== null && collector.test(match[2] as string))
       sum += Number((match[1] as string).replaceAll(",", ""));
@@ -93,7 +124,12 @@ function collectorCount(out: string): number {
   return sum;
 }
 
-function pipeline(subject: string, count: number, round: number): Count {
+function pipeline(
+  subject: string,
+  count: number,
+  round: number,
+  extraNodeFlags: readonly string[] = [],
+): Count {
   const directory = mkdtempSync(join(tmpdir(), "sluice-bench-instructions-"));
   const path = join(directory, "bench.log");
   const label = `${subject} round ${round}`;
@@ -102,6 +138,7 @@ function pipeline(subject: string, count: number, round: number): Count {
       "pipeline.js",
       [`--subject=${subject}`, `--events=${count}`, `--path=${path}`],
       label,
+      extraNodeFlags,
     );
     const check = checkLines(count === 0 ? "" : readFileSync(path, "utf8"), "/api/items", 0);
     if (check.problem !== undefined) fail(`${label}: ${check.problem}`);
@@ -123,6 +160,10 @@ const median = (values: readonly number[]): number =>
 const millions = (value: number): string => (value / 1e6).toFixed(1);
 const percent = (value: number): string => `${(value * 100).toFixed(2)}%`;
 
+if (attribute) {
+  attributeByFunction();
+  process.exit(0);
+}
 process.stdout.write(
   `${version.stdout.trim()}, node ${process.version} ${nodeFlags.join(" ")}; ${half} and ${events} events, ${rounds} rounds\n`,
 );
@@ -195,3 +236,100 @@ process.stdout.write(
   `histogram record: ${recordInstructions.toFixed(1)} instructions (${records} records under callgrind); ` +
     `${(recordNs - emptyNs).toFixed(1)} ns on the clock (${recordNs.toFixed(1)} ns a call against ${emptyNs.toFixed(1)} ns empty, medians of 9 rounds)\n`,
 );
+
+/**
+ * `--attribute`: `rounds` rounds of three runs at `--events` (no events, unmetered, metered), each
+ * profiled by function (see `attribution.ts`). Metering's cost is the difference of the
+ * `metering` part between the metered and the unmetered run of a round, per event, as a share of
+ * what an unmetered event costs outside the collector and the compilers (the unmetered run less
+ * the run without events, per event): the smaller base, so the larger share.
+ */
+function attributeByFunction(): void {
+  if (!canSplit) fail("--attribute needs callgrind_annotate");
+  const flags = ["--perf-basic-prof"];
+  process.stdout.write(
+    `attribution by function: ${version.stdout.trim()}, node ${process.version} ${[...nodeFlags, ...flags].join(" ")}; ${events} events, ${rounds} rounds\n`,
+  );
+  const sides = [
+    { name: "startup", subject: "queue", count: 0 },
+    { name: "queue", subject: "queue", count: events },
+    { name: "queue-metrics", subject: "queue-metrics", count: events },
+  ] as const;
+  const rows: Record<"startup" | "queue" | "queue-metrics", Count>[] = [];
+  for (let round = 1; round <= rounds; round++) {
+    const row: Partial<Record<"startup" | "queue" | "queue-metrics", Count>> = {};
+    for (const { name, subject, count } of sides) {
+      const result = pipeline(subject, count, round, flags);
+      row[name] = result;
+      const parts = partTotals(result.functions);
+      process.stdout.write(
+        `round ${round} ${name}: ${millions(result.total)} M in all; ` +
+          `metering ${millions(parts.metering)} M, collector ${millions(parts.collector)} M, ` +
+          `compilers ${millions(parts.compiler)} M, other ${millions(parts.other)} M\n`,
+      );
+    }
+    rows.push(row as Record<"startup" | "queue" | "queue-metrics", Count>);
+  }
+
+  const outside = (count: Count): number => {
+    const parts = partTotals(count.functions);
+    return parts.metering + parts.other;
+  };
+  // What an unmetered event costs outside the collector and the compilers, round by round.
+  const bases = rows.map((row) => (outside(row.queue) - outside(row.startup)) / events);
+  const differences = (pick: (count: Count) => number): number[] =>
+    rows.map((row) => (pick(row["queue-metrics"]) - pick(row.queue)) / events);
+  const signed = (value: number, digits = 0): string =>
+    `${value >= 0 ? "+" : ""}${value.toFixed(digits)}`;
+  const summary = (what: string, perEvent: readonly number[]): void => {
+    const shares = perEvent.map((value, index) => value / (bases[index] as number));
+    process.stdout.write(
+      `${what}: ${perEvent.map((value, index) => `${signed(value)} (${percent(shares[index] as number)})`).join(", ")}; ` +
+        `median ${percent(median(shares))}, range ${percent(Math.min(...shares))} to ${percent(Math.max(...shares))}\n`,
+    );
+  };
+  process.stdout.write(
+    `an unmetered event outside the collector and the compilers: ${bases.map((value) => value.toFixed(0)).join(", ")} instructions\n` +
+      "metered minus unmetered, instructions an event by round (share of that cost):\n",
+  );
+  summary("  metering functions", differences((count) => partTotals(count.functions).metering));
+  summary("  outside the collector and the compilers", differences(outside));
+  summary("  in all", differences((count) => count.total));
+
+  // Per function: own instructions an event, the median of the rounds on each side.
+  const perFunction = (side: "queue" | "queue-metrics"): Map<string, number> => {
+    const names = new Set(rows.flatMap((row) => row[side].functions.map(({ name }) => name)));
+    const result = new Map<string, number>();
+    for (const name of names) {
+      const values = rows.map(
+        (row) => (row[side].functions.find((entry) => entry.name === name)?.count ?? 0) / events,
+      );
+      result.set(name, median(values));
+    }
+    return result;
+  };
+  const plain = perFunction("queue");
+  const metered = perFunction("queue-metrics");
+  const moved = [...new Set([...plain.keys(), ...metered.keys()])].map((name) => ({
+    name,
+    part: partOf(name) as Part,
+    plain: plain.get(name) ?? 0,
+    metered: metered.get(name) ?? 0,
+  }));
+  const line = (entry: (typeof moved)[number]): string =>
+    `  ${entry.plain.toFixed(1).padStart(8)} ${entry.metered.toFixed(1).padStart(8)} ${signed(entry.metered - entry.plain, 1).padStart(8)}  ${entry.name.slice(0, 110)}\n`;
+  process.stdout.write(
+    "own instructions an event, medians of the rounds: unmetered, metered, difference\n" +
+      "metering functions:\n",
+  );
+  for (const entry of moved
+    .filter((candidate) => candidate.part === "metering")
+    .sort((a, b) => b.metered - b.plain - (a.metered - a.plain)))
+    process.stdout.write(line(entry));
+  process.stdout.write("other functions that moved most (either way):\n");
+  for (const entry of moved
+    .filter((candidate) => candidate.part === "other")
+    .sort((a, b) => Math.abs(b.metered - b.plain) - Math.abs(a.metered - a.plain))
+    .slice(0, 12))
+    process.stdout.write(line(entry));
+}
