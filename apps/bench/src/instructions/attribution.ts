@@ -17,12 +17,13 @@ const compiler =
 /**
  * What metering adds by design: `@sluice/metrics` (the metered write, the delivery observer, the
  * histograms), core's delivery-timestamp tracking that the file sink does only while observed,
- * and the functions those are compiled into: the file sink's `#take` (which keeps each taken
- * event's timestamp) and `#written` (which hands delivered ones to the observer), and the
- * logger's `#emit` (which calls one sink more, the metered one, and may inline it).
+ * and the functions those are compiled into: the file sink's `#take` and `writeBatch` (which
+ * keep taken events' timestamps) and `#written` (which hands delivered ones to the observer), the
+ * logger's `#emit` (which calls one sink more, the metered one, and may inline it), and the clock
+ * read that times one write in 64 (`performance.now`).
  */
 const metering =
-  /^JS:(\S+ (@sluice\/)?metrics\/(dist|src)\/|\S+ (@sluice\/)?core\/(dist|src)\/delivery-observers\.|#(take|written) (@sluice\/)?sink-file\/(dist|src)\/file-sink\.|#emit (@sluice\/)?core\/(dist|src)\/logger\.)/;
+  /^JS:(\S+ (@sluice\/)?metrics\/(dist|src)\/|\S+ (@sluice\/)?core\/(dist|src)\/delivery-observers\.|(#take|#written|writeBatch) (@sluice\/)?sink-file\/(dist|src)\/file-sink\.|#emit (@sluice\/)?core\/(dist|src)\/logger\.|now node:internal\/perf\/performance:)/;
 
 /** The parts a profile is split into. */
 export type Part = "metering" | "collector" | "compiler" | "other";

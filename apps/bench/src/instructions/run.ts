@@ -12,7 +12,7 @@
 // histogram record (see `record.ts`), in instructions and in nanoseconds on the clock. Every line
 // a pipeline run writes is parsed and checked here, outside the count.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -238,26 +238,30 @@ process.stdout.write(
 );
 
 /**
- * `--attribute`: `rounds` rounds of three runs at `--events` (no events, unmetered, metered), each
- * profiled by function (see `attribution.ts`). Metering's cost is the difference of the
- * `metering` part between the metered and the unmetered run of a round, per event, as a share of
- * what an unmetered event costs outside the collector and the compilers (the unmetered run less
- * the run without events, per event): the smaller base, so the larger share.
+ * `--attribute`: `rounds` rounds of four runs, each profiled by function (see `attribution.ts`):
+ * both pipelines without events and with `--events`. A function's cost an event on one side is
+ * its count with the events less its count without them, over the events, so loading, setting
+ * up and closing (the metering package's among them) fall out; metering's cost is the metered
+ * side's less the unmetered side's. Its share is of what an unmetered event costs outside the
+ * collector and the compilers: the smaller base, so the larger share.
  */
 function attributeByFunction(): void {
   if (!canSplit) fail("--attribute needs callgrind_annotate");
   const flags = ["--perf-basic-prof"];
   process.stdout.write(
-    `attribution by function: ${version.stdout.trim()}, node ${process.version} ${[...nodeFlags, ...flags].join(" ")}; ${events} events, ${rounds} rounds\n`,
+    `attribution by function: ${version.stdout.trim()}, node ${process.version} ${[...nodeFlags, ...flags].join(" ")}; 0 and ${events} events, ${rounds} rounds\n`,
   );
+  type Side = "queue" | "queue-metrics";
+  type Run = `${Side} ${"0" | "N"}`;
   const sides = [
-    { name: "startup", subject: "queue", count: 0 },
-    { name: "queue", subject: "queue", count: events },
-    { name: "queue-metrics", subject: "queue-metrics", count: events },
+    { name: "queue 0", subject: "queue", count: 0 },
+    { name: "queue-metrics 0", subject: "queue-metrics", count: 0 },
+    { name: "queue N", subject: "queue", count: events },
+    { name: "queue-metrics N", subject: "queue-metrics", count: events },
   ] as const;
-  const rows: Record<"startup" | "queue" | "queue-metrics", Count>[] = [];
+  const rows: Record<Run, Count>[] = [];
   for (let round = 1; round <= rounds; round++) {
-    const row: Partial<Record<"startup" | "queue" | "queue-metrics", Count>> = {};
+    const row: Partial<Record<Run, Count>> = {};
     for (const { name, subject, count } of sides) {
       const result = pipeline(subject, count, round, flags);
       row[name] = result;
@@ -268,68 +272,96 @@ function attributeByFunction(): void {
           `compilers ${millions(parts.compiler)} M, other ${millions(parts.other)} M\n`,
       );
     }
-    rows.push(row as Record<"startup" | "queue" | "queue-metrics", Count>);
+    rows.push(row as Record<Run, Count>);
+  }
+  // Every run's functions, for a closer look than the summary below.
+  const save = argument("save", "");
+  if (save !== "") {
+    const runs = rows.map((row) =>
+      Object.fromEntries(
+        Object.entries(row).map(([name, count]) => [
+          name,
+          { total: count.total, functions: count.functions },
+        ]),
+      ),
+    );
+    writeFileSync(save, `${JSON.stringify({ events, runs })}\n`);
   }
 
   const outside = (count: Count): number => {
     const parts = partTotals(count.functions);
     return parts.metering + parts.other;
   };
+  const perEvent = (row: Record<Run, Count>, side: Side, pick: (count: Count) => number): number =>
+    (pick(row[`${side} N`]) - pick(row[`${side} 0`])) / events;
   // What an unmetered event costs outside the collector and the compilers, round by round.
-  const bases = rows.map((row) => (outside(row.queue) - outside(row.startup)) / events);
+  const bases = rows.map((row) => perEvent(row, "queue", outside));
   const differences = (pick: (count: Count) => number): number[] =>
-    rows.map((row) => (pick(row["queue-metrics"]) - pick(row.queue)) / events);
+    rows.map((row) => perEvent(row, "queue-metrics", pick) - perEvent(row, "queue", pick));
   const signed = (value: number, digits = 0): string =>
     `${value >= 0 ? "+" : ""}${value.toFixed(digits)}`;
-  const summary = (what: string, perEvent: readonly number[]): void => {
-    const shares = perEvent.map((value, index) => value / (bases[index] as number));
+  const summary = (what: string, values: readonly number[]): void => {
+    const shares = values.map((value, index) => value / (bases[index] as number));
     process.stdout.write(
-      `${what}: ${perEvent.map((value, index) => `${signed(value)} (${percent(shares[index] as number)})`).join(", ")}; ` +
+      `${what}: ${values.map((value, index) => `${signed(value)} (${percent(shares[index] as number)})`).join(", ")}; ` +
         `median ${percent(median(shares))}, range ${percent(Math.min(...shares))} to ${percent(Math.max(...shares))}\n`,
     );
   };
+  const part =
+    (which: Part) =>
+    (count: Count): number =>
+      partTotals(count.functions)[which];
   process.stdout.write(
     `an unmetered event outside the collector and the compilers: ${bases.map((value) => value.toFixed(0)).join(", ")} instructions\n` +
       "metered minus unmetered, instructions an event by round (share of that cost):\n",
   );
-  summary("  metering functions", differences((count) => partTotals(count.functions).metering));
+  summary("  metering functions", differences(part("metering")));
+  summary("  other functions", differences(part("other")));
   summary("  outside the collector and the compilers", differences(outside));
+  summary("  collector", differences(part("collector")));
   summary("  in all", differences((count) => count.total));
 
-  // Per function: own instructions an event, the median of the rounds on each side.
-  const perFunction = (side: "queue" | "queue-metrics"): Map<string, number> => {
-    const names = new Set(rows.flatMap((row) => row[side].functions.map(({ name }) => name)));
-    const result = new Map<string, number>();
-    for (const name of names) {
-      const values = rows.map(
-        (row) => (row[side].functions.find((entry) => entry.name === name)?.count ?? 0) / events,
-      );
-      result.set(name, median(values));
-    }
-    return result;
-  };
-  const plain = perFunction("queue");
-  const metered = perFunction("queue-metrics");
-  const moved = [...new Set([...plain.keys(), ...metered.keys()])].map((name) => ({
-    name,
-    part: partOf(name) as Part,
-    plain: plain.get(name) ?? 0,
-    metered: metered.get(name) ?? 0,
-  }));
+  // Per function: own instructions an event on each side, round by round.
+  const byName = new Map<Count, Map<string, number>>(
+    rows.flatMap((row) =>
+      Object.values(row).map((run) => [
+        run,
+        new Map(run.functions.map(({ name, count }) => [name, count])),
+      ]),
+    ),
+  );
+  const functionPerEvent = (row: Record<Run, Count>, side: Side, name: string): number =>
+    perEvent(row, side, (run) => byName.get(run)?.get(name) ?? 0);
+  const names = new Set(
+    rows.flatMap((row) => Object.values(row).flatMap((run) => run.functions.map(({ name }) => name))),
+  );
+  const moved = [...names].map((name) => {
+    const plain = rows.map((row) => functionPerEvent(row, "queue", name));
+    const metered = rows.map((row) => functionPerEvent(row, "queue-metrics", name));
+    return {
+      name,
+      part: partOf(name) as Part,
+      plain: median(plain),
+      metered: median(metered),
+      rounds: metered.map((value, index) => value - (plain[index] as number)),
+    };
+  });
   const line = (entry: (typeof moved)[number]): string =>
-    `  ${entry.plain.toFixed(1).padStart(8)} ${entry.metered.toFixed(1).padStart(8)} ${signed(entry.metered - entry.plain, 1).padStart(8)}  ${entry.name.slice(0, 110)}\n`;
+    `  ${entry.plain.toFixed(1).padStart(7)} ${entry.metered.toFixed(1).padStart(7)}  ${entry.rounds.map((value) => signed(value, 1).padStart(6)).join(" ")}  ${entry.name.slice(0, 100)}\n`;
+  const sum = (entry: (typeof moved)[number]): number =>
+    entry.rounds.reduce((total, value) => total + value, 0);
   process.stdout.write(
-    "own instructions an event, medians of the rounds: unmetered, metered, difference\n" +
+    "own instructions an event: unmetered and metered (medians), then the difference round by round\n" +
       "metering functions:\n",
   );
   for (const entry of moved
-    .filter((candidate) => candidate.part === "metering")
-    .sort((a, b) => b.metered - b.plain - (a.metered - a.plain)))
+    .filter((candidate) => candidate.part === "metering" && candidate.rounds.some((value) => Math.abs(value) >= 0.05))
+    .sort((a, b) => sum(b) - sum(a)))
     process.stdout.write(line(entry));
   process.stdout.write("other functions that moved most (either way):\n");
   for (const entry of moved
     .filter((candidate) => candidate.part === "other")
-    .sort((a, b) => Math.abs(b.metered - b.plain) - Math.abs(a.metered - a.plain))
-    .slice(0, 12))
+    .sort((a, b) => Math.abs(sum(b)) - Math.abs(sum(a)))
+    .slice(0, 15))
     process.stdout.write(line(entry));
 }
