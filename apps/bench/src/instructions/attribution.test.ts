@@ -6,10 +6,12 @@ describe("codeName", () => {
     expect(
       codeName("JS:*#take file:///home/someone/sluice/packages/sink-file/dist/file-sink.js:210:10"),
     ).toBe("JS:#take sink-file/dist/file-sink.js:210");
-    expect(codeName("JS:~#take file:///elsewhere/packages/sink-file/dist/file-sink.js:210:10")).toBe(
-      "JS:#take sink-file/dist/file-sink.js:210",
+    expect(
+      codeName("JS:~#take file:///elsewhere/packages/sink-file/dist/file-sink.js:210:10"),
+    ).toBe("JS:#take sink-file/dist/file-sink.js:210");
+    expect(codeName("JS:^ node:internal/timers:512:15")).toBe(
+      "JS:(anonymous) node:internal/timers:512",
     );
-    expect(codeName("JS:^ node:internal/timers:512:15")).toBe("JS:(anonymous) node:internal/timers:512");
     expect(codeName("Builtin:ArrayPush")).toBe("Builtin:ArrayPush");
   });
 });

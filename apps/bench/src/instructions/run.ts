@@ -319,7 +319,10 @@ function attributeByFunction(): void {
   summary("  other functions", differences(part("other")));
   summary("  outside the collector and the compilers", differences(outside));
   summary("  collector", differences(part("collector")));
-  summary("  in all", differences((count) => count.total));
+  summary(
+    "  in all",
+    differences((count) => count.total),
+  );
 
   // Per function: own instructions an event on each side, round by round.
   const byName = new Map<Count, Map<string, number>>(
@@ -333,7 +336,9 @@ function attributeByFunction(): void {
   const functionPerEvent = (row: Record<Run, Count>, side: Side, name: string): number =>
     perEvent(row, side, (run) => byName.get(run)?.get(name) ?? 0);
   const names = new Set(
-    rows.flatMap((row) => Object.values(row).flatMap((run) => run.functions.map(({ name }) => name))),
+    rows.flatMap((row) =>
+      Object.values(row).flatMap((run) => run.functions.map(({ name }) => name)),
+    ),
   );
   const moved = [...names].map((name) => {
     const plain = rows.map((row) => functionPerEvent(row, "queue", name));
@@ -355,7 +360,10 @@ function attributeByFunction(): void {
       "metering functions:\n",
   );
   for (const entry of moved
-    .filter((candidate) => candidate.part === "metering" && candidate.rounds.some((value) => Math.abs(value) >= 0.05))
+    .filter(
+      (candidate) =>
+        candidate.part === "metering" && candidate.rounds.some((value) => Math.abs(value) >= 0.05),
+    )
     .sort((a, b) => sum(b) - sum(a)))
     process.stdout.write(line(entry));
   process.stdout.write("other functions that moved most (either way):\n");
