@@ -239,23 +239,24 @@ process.stdout.write(
 
 /**
  * `--attribute`: `rounds` rounds of four runs, each profiled by function (see `attribution.ts`):
- * both pipelines without events and with `--events`. A function's cost an event on one side is
- * its count with the events less its count without them, over the events, so loading, setting
- * up and closing (the metering package's among them) fall out; metering's cost is the metered
- * side's less the unmetered side's. Its share is of what an unmetered event costs outside the
- * collector and the compilers: the smaller base, so the larger share.
+ * both pipelines with half of `--events` and with all of them. A function's cost an event on one
+ * side is the difference of its counts at the two sizes over the events between them, so
+ * loading, setting up, warming up and closing (the metering package's among them) fall out;
+ * metering's cost is the metered side's less the unmetered side's. Its share is of what an
+ * unmetered event costs outside the collector and the compilers: the smaller base, so the larger
+ * share.
  */
 function attributeByFunction(): void {
   if (!canSplit) fail("--attribute needs callgrind_annotate");
   const flags = ["--perf-basic-prof"];
   process.stdout.write(
-    `attribution by function: ${version.stdout.trim()}, node ${process.version} ${[...nodeFlags, ...flags].join(" ")}; 0 and ${events} events, ${rounds} rounds\n`,
+    `attribution by function: ${version.stdout.trim()}, node ${process.version} ${[...nodeFlags, ...flags].join(" ")}; ${half} and ${events} events, ${rounds} rounds\n`,
   );
   type Side = "queue" | "queue-metrics";
-  type Run = `${Side} ${"0" | "N"}`;
+  type Run = `${Side} ${"N/2" | "N"}`;
   const sides = [
-    { name: "queue 0", subject: "queue", count: 0 },
-    { name: "queue-metrics 0", subject: "queue-metrics", count: 0 },
+    { name: "queue N/2", subject: "queue", count: half },
+    { name: "queue-metrics N/2", subject: "queue-metrics", count: half },
     { name: "queue N", subject: "queue", count: events },
     { name: "queue-metrics N", subject: "queue-metrics", count: events },
   ] as const;
@@ -285,7 +286,7 @@ function attributeByFunction(): void {
         ]),
       ),
     );
-    writeFileSync(save, `${JSON.stringify({ events, runs })}\n`);
+    writeFileSync(save, `${JSON.stringify({ half, events, runs })}\n`);
   }
 
   const outside = (count: Count): number => {
@@ -293,7 +294,7 @@ function attributeByFunction(): void {
     return parts.metering + parts.other;
   };
   const perEvent = (row: Record<Run, Count>, side: Side, pick: (count: Count) => number): number =>
-    (pick(row[`${side} N`]) - pick(row[`${side} 0`])) / events;
+    (pick(row[`${side} N`]) - pick(row[`${side} N/2`])) / (events - half);
   // What an unmetered event costs outside the collector and the compilers, round by round.
   const bases = rows.map((row) => perEvent(row, "queue", outside));
   const differences = (pick: (count: Count) => number): number[] =>
