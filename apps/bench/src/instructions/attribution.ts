@@ -7,13 +7,13 @@
 
 /** V8's garbage collector, by function name. */
 export const collector =
-  /v8::internal::(Scaveng|MarkCompact|MinorMarkCompact|Marking|MainMarking|ConcurrentMarking|IncrementalMarking|Sweeper|Evacuat|Heap::|MarkBit|WriteBarrier|LiveObject|RecordMigrated|SemiSpace|PagedSpace|NewSpace|RememberedSet|SlotSet|TypedSlot|GCTracer|ArrayBufferSweeper|PointersUpdating|FreeList|MemoryAllocator)|v8::internal::BodyDescriptor\w*<[^>]*(Scaveng|Marking|RecordMigrated|PointersUpdating)|heap::base::|Builtins_RecordWrite|IterateAndScavenge|HeapObject::SizeFromMap|PretenuringHandler|IterateObjectCache/;
+  /v8::internal::(Scaveng|MarkCompact|MinorMarkCompact|Marking|MainMarking|ConcurrentMarking|IncrementalMarking|Sweeper|Evacuat|Heap::|MarkBit|WriteBarrier|LiveObject|RecordMigrated|SemiSpace|PagedSpace|NewSpace|RememberedSet|SlotSet|TypedSlot|GCTracer|ArrayBufferSweeper|PointersUpdating|FreeList|MemoryAllocator)|v8::internal::BodyDescriptor\w*<[^>]*(Scaveng|Marking|RecordMigrated|PointersUpdating)|heap::base::|Builtins_RecordWrite|IterateAndScavenge|HeapObject::SizeFromMap|PretenuringHandler|IterateObjectCache|RememberedSetUpdating|RootScavengeVisitor/;
 
 // Parsing, bytecode generation, the optimizing compilers, deoptimization and writing the perf
 // map: work whose amount follows V8's decisions of what to compile when, not the events; and the
 // prime search for V8's random hash seeds (`detail::sprp`), whose length is chance.
 const compiler =
-  /detail::sprp|v8::internal::(compiler::|maglev::|baseline::|turboshaft::|wasm::|Parser|PreParser|Scanner|Parse|AstValueFactory|AstNode|\w*Scope\b|Scope::|DeclarationScope|BytecodeGenerator|interpreter::(Bytecode(ArrayBuilder|ArrayWriter|Generator|RegisterOptimizer|ArrayIterator|Decoder)|ConstantArrayBuilder|HandlerTable)|Compiler|\w*CompilationJob|OptimizedCompilation|Zone|\w*Assembler|Reloc|Deoptimizer|TranslatedState|TranslationArray|CalculateLineEnds|Script::|SourcePositionTable|LinuxPerfBasicLogger|CodeEventLogger|Logger::|FeedbackVector::|TieringManager|SharedFunctionInfo::)|Builtins_(CompileLazy|InterpreterEntryTrampoline|BaselineOutOfLinePrologue|Deoptimization)/;
+  /detail::sprp|HashSeed::|v8::internal::(compiler::|maglev::|baseline::|turboshaft::|wasm::|Parser|PreParser|Scanner|Parse|AstValueFactory|AstNode|\w*Scope\b|Scope::|DeclarationScope|BytecodeGenerator|interpreter::(Bytecode(ArrayBuilder|ArrayWriter|Generator|RegisterOptimizer|ArrayIterator|Decoder)|ConstantArrayBuilder|HandlerTable)|Compiler|\w*CompilationJob|OptimizedCompilation|Zone|\w*Assembler|Reloc|Deoptimizer|TranslatedState|TranslationArray|CalculateLineEnds|Script::|SourcePositionTable|LinuxPerfBasicLogger|CodeEventLogger|Logger::|FeedbackVector::|TieringManager|SharedFunctionInfo::)|Builtins_(CompileLazy|InterpreterEntryTrampoline|BaselineOutOfLinePrologue|Deoptimization)/;
 
 /**
  * What metering adds by design: `@sluice/metrics` (the metered write, the delivery observer, the

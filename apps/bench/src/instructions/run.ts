@@ -249,9 +249,6 @@ process.stdout.write(
 function attributeByFunction(): void {
   if (!canSplit) fail("--attribute needs callgrind_annotate");
   const flags = ["--perf-basic-prof"];
-  process.stdout.write(
-    `attribution by function: ${version.stdout.trim()}, node ${process.version} ${[...nodeFlags, ...flags].join(" ")}; ${half} and ${events} events, ${rounds} rounds\n`,
-  );
   type Side = "queue" | "queue-metrics";
   type Run = `${Side} ${"N/2" | "N"}`;
   const sides = [
@@ -260,21 +257,48 @@ function attributeByFunction(): void {
     { name: "queue N", subject: "queue", count: events },
     { name: "queue-metrics N", subject: "queue-metrics", count: events },
   ] as const;
+  // `--from=<file>` reports the runs a `--save=<file>` kept instead of running them again.
+  const from = argument("from", "");
+  const saved =
+    from === ""
+      ? undefined
+      : (JSON.parse(readFileSync(from, "utf8")) as {
+          half: number;
+          events: number;
+          runs: Record<Run, { total: number; functions: FunctionCount[] }>[];
+        });
+  const size = saved?.events ?? events;
+  const halfSize = saved?.half ?? half;
   const rows: Record<Run, Count>[] = [];
-  for (let round = 1; round <= rounds; round++) {
-    const row: Partial<Record<Run, Count>> = {};
-    for (const { name, subject, count } of sides) {
-      const result = pipeline(subject, count, round, flags);
-      row[name] = result;
-      const parts = partTotals(result.functions);
+  if (saved !== undefined) {
+    for (const run of saved.runs) {
+      const row: Partial<Record<Run, Count>> = {};
+      for (const { name } of sides) {
+        const kept = run[name];
+        row[name] = { total: kept.total, collector: undefined, stdout: "", functions: kept.functions };
+      }
+      rows.push(row as Record<Run, Count>);
+    }
+  } else {
+    for (let round = 1; round <= rounds; round++) {
+      const row: Partial<Record<Run, Count>> = {};
+      for (const { name, subject, count } of sides) row[name] = pipeline(subject, count, round, flags);
+      rows.push(row as Record<Run, Count>);
+    }
+  }
+  process.stdout.write(
+    `attribution by function: ${saved === undefined ? version.stdout.trim() : `runs from ${from}`}, node ${process.version} ${[...nodeFlags, ...flags].join(" ")}; ${halfSize} and ${size} events, ${rows.length} rounds\n`,
+  );
+  rows.forEach((row, index) => {
+    for (const { name } of sides) {
+      const parts = partTotals(row[name].functions);
       process.stdout.write(
-        `round ${round} ${name}: ${millions(result.total)} M in all; ` +
+        `round ${index + 1} ${name}: ${millions(row[name].total)} M in all; ` +
           `metering ${millions(parts.metering)} M, collector ${millions(parts.collector)} M, ` +
           `compilers ${millions(parts.compiler)} M, other ${millions(parts.other)} M\n`,
       );
     }
-    rows.push(row as Record<Run, Count>);
-  }
+  });
   // Every run's functions, for a closer look than the summary below.
   const save = argument("save", "");
   if (save !== "") {
@@ -286,7 +310,7 @@ function attributeByFunction(): void {
         ]),
       ),
     );
-    writeFileSync(save, `${JSON.stringify({ half, events, runs })}\n`);
+    writeFileSync(save, `${JSON.stringify({ half: halfSize, events: size, runs })}\n`);
   }
 
   const outside = (count: Count): number => {
@@ -294,7 +318,7 @@ function attributeByFunction(): void {
     return parts.metering + parts.other;
   };
   const perEvent = (row: Record<Run, Count>, side: Side, pick: (count: Count) => number): number =>
-    (pick(row[`${side} N`]) - pick(row[`${side} N/2`])) / (events - half);
+    (pick(row[`${side} N`]) - pick(row[`${side} N/2`])) / (size - halfSize);
   // What an unmetered event costs outside the collector and the compilers, round by round.
   const bases = rows.map((row) => perEvent(row, "queue", outside));
   const differences = (pick: (count: Count) => number): number[] =>
