@@ -120,8 +120,9 @@ export class DeliveryTimestamps {
 
   /**
    * Records the timestamps of the first `count` events of a batch just taken, when tracking: the
-   * same as `push` for each, in one loop after the batch, which costs a sink's per-event path
-   * nothing (a `push` per event cost the queued file pipeline some 50 instructions an event).
+   * same as `push` for each, in one loop after the batch, so that a sink's per-event path does no
+   * tracking (under callgrind the loop costs some 40 instructions an event, `push` inlined into the
+   * file sink's per-event path some 44).
    *
    * @param events the batch, oldest first.
    * @param count how many of its leading events were taken.

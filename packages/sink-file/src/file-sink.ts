@@ -199,8 +199,8 @@ class FileSinkImplementation implements FileSink {
       if (refusal !== undefined) break;
       taken += 1;
     }
-    // Kept for the delivery observers once per batch: nothing is written (so nothing delivered)
-    // before the writer's next turn, and a loop of its own costs each event a few instructions.
+    // Kept for the delivery observers in one loop after the batch, out of the per-event path:
+    // nothing is written (so nothing delivered) before the writer's next turn.
     this.#timestamps.pushEvents(events, taken);
     // What is delivered must be a prefix of the batch: after one refused event, none is taken.
     const untried = events.length - taken - (refusal === undefined ? 0 : 1);

@@ -275,14 +275,20 @@ function attributeByFunction(): void {
       const row: Partial<Record<Run, Count>> = {};
       for (const { name } of sides) {
         const kept = run[name];
-        row[name] = { total: kept.total, collector: undefined, stdout: "", functions: kept.functions };
+        row[name] = {
+          total: kept.total,
+          collector: undefined,
+          stdout: "",
+          functions: kept.functions,
+        };
       }
       rows.push(row as Record<Run, Count>);
     }
   } else {
     for (let round = 1; round <= rounds; round++) {
       const row: Partial<Record<Run, Count>> = {};
-      for (const { name, subject, count } of sides) row[name] = pipeline(subject, count, round, flags);
+      for (const { name, subject, count } of sides)
+        row[name] = pipeline(subject, count, round, flags);
       rows.push(row as Record<Run, Count>);
     }
   }
