@@ -43,6 +43,29 @@ describe("the file sink's observeDelivery", () => {
     expect(readFileSync(path, "utf8").trimEnd().split("\n")).toHaveLength(2003);
   });
 
+  it("tells the taken prefix of a batch the buffer cut short, and the writes after it", async () => {
+    const path = join(directory, "app.log");
+    const sink = createFileSink({ path, maxBufferBytes: 4096 });
+    const seen: number[] = [];
+    sink.observeDelivery((timestamps, from, to) => {
+      for (let index = from; index < to; index++) seen.push(timestamps[index] as number);
+    });
+    // Large batches, past the tracking ring's first size, until one is cut short by the buffer.
+    const batch = Array.from({ length: 400 }, (_, n) => event(n));
+    const outcome = await sink.writeBatch(batch).then(
+      () => batch.length,
+      (error: { delivered?: number }) => error.delivered ?? 0,
+    );
+    expect(outcome).toBeGreaterThan(0);
+    expect(outcome).toBeLessThan(batch.length);
+    sink.write(event(5000));
+    await sink.writeBatch([event(5001), event(5002)]);
+    await sink.close();
+    const expected = [...batch.slice(0, outcome).map((_, n) => 1000 + n), 6000, 6001, 6002];
+    expect(seen).toEqual(expected);
+    expect(readFileSync(path, "utf8").trimEnd().split("\n")).toHaveLength(outcome + 3);
+  });
+
   it("tells nothing of events that failed", async () => {
     const sink = createFileSink({ path: "/dev/full", onError: () => {} });
     const seen: number[] = [];
