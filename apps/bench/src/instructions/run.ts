@@ -79,7 +79,9 @@ function callgrind(
         join(here, script),
         ...args,
       ],
-      { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
+      // In the run's own directory: with `--perf-basic-prof` V8 may also write an isolate log
+      // to the working directory, removed here with the rest.
+      { encoding: "utf8", maxBuffer: 64 * 1024 * 1024, cwd: directory },
     );
     // `--perf-basic-prof` makes V8 write where it put each compiled function, by process id.
     const perfMap = `/tmp/perf-${run.pid}.map`;
