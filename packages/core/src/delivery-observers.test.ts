@@ -41,39 +41,11 @@ describe("DeliveryTimestamps", () => {
     expect(observers.active).toBe(false);
   });
 
-  it("keeps a batch's timestamps as a push for each would, across the ring's wrap and growth", () => {
-    const observers = new DeliveryObservers((active) => timestamps.track(active));
-    const timestamps = new DeliveryTimestamps(observers, () => 0);
-    const { seen, observer } = collector();
-    observers.add(observer);
-    const expected: number[] = [];
-    const queue: number[] = [];
-    let next = 0;
-    for (let round = 0; round < 12; round++) {
-      // Batches of growing size, of which only a prefix counts, between single pushes.
-      const batch = Array.from({ length: 10 + round * 15 }, () => ({ timestamp: next++ }));
-      const taken = batch.length - (round % 3);
-      timestamps.pushEvents(batch, taken);
-      queue.push(...batch.slice(0, taken).map((event) => event.timestamp));
-      timestamps.push(next);
-      queue.push(next++);
-      timestamps.deliver(40);
-      expected.push(...queue.splice(0, 40));
-      timestamps.discard(7);
-      queue.splice(0, 7);
-    }
-    timestamps.deliver(10_000);
-    expected.push(...queue);
-    expect(seen).toEqual(expected);
-    expect(seen.length).toBeGreaterThan(500);
-  });
-
   it("skips events held before tracking began, and costs nothing untracked", () => {
     const observers = new DeliveryObservers((active) => timestamps.track(active));
     const held = 3;
     const timestamps = new DeliveryTimestamps(observers, () => held);
     timestamps.push(1);
-    timestamps.pushEvents([{ timestamp: 2 }], 1);
     timestamps.deliver(1);
     const { seen, observer } = collector();
     observers.add(observer);

@@ -118,27 +118,6 @@ export class DeliveryTimestamps {
     this.#length += 1;
   }
 
-  /**
-   * Records the timestamps of the first `count` events of a batch just taken, when tracking: the
-   * same as `push` for each, in one loop after the batch, so that a sink's per-event path does no
-   * tracking (under callgrind the loop costs some 40 instructions an event, `push` inlined into the
-   * file sink's per-event path some 44).
-   *
-   * @param events the batch, oldest first.
-   * @param count how many of its leading events were taken.
-   */
-  pushEvents(events: readonly { readonly timestamp: number }[], count: number): void {
-    if (!this.#tracking || count <= 0) return;
-    while (this.#ring.length - this.#length < count) this.#grow();
-    const ring = this.#ring;
-    const mask = ring.length - 1;
-    let slot = this.#head + this.#length;
-    for (let index = 0; index < count; index++, slot++) {
-      ring[slot & mask] = (events[index] as { readonly timestamp: number }).timestamp;
-    }
-    this.#length += count;
-  }
-
   /** The oldest `count` held events were delivered: tells the observers. */
   deliver(count: number): void {
     this.#settle(count, true);

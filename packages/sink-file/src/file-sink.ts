@@ -184,7 +184,7 @@ class FileSinkImplementation implements FileSink {
 
   write(event: LogEvent): void {
     if (this.#closed) this.#counters.refuse("closed");
-    else if (this.#take(event) === undefined) this.#timestamps.push(event.timestamp);
+    else this.#take(event);
   }
 
   writeBatch(events: readonly LogEvent[]): Promise<void> {
@@ -199,9 +199,6 @@ class FileSinkImplementation implements FileSink {
       if (refusal !== undefined) break;
       taken += 1;
     }
-    // Kept for the delivery observers in one loop after the batch, out of the per-event path:
-    // nothing is written (so nothing delivered) before the writer's next turn.
-    this.#timestamps.pushEvents(events, taken);
     // What is delivered must be a prefix of the batch: after one refused event, none is taken.
     const untried = events.length - taken - (refusal === undefined ? 0 : 1);
     if (refusal !== undefined && untried > 0) this.#counters.refuse(refusal, untried);
@@ -318,6 +315,7 @@ class FileSinkImplementation implements FileSink {
       return "buffer_full";
     }
     this.#counters.accept(1);
+    this.#timestamps.push(event.timestamp);
     return undefined;
   }
 

@@ -23,6 +23,33 @@ const event = (n: number): LogEvent =>
   });
 
 describe("the file sink's observeDelivery", () => {
+  it("attributes every delivery to its own event when a failed format's callback flushes mid-batch", async () => {
+    const path = join(directory, "app.log");
+    const broken = createLogEvent({ level: "info", template: "Broken", timestamp: 5000 });
+    let sink: ReturnType<typeof createFileSink> | undefined;
+    const formatter = {
+      name: "lines",
+      format: (logged: LogEvent): string => {
+        if (logged === broken) throw new Error("cannot format");
+        return `${logged.timestamp}\n`;
+      },
+    };
+    // A hostile callback: flushing synchronously while the batch is being taken.
+    sink = createFileSink({ path, formatter, onError: () => sink?.flushSync() });
+    const seen: number[] = [];
+    sink.observeDelivery((timestamps, from, to) => {
+      for (let index = from; index < to; index++) seen.push(timestamps[index] as number);
+    });
+    const outcome = await sink.writeBatch([event(1), event(2), broken, event(3)]).then(
+      () => "delivered",
+      (error: { delivered?: number }) => error.delivered,
+    );
+    expect(outcome).toBe(2);
+    await sink.writeBatch([event(4), event(5)]);
+    await sink.close();
+    expect(readFileSync(path, "utf8")).toBe("1001\n1002\n1004\n1005\n");
+    expect(seen).toEqual([1001, 1002, 1004, 1005]);
+  });
   it("tells the timestamps of the events written, in order, once each, and skips earlier ones", async () => {
     const path = join(directory, "app.log");
     const sink = createFileSink({ path });
