@@ -79,6 +79,28 @@ function routeNotes(result: ChildResult): string {
     .join("; ");
 }
 
+/**
+ * Runs the resilience writer with a primary and a fallback file in a fresh directory, and returns
+ * its result with what every scenario checks: conservation, the logger's counts and the two files
+ * against the routes' counters.
+ */
+function runRouted(args: Record<string, unknown>, timeoutMs?: number) {
+  const directory = workDirectory();
+  const path = join(directory, "primary.log");
+  const fallbackPath = join(directory, "fallback.log");
+  const result = runScenario({
+    fixture: "resilience-writer.mjs",
+    args: { ...args, path, fallbackPath },
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
+  });
+  const violations = [
+    ...conservationViolations(result.final),
+    ...loggerViolations(result.final),
+    ...destinationViolations(result, path, fallbackPath),
+  ];
+  return { result, violations };
+}
+
 describe("resilience", () => {
   const failing = [
     {
@@ -96,20 +118,9 @@ describe("resilience", () => {
 
   for (const { primary, scenario, everyEventInFallback } of failing) {
     test(`${scenario}: every event in exactly one file, counts agree with the lines`, () => {
-      const directory = workDirectory();
-      const path = join(directory, "primary.log");
-      const fallbackPath = join(directory, "fallback.log");
       const count = scale(5_000, 100_000);
-      const result = runScenario({
-        fixture: "resilience-writer.mjs",
-        args: { primary, path, fallbackPath, count },
-      });
+      const { result, violations } = runRouted({ primary, count });
       const queue = figures(result.final, "queue");
-      const violations = [
-        ...conservationViolations(result.final),
-        ...loggerViolations(result.final),
-        ...destinationViolations(result, path, fallbackPath),
-      ];
       if (queue.accepted !== count) violations.push(`the queue accepted ${queue.accepted}`);
       const routes = (result.final?.routes as Route[] | undefined) ?? [];
       if (everyEventInFallback && routes[1]?.delivered !== count) {
@@ -130,23 +141,14 @@ describe("resilience", () => {
   test("a primary that hangs on every probe: the probes time out into the fallback, close settles, the process exits", () => {
     const scenario =
       "primary fails 5 batches, then never settles again (probeTimeoutMs 100), close()";
-    const directory = workDirectory();
-    const path = join(directory, "primary.log");
-    const fallbackPath = join(directory, "fallback.log");
     const count = scale(3_000, 30_000);
-    const result = runScenario({
-      fixture: "resilience-writer.mjs",
+    const { result, violations } = runRouted(
       // 10 events a millisecond: the run outlasts several open periods, so the hanging primary is
       // probed while events still come.
-      args: { primary: "hangs", path, fallbackPath, count, chunk: 10, failFirst: 5 },
-      timeoutMs: 60_000,
-    });
+      { primary: "hangs", count, chunk: 10, failFirst: 5 },
+      60_000,
+    );
     const breaker = component(result.final, "breaker");
-    const violations = [
-      ...conservationViolations(result.final),
-      ...loggerViolations(result.final),
-      ...destinationViolations(result, path, fallbackPath),
-    ];
     if (result.signal !== null) violations.push(`the child hung and was killed (${result.signal})`);
     if (result.final?.closed === "never settled") violations.push("close() never settled");
     if (!(((breaker?.probeTimeouts as number | undefined) ?? 0) > 0)) {
@@ -165,21 +167,12 @@ describe("resilience", () => {
 
   test("a primary that hangs from the first batch, under a graceful shutdown: the deadline holds, the held events are counted", () => {
     const scenario = "primary never settles from the first batch, graceful shutdown 300 ms";
-    const directory = workDirectory();
-    const path = join(directory, "primary.log");
-    const fallbackPath = join(directory, "fallback.log");
     const count = scale(2_000, 20_000);
-    const result = runScenario({
-      fixture: "resilience-writer.mjs",
-      args: { primary: "hangs", path, fallbackPath, count, failFirst: 0, shutdownMs: 300 },
-      timeoutMs: 60_000,
-    });
+    const { result, violations } = runRouted(
+      { primary: "hangs", count, failFirst: 0, shutdownMs: 300 },
+      60_000,
+    );
     const queue = figures(result.final, "queue");
-    const violations = [
-      ...conservationViolations(result.final),
-      ...loggerViolations(result.final),
-      ...destinationViolations(result, path, fallbackPath),
-    ];
     if (result.signal !== null) violations.push(`the child hung and was killed (${result.signal})`);
     if (result.status !== 0) violations.push(`exit status ${result.status}`);
     const lost = Object.values(queue.dropped ?? {}).reduce((a, b) => a + b, 0);
@@ -190,32 +183,21 @@ describe("resilience", () => {
   test("wall clock jumps while the circuit is open: no probe before resetTimeoutMs, none held back after it", () => {
     const scenario =
       "wall clock +1 day, -1 day, +400 days, -30 days while the circuit is open (resetTimeoutMs 150)";
-    const directory = workDirectory();
-    const path = join(directory, "primary.log");
-    const fallbackPath = join(directory, "fallback.log");
     const day = 86_400_000;
     const resetTimeoutMs = 150;
     const clocks = [day, -day, 400 * day, -30 * day];
-    const result = runScenario({
-      fixture: "resilience-writer.mjs",
-      args: {
+    const { result, violations } = runRouted(
+      {
         primary: "heals",
-        path,
-        fallbackPath,
         count: scale(500, 5_000),
         chunk: 20,
         clocks,
         phaseMs: 4 * resetTimeoutMs,
         breaker: { resetTimeoutMs, probeTimeoutMs: 1_000 },
       },
-      timeoutMs: 60_000,
-    });
+      60_000,
+    );
     const transitions = (result.final?.transitions as Transition[] | undefined) ?? [];
-    const violations = [
-      ...conservationViolations(result.final),
-      ...loggerViolations(result.final),
-      ...destinationViolations(result, path, fallbackPath),
-    ];
     // Every probe came at least resetTimeoutMs of monotonic time after the circuit opened, and
     // every open period ended in a probe within the run (the primary heals after the last jump).
     let early = 0;
