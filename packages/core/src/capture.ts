@@ -14,6 +14,12 @@ import {
   isRedacted,
   type RedactionOptions,
 } from "./redaction.ts";
+import {
+  retainedMemberBytes,
+  retainedNumberBytes,
+  retainedStringBytes,
+  retainedValueBytes,
+} from "./retained-size.ts";
 
 /**
  * Limits and redaction applied when a logging call's properties are captured.
@@ -555,11 +561,17 @@ export function captureEntry(
 }
 
 /**
- * @internal the estimated size of the last {@link captureRecord}'s result, and its key count
- * (the `"…"` marker included), so that the logger can bound the merged event without walking it
- * again. Written at the end of each capture, after every getter it called has returned.
+ * @internal the estimated size of the last {@link captureRecord}'s result, its key count (the
+ * `"…"` marker included) and the heap bytes its values retain (see `retainedValueBytes`), so
+ * that the logger can bound the merged event, and price it for the sinks that hold it, without
+ * walking it again. Written at the end of each capture, after every getter it called has
+ * returned.
  */
-export const lastCapture: { bytes: number; keys: number } = { bytes: 0, keys: 0 };
+export const lastCapture: { bytes: number; keys: number; retained: number } = {
+  bytes: 0,
+  keys: 0,
+  retained: 0,
+};
 
 /**
  * Captures a logging call's properties into a new record (inheriting nothing) that no later
@@ -602,6 +614,7 @@ export function captureRecord(
   const result: Record<string, CapturedValue> = createRecord();
   lastCapture.bytes = 2;
   lastCapture.keys = 0;
+  lastCapture.retained = 0;
   if (properties == null) return result;
   const fixedBytes = eventFixedBytes(template) + reservedBytes;
   if (
@@ -609,7 +622,7 @@ export function captureRecord(
     isErrorLike(properties)
   ) {
     result[nonObjectPropertiesKey] = captureValue(properties, options);
-    finishRecord(result, fixedBytes, estimateValueBytes(result), 1, options);
+    finishRecord(result, fixedBytes, estimateValueBytes(result), 1, -1, options);
     return result;
   }
   const redaction = options.redaction;
@@ -618,7 +631,7 @@ export function captureRecord(
     keys = Object.keys(properties);
   } catch (error) {
     result[nonObjectPropertiesKey] = throwsMarker(error);
-    finishRecord(result, fixedBytes, estimateValueBytes(result), 1, options);
+    finishRecord(result, fixedBytes, estimateValueBytes(result), 1, -1, options);
     return result;
   }
   const length = keys.length;
@@ -630,6 +643,8 @@ export function captureRecord(
   const budget = Math.max(0, options.maxEventBytes - fixedBytes);
   let walk: CaptureWalk | undefined;
   let bytes = 2;
+  // The heap the values retain, priced as the loop goes, for sinks that hold events.
+  let retained = 0;
   const source = properties as Record<string, unknown>;
   for (let index = 0; index < kept; index++) {
     const key = keys[index] as string;
@@ -652,12 +667,14 @@ export function captureRecord(
       const marker = throwsMarker(error);
       result[key] = marker;
       bytes += key.length + marker.length + 6;
+      retained += retainedStringBytes(marker);
       continue;
     }
     let flatBytes = -1;
     if (typeof item === "number" || typeof item === "boolean" || item == null) {
       if (redaction === undefined || !isRedacted(redaction, key, usePaths ? [key] : undefined)) {
         flatBytes = key.length + 32;
+        if (typeof item === "number") retained += retainedNumberBytes(item);
       }
     } else if (
       typeof item === "string" &&
@@ -665,6 +682,7 @@ export function captureRecord(
       item.length <= options.maxStringLength
     ) {
       flatBytes = key.length + item.length * 2 + 32;
+      retained += retainedStringBytes(item);
     }
     if (flatBytes >= 0) {
       const value = item as CapturedValue;
@@ -697,15 +715,19 @@ export function captureRecord(
       const marker = tooLargeMarker(walk.bytes - start);
       result[key] = marker;
       bytes += key.length + marker.length + 6;
+      retained += retainedStringBytes(marker);
     } else {
       result[key] = captured;
       bytes += key.length + 4 + walk.bytes - start;
+      retained += retainedValueBytes(captured, 1);
     }
   }
   let count = kept;
   if (length > kept) {
-    result["…"] = `[${length - kept} more keys]`;
+    const marker = `[${length - kept} more keys]`;
+    result["…"] = marker;
     bytes += 32;
+    retained += retainedStringBytes(marker);
     count += 1;
   }
   if (
@@ -714,24 +736,33 @@ export function captureRecord(
     applyStringifyHints(result, properties, template, options)
   ) {
     bytes = estimateValueBytes(result);
+    retained = -1;
   }
-  finishRecord(result, fixedBytes, bytes, count, options);
+  finishRecord(result, fixedBytes, bytes, count, retained, options);
   return result;
 }
 
-/** Bounds a captured record to the event budget and records its size in `lastCapture`. */
+/**
+ * Bounds a captured record to the event budget and records its size in `lastCapture`; a
+ * `retained` of -1 (or values replaced to fit the budget) has the record's values priced again.
+ */
 function finishRecord(
   result: Record<string, CapturedValue>,
   fixedBytes: number,
   bytes: number,
   keys: number,
+  retained: number,
   options: ResolvedCaptureOptions,
 ): void {
-  lastCapture.bytes =
-    fixedBytes + bytes > options.maxEventBytes
-      ? enforceEventBytes(result, fixedBytes, options)
-      : bytes;
+  let fitted = retained;
+  if (fixedBytes + bytes > options.maxEventBytes) {
+    lastCapture.bytes = enforceEventBytes(result, fixedBytes, options);
+    fitted = -1;
+  } else {
+    lastCapture.bytes = bytes;
+  }
   lastCapture.keys = keys;
+  lastCapture.retained = fitted < 0 ? retainedMemberBytes(result, 0) : fitted;
 }
 
 // The last template asked about, and whether it has a `{$Name}` hole: calls come in runs of one

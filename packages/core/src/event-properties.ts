@@ -1,6 +1,7 @@
 import { enforceEventBytes, lastCapture, type ResolvedCaptureOptions } from "./capture.ts";
 import { createRecord } from "./captured-record.ts";
 import type { CapturedObject, CapturedValue } from "./log-event.ts";
+import { retainedMemberBytes } from "./retained-size.ts";
 
 /**
  * @internal captured properties from one source of an event (a logger's bound properties, an
@@ -26,8 +27,9 @@ function moreKeysCount(value: CapturedValue): number {
 /**
  * @internal adds to `target` the properties of `first`, then of `second`, that it does not have
  * (the nearer source wins a name), keeping the whole within the capture limits (see
- * {@link mergeWithinLimits}). Sets `lastCapture` to the merged record's key count and size.
- * Costs no walk while the recorded sizes fit the limits.
+ * {@link mergeWithinLimits}). Sets `lastCapture` to the merged record's key count, size and
+ * retained heap. Costs no walk while the recorded sizes fit the limits (a source's retained heap
+ * is priced once, the first time it is merged).
  *
  * Returns whether `target` now ends with every property of `first`, in its order, untouched: no
  * `second`, no name of `first` already in `target`, nothing cut by the limits. A formatter may
@@ -36,6 +38,7 @@ function moreKeysCount(value: CapturedValue): number {
  * @param target the event's properties so far (written).
  * @param size how many keys `target` has, at most.
  * @param bytes an upper bound of `target`'s estimated size.
+ * @param retained the heap `target`'s values retain.
  * @param first the nearer source, if any.
  * @param second the farther source, if any.
  * @param fixedBytes the rest of the event's estimated size (overhead, template, error).
@@ -46,6 +49,7 @@ export function mergeSources(
   target: Record<string, CapturedValue>,
   size: number,
   bytes: number,
+  retained: number,
   first: PropertySource | undefined,
   second: PropertySource | undefined,
   fixedBytes: number,
@@ -68,6 +72,11 @@ export function mergeSources(
     }
     lastCapture.bytes = bytes + addedBytes;
     lastCapture.keys = size + addedSize;
+    // A name the nearer source shadows is priced twice: the sum stays an upper bound.
+    lastCapture.retained =
+      retained +
+      (first === undefined ? 0 : retainedSourceBytes(first)) +
+      (second === undefined ? 0 : retainedSourceBytes(second));
     return whole;
   }
   const sources: PropertySource[] = [];
@@ -81,7 +90,7 @@ export function mergeSources(
  * @internal adds to `target` the properties of each source (nearest first) that it does not
  * have, keeping at most `maxCollectionLength` keys, past which the `"…"` key counts every key
  * left out, and `maxEventBytes` together with `fixedBytes`, past which the largest values are
- * replaced. Sets `lastCapture`.
+ * replaced. Sets `lastCapture` (pricing the merged record's retained heap by walking it).
  *
  * @param target the properties so far (written).
  * @param bytes an upper bound of the estimated size of `target` and every source together.
@@ -126,6 +135,22 @@ export function mergeWithinLimits(
       ? enforceEventBytes(target, fixedBytes, options)
       : bytes;
   lastCapture.keys = count;
+  lastCapture.retained = retainedMemberBytes(target, 0);
+}
+
+// The retained heap of the values of sources other than prepared ones (context scopes, which
+// another copy of core may have made), priced once each.
+const retainedBySource = new WeakMap<PropertySource, number>();
+
+/** The heap a source's values retain, priced the first time it is asked for. */
+function retainedSourceBytes(source: PropertySource): number {
+  if (source instanceof PreparedSource) return source.retainedBytes();
+  let retained = retainedBySource.get(source);
+  if (retained === undefined) {
+    retained = retainedMemberBytes(source.properties, 0);
+    retainedBySource.set(source, retained);
+  }
+  return retained;
 }
 
 /**
@@ -140,6 +165,7 @@ export class PreparedSource implements PropertySource {
   readonly names: readonly string[];
   readonly values: readonly CapturedValue[];
   readonly nameSet: ReadonlySet<string>;
+  #retained = -1;
 
   /**
    * @param properties the merged properties, frozen.
@@ -153,6 +179,12 @@ export class PreparedSource implements PropertySource {
     this.names = Object.keys(properties);
     this.values = this.names.map((name) => properties[name]);
     this.nameSet = new Set(this.names);
+  }
+
+  /** The heap the values retain, priced when first asked: many children log nothing. */
+  retainedBytes(): number {
+    if (this.#retained < 0) this.#retained = retainedMemberBytes(this.properties, 0);
+    return this.#retained;
   }
 }
 

@@ -105,6 +105,11 @@ export class LogEventRecord implements LogEvent {
    * tail from text prepared once per record.
    */
   bound: CapturedObject | undefined = undefined;
+  /**
+   * @internal the estimated heap its properties and error retain (see `retainedEventBytes`),
+   * when the logger worked it out while capturing, else -1.
+   */
+  retainedContentBytes = -1;
 
   /**
    * @param timestamp milliseconds since the Unix epoch.

@@ -19,6 +19,7 @@ import {
   type LogEvent,
   LogEventRecord,
 } from "./log-event.ts";
+import { retainedRecordTotal, retainedValueBytes } from "./retained-size.ts";
 import {
   admitsCallbackEvent,
   type ErrorHandler,
@@ -498,9 +499,11 @@ export class Logger {
       const parsed = parseTemplate(templateText(template, capture));
       let capturedError: CapturedError | undefined;
       let errorBytes = 0;
+      let errorRetained = 0;
       if (hasError) {
         capturedError = captureError(error, capture);
         errorBytes = estimateValueBytes(capturedError);
+        errorRetained = retainedValueBytes(capturedError, 0);
       }
       // The error is bounded on its own; the properties get what the event has left.
       const captured = captureRecord(properties, parsed, capture, errorBytes);
@@ -508,19 +511,29 @@ export class Logger {
       // `lastCapture` describes the record just captured; read it before anything recaptures.
       let size = lastCapture.keys;
       let bytes = lastCapture.bytes;
+      let retained = lastCapture.retained;
       const frame = getContextFrame();
       let whole: PropertySource | undefined;
       if (this.#hasBound || frame !== undefined) {
         const bound = this.#hasBound ? this.#bound.merged() : undefined;
         const context = frame === undefined ? undefined : this.#contextSource(frame);
-        if (mergeSources(captured, size, bytes, bound, context, fixedBytes, capture)) whole = bound;
+        if (mergeSources(captured, size, bytes, retained, bound, context, fixedBytes, capture)) {
+          whole = bound;
+        }
         size = lastCapture.keys;
         bytes = lastCapture.bytes;
+        retained = lastCapture.retained;
       }
       event = new LogEventRecord(core.clock(), level, parsed, captured, capturedError);
-      // Enrichers add keys after the bound ones, so only an event without them ends with them.
-      if (whole !== undefined && core.enrichers.length === 0) event.bound = whole.properties;
-      if (core.enrichers.length > 0) this.#enrich(event, captured, size, bytes, fixedBytes);
+      if (core.enrichers.length === 0) {
+        // Enrichers add keys after the bound ones, so only an event without them ends with them.
+        if (whole !== undefined) event.bound = whole.properties;
+        // Priced here for sinks that hold events (a queue), which need not walk it again; an
+        // enriched event is priced by the walk, once its properties are complete.
+        event.retainedContentBytes = retainedRecordTotal(size, retained) + errorRetained;
+      } else {
+        this.#enrich(event, captured, size, bytes, fixedBytes);
+      }
       if (core.filters.length > 0 && !this.#passesFilters(event)) {
         core.filtered += 1;
         return;
@@ -583,7 +596,7 @@ export class Logger {
         if (added === undefined || added === null) continue;
         const captured = captureRecord(added, undefined, core.capture, 0);
         const source = { properties: captured, size: lastCapture.keys, bytes: lastCapture.bytes };
-        mergeSources(properties, size, bytes, source, undefined, fixedBytes, core.capture);
+        mergeSources(properties, size, bytes, 0, source, undefined, fixedBytes, core.capture);
         size = lastCapture.keys;
         bytes = lastCapture.bytes;
       } catch (failure) {

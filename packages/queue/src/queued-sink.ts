@@ -14,6 +14,7 @@ import {
   PartialDeliveryError,
   registerExitDrain,
   reportError,
+  retainedEventBytes,
   SinkCounters,
   settleSinkCall,
   UnreportedFailures,
@@ -26,7 +27,6 @@ import {
   type ResolvedQueueOptions,
   resolveQueueOptions,
 } from "./queue-options.ts";
-import { retainedEventBytes } from "./retained-size.ts";
 
 /** The counters of a queue: the sink counters plus its depth and capacity. */
 export interface QueueStats extends SinkStats {

@@ -46,6 +46,7 @@ export { settleAll } from "../logger.ts";
 export type { MessageTemplate } from "../message-template.ts";
 export { deliveredCount, PartialDeliveryError } from "../partial-delivery.ts";
 export { type RenderOptions, renderMessage, renderPropertyValue } from "../render-message.ts";
+export { retainedEventBytes } from "../retained-size.ts";
 export { type ErrorContext, type ErrorHandler, reportError, selfLog } from "../self-log.ts";
 export {
   checkConservation,

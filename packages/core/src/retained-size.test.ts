@@ -1,0 +1,127 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import type { CaptureOptions } from "./capture.ts";
+import { withContext } from "./context.ts";
+import { createLogEvent } from "./create-log-event.ts";
+import { LogEventRecord } from "./log-event.ts";
+import { createLogger } from "./logger.ts";
+import { retainedEventBytes, walkRetainedEventBytes } from "./retained-size.ts";
+import { createMemorySink } from "./testing/memory-sink.ts";
+
+describe("retainedEventBytes", () => {
+  it("prices the template's text, so a long dynamic message counts for what it holds", () => {
+    const short = createLogEvent({ level: "info", template: "Request done" });
+    const message = `Request ${"m".repeat(100_000)}`;
+    const long = createLogEvent({ level: "info", template: message });
+    // Cut at the default maxStringLength (16,384), held as source and as parsed text.
+    expect(long.template.text.length).toBeGreaterThan(16_384);
+    expect(retainedEventBytes(long)).toBeGreaterThanOrEqual(2 * long.template.text.length);
+    expect(retainedEventBytes(short)).toBeLessThan(400);
+  });
+
+  it("walks an event no logger priced, every time it is asked", () => {
+    const event = createLogEvent({
+      level: "info",
+      template: "Order {Id}",
+      properties: { Id: "A-17", Lines: [1, 2.5, "x"] },
+    });
+    expect(event instanceof LogEventRecord && event.retainedContentBytes).toBe(-1);
+    expect(retainedEventBytes(event)).toBe(walkRetainedEventBytes(event));
+  });
+});
+
+// Values of every kind capture treats apart: scalars priced in its loop, long and wide strings,
+// strings past maxStringLength, structures it walks, errors, hostile getters.
+const value = fc.oneof(
+  fc.integer(),
+  fc.double(),
+  fc.boolean(),
+  fc.constantFrom(null, undefined, -0, 2 ** 31, Number.NaN),
+  fc.bigInt(),
+  fc.string({ maxLength: 80 }),
+  fc.string({ unit: "binary", maxLength: 80 }),
+  fc.nat({ max: 3000 }).map((length) => "é".repeat(length)),
+  fc.nat({ max: 3000 }).map((length) => "a".repeat(length)),
+  fc.constant(new Date(0)),
+  fc.array(fc.oneof(fc.integer(), fc.string(), fc.double()), { maxLength: 12 }),
+  fc.dictionary(fc.string({ maxLength: 6 }), fc.oneof(fc.integer(), fc.string()), {
+    maxKeys: 20,
+  }),
+  fc.string().map((message) => new RangeError(message)),
+  fc.constant({
+    get boom(): never {
+      throw new Error("getter");
+    },
+  }),
+);
+
+// Names from a small pool, so that a call, a child's bindings and a context scope share some.
+const properties = fc.dictionary(
+  fc.oneof(fc.constantFrom("Id", "Path", "User", "0", "__proto__"), fc.string({ maxLength: 4 })),
+  value,
+  { maxKeys: 24 },
+);
+
+const captureOptions: fc.Arbitrary<CaptureOptions> = fc.record(
+  {
+    maxCollectionLength: fc.integer({ min: 1, max: 30 }),
+    maxStringLength: fc.integer({ min: 1, max: 4000 }),
+    maxEventBytes: fc.integer({ min: 64, max: 20_000 }),
+    redact: fc.constant({ keys: ["User"] }),
+  },
+  { requiredKeys: [] },
+);
+
+describe("the figure a logger works out while capturing", () => {
+  it("equals the walk of the event it made, or bounds it where names are shadowed", () => {
+    fc.assert(
+      fc.property(
+        captureOptions,
+        fc.option(properties, { nil: undefined }),
+        fc.option(properties, { nil: undefined }),
+        fc.option(properties, { nil: undefined }),
+        properties,
+        fc.boolean(),
+        fc.constantFrom("Request {Path} took {Elapsed} ms", "Rendered {$Id}", "x".repeat(90)),
+        (capture, parentBound, childBound, context, own, withError, template) => {
+          const sink = createMemorySink();
+          const root = createLogger({
+            sinks: [sink],
+            capture,
+            ...(parentBound === undefined ? {} : { properties: parentBound }),
+          });
+          const log = childBound === undefined ? root : root.child(childBound);
+          const emit = () => {
+            if (withError) log.error(new TypeError("failed"), template, own);
+            else log.info(template, own);
+          };
+          if (context === undefined) emit();
+          else withContext(context, emit);
+          const event = sink.events[0];
+          expect(event).toBeInstanceOf(LogEventRecord);
+          expect((event as LogEventRecord).retainedContentBytes).toBeGreaterThanOrEqual(0);
+          const carried = retainedEventBytes(event as LogEventRecord);
+          const walked = walkRetainedEventBytes(event as LogEventRecord);
+          const names = [parentBound, childBound, context].flatMap((source) =>
+            source === undefined ? [] : Object.keys(source),
+          );
+          const shadowed =
+            new Set([...names, ...Object.keys(own)]).size < names.length + Object.keys(own).length;
+          if (shadowed) expect(carried).toBeGreaterThanOrEqual(walked);
+          else expect(carried).toBe(walked);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it("is left to the walk when enrichers add properties after the event is made", () => {
+    const sink = createMemorySink();
+    const log = createLogger({ sinks: [sink], enrichers: [() => ({ Host: "a".repeat(1000) })] });
+    log.info("Request {Path}", { Path: "/" });
+    const event = sink.events[0] as LogEventRecord;
+    expect(event.retainedContentBytes).toBe(-1);
+    expect(retainedEventBytes(event)).toBe(walkRetainedEventBytes(event));
+    expect(retainedEventBytes(event)).toBeGreaterThan(1000);
+  });
+});
