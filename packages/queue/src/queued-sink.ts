@@ -424,7 +424,13 @@ class Queue implements QueuedSink, BudgetMember {
       size = retainedEventBytes(event);
     }
     const sheddable = levelOrdinal(event.level) < options.shedOrdinal;
-    if (!this.#makeRoom(size, sheddable)) return;
+    const depth = this.#depth();
+    // Room without a budget to ask is the common case, decided here without a call.
+    const room =
+      options.memoryBudget === undefined &&
+      depth < options.maxEvents &&
+      this.#queuedBytes() + size <= options.maxBytes;
+    if (!room && !this.#makeRoom(size, sheddable)) return;
     (sheddable ? this.#sheddable : this.#protected).push(
       event,
       size,
