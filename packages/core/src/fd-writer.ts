@@ -127,6 +127,8 @@ interface FlushWaiter {
   firstDiscarded: number;
   /** Receives, for a batch, how many of its leading events reached the OS. */
   readonly resolve: (written: number) => void;
+  /** Told the same as `resolve`, synchronously: see {@link FdWriter.flushBatch}. */
+  readonly settled: ((written: number) => void) | undefined;
   readonly reject: (error: unknown) => void;
 }
 
@@ -169,6 +171,15 @@ function utf8Sizes(bytes: Buffer, start: number, lengths: readonly number[]): nu
     sizes.push(position - begin);
   }
   return sizes;
+}
+
+/** Calls a batch's synchronous listener, which belongs to the sink: its bugs stay there. */
+function tell(settled: ((written: number) => void) | undefined, written: number): void {
+  try {
+    settled?.(written);
+  } catch {
+    // Ignored, as documented: the promise still settles.
+  }
 }
 
 /** `buffer`, or a larger copy of its first `used` bytes, with room for `more` bytes after them. */
@@ -413,6 +424,7 @@ export class FdWriter {
         batchStart: 0,
         firstDiscarded: target,
         resolve: () => resolve(),
+        settled: undefined,
         reject,
       });
     });
@@ -435,12 +447,19 @@ export class FdWriter {
    * of its own, so a `flushSync` right after it writes the batch synchronously.
    *
    * @param count how many of the most recently written events form the batch.
+   * @param settled told the same number synchronously, the moment it is known (inside
+   *   `flushSync`, a write's callback or `abandon`, or before `flushBatch` returns when the batch
+   *   is settled already): on an exit path the promise's reactions never run. Must not throw (a
+   *   throw is ignored).
    * @returns the number of the batch's leading events written, from 0 to `count`.
    */
-  flushBatch(count: number): Promise<number> {
+  flushBatch(count: number, settled?: (written: number) => void): Promise<number> {
     const target = this.#accepted;
     const batchStart = target - Math.max(0, Math.min(count, target));
-    if (this.#settled >= target) return Promise.resolve(target - batchStart);
+    if (this.#settled >= target) {
+      tell(settled, target - batchStart);
+      return Promise.resolve(target - batchStart);
+    }
     return new Promise<number>((resolve, reject) => {
       this.#waiters.push({
         target,
@@ -448,6 +467,7 @@ export class FdWriter {
         batchStart,
         firstDiscarded: target,
         resolve,
+        settled,
         reject,
       });
     });
@@ -964,15 +984,26 @@ export class FdWriter {
 
   #releaseWaiters(): void {
     if (this.#waiters.length === 0) return;
-    const waiting: FlushWaiter[] = [];
-    for (const waiter of this.#waiters) {
+    // Settled ones leave the list before anyone is told: a batch's synchronous listener may
+    // write, and wait, again.
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    const ready: [FlushWaiter, number][] = [];
+    for (const waiter of waiters) {
       if (this.#settled < waiter.target) {
-        waiting.push(waiter);
+        this.#waiters.push(waiter);
         continue;
       }
+      const written = Math.min(
+        Math.max(0, waiter.firstDiscarded - waiter.batchStart),
+        waiter.target - waiter.batchStart,
+      );
+      ready.push([waiter, written]);
+    }
+    for (const [waiter, written] of ready) {
       if (waiter.mark === undefined) {
-        const written = Math.max(0, waiter.firstDiscarded - waiter.batchStart);
-        waiter.resolve(Math.min(written, waiter.target - waiter.batchStart));
+        tell(waiter.settled, written);
+        waiter.resolve(written);
         continue;
       }
       try {
@@ -982,6 +1013,5 @@ export class FdWriter {
         waiter.reject(error);
       }
     }
-    this.#waiters = waiting;
   }
 }

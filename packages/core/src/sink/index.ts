@@ -48,6 +48,7 @@ export { deliveredCount, PartialDeliveryError } from "../partial-delivery.ts";
 export { type RenderOptions, renderMessage, renderPropertyValue } from "../render-message.ts";
 export { type ErrorContext, type ErrorHandler, reportError, selfLog } from "../self-log.ts";
 export {
+  type BatchSettled,
   checkConservation,
   createDropCounts,
   type DropCounts,
