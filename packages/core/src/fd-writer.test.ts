@@ -200,6 +200,45 @@ describe("FdWriter", () => {
     closeSync(fd);
   });
 
+  it("flushSync waits out an asynchronous write to a file, credits it once and writes the rest after it", async () => {
+    const path = join(directory, "outstanding.log");
+    const fd = openSync(path, "a");
+    let events = 0;
+    let bytes = 0;
+    const writer = new FdWriter({
+      fd,
+      chunkBytes: 64 * 1024,
+      onWritten: (written, size) => {
+        events += written;
+        bytes += size;
+      },
+    });
+    const first = numberedLines("a", 2000);
+    const second = numberedLines("b", 2000);
+    for (const line of first) writer.write(line);
+    // Issues the first chunk's asynchronous write now; its callback cannot run before the
+    // synchronous drain below, as at a process exit, where it never runs.
+    const flushed = writer.flush();
+    expect(writer.busy).toBe(true);
+    for (const line of second) writer.write(line);
+    writer.flushSync();
+    const expected = first.join("") + second.join("");
+    expect(readFileSync(path, "utf8")).toBe(expected);
+    expect(writer.pendingEvents).toBe(0);
+    expect(events).toBe(4000);
+    expect(bytes).toBe(expected.length);
+    // The write's callback, when it comes, is ignored: nothing is counted twice, and the writer
+    // goes on asynchronously afterwards.
+    await flushed;
+    await writer.idle();
+    expect(events).toBe(4000);
+    writer.write("after\n");
+    await writer.flush();
+    expect(readFileSync(path, "utf8")).toBe(`${expected}after\n`);
+    expect(events).toBe(4001);
+    closeSync(fd);
+  });
+
   it("flushSync with a timeout waits that long for a full pipe, then keeps the rest for later", async () => {
     const fifo = join(directory, "fifo");
     execFileSync("mkfifo", [fifo]);
@@ -327,6 +366,8 @@ describe("FdWriter", () => {
     const flushed = writer.flush();
     for (const line of second) writer.write(line);
     writer.flushSync(2000);
+    // Nothing shows how much of it a pipe took: everything waits for the asynchronous writer.
+    expect(writer.pendingEvents).toBe(first.length + second.length);
     await flushed;
     await writer.flush();
     expect(writer.pendingEvents).toBe(0);

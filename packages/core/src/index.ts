@@ -67,7 +67,7 @@ export {
   type ErrorHandler,
   type SelfLogOptions,
 } from "./self-log.ts";
-export type { DropCounts, DropReason, Sink, SinkStats } from "./sink.ts";
+export type { BatchSettled, DropCounts, DropReason, Sink, SinkStats } from "./sink.ts";
 export type {
   LogArguments,
   PropertiesArgument,

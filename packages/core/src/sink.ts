@@ -45,8 +45,20 @@ export interface Sink {
    * Must return a promise and never throw; a wrapper that meets a sink breaking this (a throw,
    * no promise, a thenable settling twice) counts and reports it as a `contract_violation`
    * (see {@link settleSinkCall}).
+   *
+   * `settled`, when given, may be called once with the batch's outcome the moment the sink knows
+   * it, synchronously, before the promise settles. It matters on exit paths: a batch delivered
+   * inside `flushSync` (from `process.on("exit")`) settles its promise in a microtask that never
+   * runs, and a caller that learns of the delivery only from the promise would count those
+   * events as lost. A sink that calls it reports the same outcome as its promise; a caller
+   * counts whichever comes first and ignores the other. Sinks may ignore it (the promise alone
+   * then tells), and wrappers that forward the batch pass it on (or call it themselves once
+   * their own outcome is known).
+   *
+   * @param events the batch, in order.
+   * @param settled receives the outcome as the promise would tell it; see {@link BatchSettled}.
    */
-  writeBatch(events: readonly LogEvent[]): Promise<void>;
+  writeBatch(events: readonly LogEvent[], settled?: BatchSettled): Promise<void>;
   /**
    * Resolves when everything accepted before the call has settled (delivered, dropped or failed)
    * and nothing failed that it must report. It rejects when an event accepted before the call
@@ -103,6 +115,16 @@ export interface Sink {
   /** The counters this component owns. */
   stats?(): SinkStats;
 }
+
+/**
+ * Receives a batch's outcome synchronously (see {@link Sink.writeBatch}): how many of its leading
+ * events were delivered, and when that is not all of them, why the rest were not (what the
+ * promise rejects with). Called at most once; must not throw (a throw is ignored).
+ *
+ * @param delivered how many of the batch's leading events reached the OS or the peer.
+ * @param error the failure, when `delivered` is less than the batch's length.
+ */
+export type BatchSettled = (delivered: number, error?: unknown) => void;
 
 /** Every reason a component may drop an event, as a closed set. */
 export const dropReasons: readonly DropReason[] = Object.freeze([

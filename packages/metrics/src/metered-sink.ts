@@ -1,4 +1,5 @@
 import {
+  type BatchSettled,
   type DropReason,
   type ErrorHandler,
   type LogEvent,
@@ -99,37 +100,61 @@ export class MeteredSink implements Sink {
     }
   }
 
-  writeBatch(events: readonly LogEvent[]): Promise<void> {
+  writeBatch(events: readonly LogEvent[], settled?: BatchSettled): Promise<void> {
     const count = events.length;
     if (this.#closed) {
       this.#counters.refuse("closed", count);
-      return Promise.reject(new LoggingError("sink_closed", `Sink "${this.name}" is closed.`));
+      const error = new LoggingError("sink_closed", `Sink "${this.name}" is closed.`);
+      try {
+        settled?.(0, error);
+      } catch {
+        // The caller's listener must not throw (see BatchSettled); ignored.
+      }
+      return Promise.reject(error);
     }
     this.#counters.accept(count);
     // The events are not kept for the round trip (a queue lets them go as soon as they are
     // handed over); their timestamps are, run-length encoded, as a batch spans few milliseconds.
     // Not needed when deliveries are observed where they happen.
     const timestamps = this.#stopObserving === undefined ? encodeTimestamps(events) : noTimestamps;
+    // Counted once, from whichever comes first: the outcome told synchronously (at process
+    // exit the only one that arrives) or the promise.
+    let counted = false;
+    const countOutcome = (delivered: number, error: unknown): void => {
+      // Once abandoned, the batch was counted as dropped: a late outcome is not counted again.
+      if (counted || this.#abandoned) return;
+      counted = true;
+      this.#counters.deliver(delivered);
+      if (delivered < count) {
+        this.#counters.fail(count - delivered, 0, error);
+        this.lastErrorTime = this.#now();
+      }
+      this.#recordDelivery(timestamps, delivered);
+    };
+    const tell =
+      settled === undefined
+        ? undefined
+        : (delivered: number, error?: unknown): void => {
+            if (counted || typeof delivered !== "number" || !(delivered >= 0)) return;
+            const exact = Math.min(Math.floor(delivered), count);
+            countOutcome(exact, error);
+            try {
+              if (exact < count) settled(exact, error);
+              else settled(exact);
+            } catch {
+              // The caller's listener must not throw (see BatchSettled); ignored.
+            }
+          };
     let delivery: Promise<void>;
     try {
-      delivery = this.inner.writeBatch(events);
+      delivery = this.inner.writeBatch(events, tell);
     } catch (error) {
       delivery = Promise.reject(error);
     }
     return delivery.then(
-      () => {
-        // Once abandoned, the batch was counted as dropped: a late outcome is not counted again.
-        if (this.#abandoned) return;
-        this.#counters.deliver(count);
-        this.#recordDelivery(timestamps, count);
-      },
+      () => countOutcome(count, undefined),
       (error: unknown) => {
-        if (this.#abandoned) throw error;
-        const delivered = deliveredCount(error, count);
-        this.#counters.deliver(delivered);
-        this.#counters.fail(count - delivered, 0, error);
-        this.lastErrorTime = this.#now();
-        this.#recordDelivery(timestamps, delivered);
+        countOutcome(deliveredCount(error, count), error);
         throw error;
       },
     );

@@ -631,10 +631,41 @@ class Queue implements QueuedSink, BudgetMember {
       this.#drainBytesInFlight += bytes;
     }
     this.#afterRemoval();
-    this.#callInner("writeBatch", () => this.inner.writeBatch(events)).then(
+    // The inner sink may tell the outcome synchronously (see `Sink.writeBatch`): at process exit,
+    // a batch it wrote inside `flushSync` is known delivered only this way, as promise reactions
+    // never run again. Told during the call itself, it is counted once the call returned, so the
+    // queue's state is never changed under its own `#send`. The promise then changes nothing.
+    let calling = true;
+    let told: { readonly delivered: number; readonly error: unknown } | undefined;
+    const settled = (delivered: number, error?: unknown): void => {
+      if (told !== undefined || typeof delivered !== "number" || !(delivered >= 0)) return;
+      told = { delivered: Math.min(Math.floor(delivered), batch.count), error };
+      if (!calling) this.#settleTold(batch, drain, told);
+    };
+    this.#callInner("writeBatch", () => this.inner.writeBatch(events, settled)).then(
       () => this.#settleBatch(batch, drain, undefined),
       (error: unknown) => this.#settleBatch(batch, drain, { error }),
     );
+    calling = false;
+    if (told !== undefined) this.#settleTold(batch, drain, told);
+  }
+
+  /** Counts a batch whose outcome the inner sink told synchronously. */
+  #settleTold(
+    batch: InFlightBatch,
+    drain: boolean,
+    told: { readonly delivered: number; readonly error: unknown },
+  ): void {
+    if (told.delivered === batch.count) {
+      this.#settleBatch(batch, drain, undefined);
+      return;
+    }
+    // The rest failed; the count told wins over one the error may carry.
+    const error =
+      deliveredCount(told.error, batch.count) === told.delivered
+        ? told.error
+        : new PartialDeliveryError(told.delivered, batch.count, { cause: told.error });
+    this.#settleBatch(batch, drain, { error });
   }
 
   /** Counts a settled batch: the prefix a rejection says was delivered, and the rest failed. */

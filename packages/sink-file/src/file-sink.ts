@@ -15,6 +15,7 @@ import { rename, stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import { promisify } from "node:util";
 import {
+  type BatchSettled,
   type DropReason,
   type LogEvent,
   LoggingError,
@@ -95,6 +96,16 @@ export interface FileSink extends Sink {
   stats(): FileSinkStats;
 }
 
+/** Tells a batch's synchronous listener (see `Sink.writeBatch`); its throw is its own. */
+function report(settled: BatchSettled | undefined, delivered: number, error?: unknown): void {
+  try {
+    if (error === undefined) settled?.(delivered);
+    else settled?.(delivered, error);
+  } catch {
+    // Ignored, as the contract says: the promise still settles.
+  }
+}
+
 const close = promisify(closeCallback);
 const fstat = promisify(fstatCallback);
 const fsync = promisify(fsyncCallback);
@@ -156,6 +167,9 @@ class FileSinkImplementation implements FileSink {
   #closed = false;
   #closing: Promise<void> | undefined;
   #abandonError: LoggingError | undefined;
+  // Inside flushSync: batches delivered there, whose report waits for its fsync, wait here.
+  #drainingSync = false;
+  #afterSyncFsync: ((failure: unknown) => void)[] = [];
   readonly #observers = new DeliveryObservers((active) => this.#timestamps.track(active));
   readonly #timestamps = new DeliveryTimestamps(this.#observers, () => this.#writer.pendingEvents);
 
@@ -187,10 +201,12 @@ class FileSinkImplementation implements FileSink {
     else this.#take(event);
   }
 
-  writeBatch(events: readonly LogEvent[]): Promise<void> {
+  writeBatch(events: readonly LogEvent[], settled?: BatchSettled): Promise<void> {
     if (this.#closed) {
       this.#counters.refuse("closed", events.length);
-      return Promise.reject(new LoggingError("sink_closed", `File sink "${this.path}" is closed.`));
+      const error = new LoggingError("sink_closed", `File sink "${this.path}" is closed.`);
+      report(settled, 0, error);
+      return Promise.reject(error);
     }
     let taken = 0;
     let refusal: DropReason | undefined;
@@ -203,10 +219,8 @@ class FileSinkImplementation implements FileSink {
     const untried = events.length - taken - (refusal === undefined ? 0 : 1);
     if (refusal !== undefined && untried > 0) this.#counters.refuse(refusal, untried);
     this.#retryNow();
-    // The batch's promise follows its events to the OS, not into the buffer.
-    return this.#writer.flushBatch(taken).then(async (written) => {
-      if (written === taken && this.#options.durability === "flush") await this.#fsyncActive();
-      if (written === events.length) return;
+    const outcome = (written: number): unknown => {
+      if (written === events.length) return undefined;
       const cause =
         written < taken
           ? (this.#abandonError ?? this.#writeCause(this.#writer.lastError))
@@ -214,7 +228,28 @@ class FileSinkImplementation implements FileSink {
               "sink_failure",
               `${events.length - taken} events were dropped (${refusal}) by the file sink "${this.path}".`,
             );
-      throw written === 0 ? cause : new PartialDeliveryError(written, events.length, { cause });
+      return written === 0 ? cause : new PartialDeliveryError(written, events.length, { cause });
+    };
+    const fsyncs = this.#options.durability === "flush";
+    const tellNow =
+      settled === undefined
+        ? undefined
+        : (written: number): void => {
+            if (!fsyncs || written < taken) report(settled, written, outcome(written));
+            // Delivered once on disk: the promise tells after its fsync, and a synchronous drain
+            // after the fsyncSync that ends it.
+            else if (this.#drainingSync) {
+              this.#afterSyncFsync.push((failure) => {
+                if (failure === undefined) report(settled, written, outcome(written));
+                else report(settled, 0, failure);
+              });
+            }
+          };
+    // The batch's promise follows its events to the OS, not into the buffer.
+    return this.#writer.flushBatch(taken, tellNow).then(async (written) => {
+      if (written === taken && fsyncs) await this.#fsyncActive();
+      const error = outcome(written);
+      if (error !== undefined) throw error;
     });
   }
 
@@ -229,14 +264,24 @@ class FileSinkImplementation implements FileSink {
   }
 
   flushSync(timeoutMs?: number): void {
-    this.#writer.flushSync(timeoutMs);
+    this.#drainingSync = true;
+    try {
+      this.#writer.flushSync(timeoutMs);
+    } finally {
+      this.#drainingSync = false;
+    }
+    let failure: unknown;
     if (this.#options.durability !== "os" && this.#fd !== unopenedDescriptor) {
       try {
         fsyncSync(this.#fd);
       } catch (error) {
+        failure = error;
         this.#report(error, "fsync", 0);
       }
     }
+    // Batches written whole above, whose delivery waits on the fsync (durability "flush"); a
+    // failed fsync fails them whole, as their promise would.
+    for (const tell of this.#afterSyncFsync.splice(0)) tell(failure);
   }
 
   abandon(reason: DropReason): void {

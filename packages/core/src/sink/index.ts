@@ -49,6 +49,7 @@ export { type RenderOptions, renderMessage, renderPropertyValue } from "../rende
 export { retainedEventBytes } from "../retained-size.ts";
 export { type ErrorContext, type ErrorHandler, reportError, selfLog } from "../self-log.ts";
 export {
+  type BatchSettled,
   checkConservation,
   createDropCounts,
   type DropCounts,
