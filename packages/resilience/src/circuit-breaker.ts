@@ -1,4 +1,5 @@
 import {
+  type BatchSettled,
   type DropReason,
   type LogEvent,
   LoggingError,
@@ -6,6 +7,7 @@ import {
   type SinkStats,
 } from "@sluice/core";
 import { invalidOption, positiveIntegerOption } from "@sluice/core/sink";
+import { conclude } from "./batch-outcome.ts";
 import { DeliveryWrapper } from "./delivery-wrapper.ts";
 import { CircuitOpenError, ProbeTimeoutError } from "./errors.ts";
 import { FailureWindow } from "./failure-window.ts";
@@ -311,13 +313,13 @@ class CircuitBreaker extends DeliveryWrapper implements CircuitBreakerSink {
     };
   }
 
-  protected override deliver(events: readonly LogEvent[]): Promise<void> {
-    if (this.#state === "closed") return this.#pass(events);
-    if (this.#state === "half-open") return this.#refuse(0);
+  protected override deliver(events: readonly LogEvent[], told: BatchSettled): Promise<void> {
+    if (this.#state === "closed") return this.#pass(events, told);
+    if (this.#state === "half-open") return this.#refuse(0, told);
     const waited = this.#settings.now() - this.#openedAt;
-    if (!(waited >= this.#resetTimeoutMs)) return this.#refuse(this.#resetTimeoutMs - waited);
+    if (!(waited >= this.#resetTimeoutMs)) return this.#refuse(this.#resetTimeoutMs - waited, told);
     this.#transition("half-open", "reset-timeout");
-    return this.#probe(events);
+    return this.#probe(events, told);
   }
 
   protected override lossReason(error: unknown): DropReason | undefined {
@@ -375,30 +377,27 @@ class CircuitBreaker extends DeliveryWrapper implements CircuitBreakerSink {
     this.abandonSink(this.inner, reason);
   }
 
-  #send(events: readonly LogEvent[]): Promise<void> {
-    try {
-      return this.inner.writeBatch(events);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  }
-
-  #refuse(retryAfterMs: number): Promise<void> {
+  /** Refuses a batch at once: the outcome is known now, so the caller's listener is told now. */
+  #refuse(retryAfterMs: number, told: BatchSettled): Promise<void> {
     const error = new CircuitOpenError(this.name, retryAfterMs);
     this.#refusals.add(error);
     this.#rejectedBatches += 1;
+    told(0, error);
     return Promise.reject(error);
   }
 
-  #pass(events: readonly LogEvent[]): Promise<void> {
+  /**
+   * Passes a batch through a closed circuit. Its outcome is the wrapped sink's, taken once from
+   * whichever it gives first, its listener (then told outward at once) or its promise.
+   */
+  #pass(events: readonly LogEvent[], told: BatchSettled): Promise<void> {
     const generation = this.#generation;
-    return this.#send(events).then(
-      () => this.#closedOutcome(generation, false),
-      (error: unknown) => {
-        this.#closedOutcome(generation, true);
-        throw error;
-      },
-    );
+    return new Promise<void>((resolve, reject) => {
+      this.send(this.inner, events, (delivered, error, synchronous) => {
+        this.#closedOutcome(generation, delivered < events.length);
+        conclude(events.length, delivered, error, synchronous, told, resolve, reject);
+      });
+    });
   }
 
   #closedOutcome(generation: number, failed: boolean): void {
@@ -424,7 +423,7 @@ class CircuitBreaker extends DeliveryWrapper implements CircuitBreakerSink {
     }
   }
 
-  #probe(events: readonly LogEvent[]): Promise<void> {
+  #probe(events: readonly LogEvent[], told: BatchSettled): Promise<void> {
     this.#probes += 1;
     const generation = this.#generation;
     const timeoutMs = this.#settings.probeTimeoutMs;
@@ -439,22 +438,16 @@ class CircuitBreaker extends DeliveryWrapper implements CircuitBreakerSink {
         reject(new ProbeTimeoutError(this.name, timeoutMs));
       }, timeoutMs);
       timer.unref();
-      this.#send(events).then(
-        () => {
-          if (settled) return this.#lateProbeSettled();
-          settled = true;
-          clearTimeout(timer);
-          if (generation === this.#generation) this.#closeCircuit();
-          resolve();
-        },
-        (error: unknown) => {
-          if (settled) return this.#lateProbeSettled();
-          settled = true;
-          clearTimeout(timer);
-          if (generation === this.#generation) this.#reopen("probe-failed");
-          reject(error);
-        },
-      );
+      this.send(this.inner, events, (delivered, error, synchronous) => {
+        if (settled) return this.#lateProbeSettled();
+        settled = true;
+        clearTimeout(timer);
+        if (generation === this.#generation) {
+          if (delivered === events.length) this.#closeCircuit();
+          else this.#reopen("probe-failed");
+        }
+        conclude(events.length, delivered, error, synchronous, told, resolve, reject);
+      });
     });
   }
 

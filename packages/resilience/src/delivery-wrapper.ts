@@ -1,4 +1,10 @@
-import { type DropReason, type LogEvent, LoggingError, type Sink } from "@sluice/core";
+import {
+  type BatchSettled,
+  type DropReason,
+  type LogEvent,
+  LoggingError,
+  type Sink,
+} from "@sluice/core";
 import {
   Abandonment,
   type DeliveryObserver,
@@ -6,9 +12,23 @@ import {
   reportError,
   SinkCounters,
 } from "@sluice/core/sink";
+import { type BatchOutcome, failureFor, sendBatch } from "./batch-outcome.ts";
 import type { ResolvedWrapperOptions } from "./wrapper-options.ts";
 
 const ignore = (): void => {};
+
+/** One batch on the wrapper's delivery path, from `writeBatch` or gathered by `write`. */
+interface Job {
+  readonly events: readonly LogEvent[];
+  /** The `writeBatch` caller's listener. */
+  readonly settled: BatchSettled | undefined;
+  /** Gathered by `write`: its failure is reported, and it counts against `maxPending`. */
+  readonly written: boolean;
+  readonly promise: Promise<void>;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+  done: boolean;
+}
 
 /**
  * @internal What the wrappers of this package share: both faces of a sink routed through one
@@ -36,9 +56,14 @@ export abstract class DeliveryWrapper {
   #scheduled = false;
   #closed = false;
   #closing: Promise<void> | undefined;
-  // Serial deliveries chain onto this, so they run one at a time, in the order they came.
-  #tail: Promise<void> = Promise.resolve();
-  readonly #inFlight = new Set<Promise<void>>();
+  // A serial wrapper runs one batch at a time, in the order they came; the next starts the moment
+  // the one before it settles, also when a wrapped sink told that synchronously (inside its
+  // flushSync at process exit, where no promise reaction runs), so one drain delivers them all.
+  #running: Job | undefined;
+  #waiting: Job[] = [];
+  #pumping = false;
+  // Batches started or waiting and not yet settled.
+  readonly #inFlight = new Set<Job>();
   #losses = 0;
   #lastLoss: unknown;
   readonly #abandonment = new Abandonment();
@@ -82,8 +107,24 @@ export abstract class DeliveryWrapper {
   /**
    * Delivers one batch through the wrapper's own path. Resolves when every event was delivered;
    * rejects otherwise, with a `PartialDeliveryError` when a leading part was.
+   *
+   * `told` is to the wrapper what `settled` is to a sink (see `Sink.writeBatch`): called with the
+   * same outcome as the promise, before it settles, when the outcome becomes known outside a
+   * promise reaction (a wrapped sink told its own listener, or the wrapper decided at once). The
+   * wrapper counts the batch from whichever comes first and only then tells its caller's
+   * listener, so a caller at process exit learns of deliveries made inside `flushSync`. Where the
+   * outcome waits for a timer or a promise, the promise alone tells.
    */
-  protected abstract deliver(events: readonly LogEvent[]): Promise<void>;
+  protected abstract deliver(events: readonly LogEvent[], told: BatchSettled): Promise<void>;
+
+  /**
+   * Hands a batch to a wrapped sink, with a listener, and calls `onOutcome` once with the first
+   * of what the listener tells and how the promise settles (see {@link sendBatch}). A sink that
+   * breaks the contract (a throw, no promise) is reported and its batch failed.
+   */
+  protected send(sink: Sink, events: readonly LogEvent[], onOutcome: BatchOutcome): void {
+    sendBatch(sink, events, onOutcome, (violation) => this.report(violation, "writeBatch"));
+  }
 
   /**
    * Hands buffered events to the wrapped sink's `write`, for `flushSync`, counting each as
@@ -175,23 +216,24 @@ export abstract class DeliveryWrapper {
     }
   }
 
-  writeBatch(events: readonly LogEvent[]): Promise<void> {
+  writeBatch(events: readonly LogEvent[], settled?: BatchSettled): Promise<void> {
     if (this.#closed) {
       this.counters.refuse("closed", events.length);
-      return Promise.reject(new LoggingError("sink_closed", `Sink "${this.name}" is closed.`));
+      const error = new LoggingError("sink_closed", `Sink "${this.name}" is closed.`);
+      tell(settled, 0, error);
+      return Promise.reject(error);
     }
     this.counters.accept(events.length);
     // Events written before this batch go first.
     this.#deliverBuffered();
-    return this.#abandonment.race(this.#start(events), () => {
-      throw this.#lastLoss;
-    });
+    // Settled by abandon() when given up: a batch told settled before it keeps its outcome.
+    return this.#start(events, settled, false);
   }
 
   flush(): Promise<void> {
     this.#deliverBuffered();
     const losses = this.#losses;
-    const waiting = [...this.#inFlight];
+    const waiting = [...this.#inFlight].map((job) => job.promise);
     const abandoned = (): undefined => undefined;
     return this.#abandonment.race(Promise.allSettled(waiting), abandoned).then(async () => {
       let innerFailure: { error: unknown } | undefined;
@@ -225,6 +267,11 @@ export abstract class DeliveryWrapper {
       this.#losses += 1;
       this.#lastLoss = error;
     }
+    // Every batch not settled yet was counted above, and its promise is given up now (those
+    // waiting first, so none starts). The caller's listener is not told: abandon passes from the
+    // outside in, so the caller gave up first.
+    this.#waiting = [];
+    for (const job of [...this.#inFlight]) this.#release(job, { error: this.#lastLoss });
     this.#abandonment.abandon();
     // A pause ends now; the batch in it sees the wrapper abandoned and is not tried again.
     this.beforeClose();
@@ -253,48 +300,96 @@ export abstract class DeliveryWrapper {
     if (this.#buffer.length === 0) return;
     const events = this.#buffer;
     this.#buffer = [];
-    const settled = this.#start(events);
-    settled.then(
-      () => {
-        this.#writeBacklog -= events.length;
-      },
-      (error: unknown) => {
-        this.#writeBacklog -= events.length;
-        // Given up by abandon(): counted there, and the caller that abandoned knows.
-        if (!this.#abandonment.abandoned) this.report(error, "write", events.length);
-      },
-    );
+    void this.#start(events, undefined, true);
   }
 
-  #start(events: readonly LogEvent[]): Promise<void> {
-    const serial = this.#serial;
-    const run = serial ? this.#tail.then(() => this.#attempt(events)) : this.#attempt(events);
-    if (serial) this.#tail = run.then(ignore, ignore);
-    this.#inFlight.add(run);
-    const untrack = (): void => {
-      this.#inFlight.delete(run);
+  #start(
+    events: readonly LogEvent[],
+    settled: BatchSettled | undefined,
+    written: boolean,
+  ): Promise<void> {
+    let resolve = ignore;
+    let reject: (error: unknown) => void = ignore;
+    const promise = new Promise<void>((resolvePromise, rejectPromise) => {
+      resolve = resolvePromise;
+      reject = rejectPromise;
+    });
+    // Settled through #finish, which counts; a failure nobody awaits is not unhandled.
+    promise.catch(ignore);
+    const job: Job = { events, settled, written, promise, resolve, reject, done: false };
+    this.#inFlight.add(job);
+    if (this.#serial) {
+      this.#waiting.push(job);
+      this.#pump();
+    } else {
+      this.#run(job);
+    }
+    return promise;
+  }
+
+  /** Starts waiting batches while none runs; a loop, so batches settled at once do not recurse. */
+  #pump(): void {
+    if (this.#pumping) return;
+    this.#pumping = true;
+    try {
+      while (this.#running === undefined) {
+        const job = this.#waiting.shift();
+        if (job === undefined) break;
+        this.#running = job;
+        this.#run(job);
+      }
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  #run(job: Job): void {
+    const count = job.events.length;
+    const told: BatchSettled = (delivered, error) => {
+      this.#finish(job, Math.min(delivered, count), error, true);
     };
-    run.then(untrack, untrack);
-    return run;
-  }
-
-  #attempt(events: readonly LogEvent[]): Promise<void> {
     let delivery: Promise<void>;
     try {
-      delivery = this.deliver(events);
+      delivery = this.deliver(job.events, told);
     } catch (error) {
       delivery = Promise.reject(error);
     }
-    // Once abandoned, the events were counted as dropped: a late outcome is not counted again.
-    return delivery.then(
-      () => {
-        if (!this.#abandonment.abandoned) this.counters.deliver(events.length);
-      },
-      (error: unknown) => {
-        if (!this.#abandonment.abandoned) this.#countLoss(events.length, error);
-        throw error;
-      },
+    delivery.then(
+      () => this.#finish(job, count, undefined, false),
+      (error: unknown) => this.#finish(job, deliveredCount(error, count), error, false),
     );
+  }
+
+  /** Counts a batch from its first outcome, tells its caller's listener, and starts the next. */
+  #finish(job: Job, delivered: number, error: unknown, told: boolean): void {
+    if (job.done) return;
+    const count = job.events.length;
+    const failure = delivered < count ? failureFor(delivered, count, error) : undefined;
+    // Once abandoned, the events were counted as dropped: a late outcome is not counted again.
+    if (!this.#abandonment.abandoned) {
+      if (failure === undefined) this.counters.deliver(count);
+      else this.#countLoss(count, failure);
+      if (told) {
+        if (failure === undefined) tell(job.settled, count);
+        else tell(job.settled, delivered, failure);
+      }
+      if (job.written && failure !== undefined) this.report(failure, "write", count);
+    }
+    this.#release(job, failure === undefined ? undefined : { error: failure });
+  }
+
+  /** Settles a batch's promise as counted, and lets the next batch of a serial wrapper go. */
+  #release(job: Job, failure: { readonly error: unknown } | undefined): void {
+    if (job.done) return;
+    job.done = true;
+    this.#inFlight.delete(job);
+    if (job.written) this.#writeBacklog -= job.events.length;
+    if (failure === undefined) job.resolve();
+    else job.reject(failure.error);
+    if (this.#running === job) {
+      this.#running = undefined;
+      this.#pump();
+    }
   }
 
   #countLoss(count: number, error: unknown): void {
@@ -312,6 +407,14 @@ export abstract class DeliveryWrapper {
   }
 
   #flushSync(target: Sink): void {
+    try {
+      // Batches waiting for the one in the wrapped sink go first: each starts the moment the one
+      // before it is told delivered, inside this drain, so they are written ahead of the events
+      // gathered by write, which came after them.
+      if (this.#waiting.length > 0) target.flushSync?.();
+    } catch (error) {
+      this.report(error, "flushSync");
+    }
     const events = this.#buffer;
     this.#buffer = [];
     this.#writeBacklog -= events.length;
@@ -321,5 +424,16 @@ export abstract class DeliveryWrapper {
     } catch (error) {
       this.report(error, "flushSync", events.length);
     }
+  }
+}
+
+/** Calls a caller's listener, which must not throw (see `BatchSettled`): a throw is ignored. */
+function tell(settled: BatchSettled | undefined, delivered: number, error?: unknown): void {
+  if (settled === undefined) return;
+  try {
+    if (error === undefined) settled(delivered);
+    else settled(delivered, error);
+  } catch {
+    // Ignored, as the contract says: the promise still settles.
   }
 }

@@ -1,11 +1,13 @@
 import {
+  type BatchSettled,
   type DropReason,
   type LogEvent,
   LoggingError,
   type Sink,
   type SinkStats,
 } from "@sluice/core";
-import { deliveredCount, PartialDeliveryError } from "@sluice/core/sink";
+import { PartialDeliveryError } from "@sluice/core/sink";
+import { conclude } from "./batch-outcome.ts";
 import { DeliveryWrapper } from "./delivery-wrapper.ts";
 import {
   functionOption,
@@ -138,29 +140,39 @@ class Fallback extends DeliveryWrapper implements FallbackSink {
     };
   }
 
-  protected override async deliver(events: readonly LogEvent[]): Promise<void> {
+  protected override deliver(events: readonly LogEvent[], told: BatchSettled): Promise<void> {
     let delivered = 0;
-    let lastError: unknown;
-    for (let index = 0; index < this.inner.length; index++) {
-      const destination = this.inner[index] as Sink;
-      const route = this.#routes[index] as RouteCounters;
-      const rest = delivered === 0 ? events : events.slice(delivered);
-      try {
-        await destination.writeBatch(rest);
-        route.delivered += rest.length;
-        return;
-      } catch (error) {
-        const taken = deliveredCount(error, rest.length);
-        route.delivered += taken;
-        route.failed += rest.length - taken;
-        delivered += taken;
-        lastError = error;
-        if (delivered === events.length) return;
-        this.#notify(error, delivered === 0 ? events : events.slice(delivered), destination);
-      }
-    }
-    if (delivered === 0) throw lastError;
-    throw new PartialDeliveryError(delivered, events.length, { cause: lastError });
+    return new Promise<void>((resolve, reject) => {
+      const end = (error: unknown, synchronous: boolean): void => {
+        const failure =
+          delivered === 0 || delivered === events.length
+            ? error
+            : new PartialDeliveryError(delivered, events.length, { cause: error });
+        conclude(events.length, delivered, failure, synchronous, told, resolve, reject);
+      };
+      const attempt = (index: number): void => {
+        const destination = this.inner[index] as Sink;
+        const route = this.#routes[index] as RouteCounters;
+        const rest = delivered === 0 ? events : events.slice(delivered);
+        // Each destination's outcome is taken once, from whichever it gives first. Told through
+        // its listener, a delivery ends the batch at once (at process exit the only way this
+        // wrapper's caller learns it). A failure hands the rest on only after the current call
+        // stack: the listener may run inside the failed destination's flushSync or write
+        // callback, where starting another destination's write would re-enter the I/O path of
+        // one sink from another's and begin a write that this exit drain (which drains the
+        // primary) never finishes. So the outcome after a failure is told by the promise.
+        this.send(destination, rest, (taken, error, synchronous) => {
+          route.delivered += taken;
+          route.failed += rest.length - taken;
+          delivered += taken;
+          if (delivered === events.length) return end(undefined, synchronous);
+          this.#notify(error, events.slice(delivered), destination);
+          if (index + 1 >= this.inner.length) return end(error, synchronous);
+          void Promise.resolve().then(() => attempt(index + 1));
+        });
+      };
+      attempt(0);
+    });
   }
 
   protected override async flushInner(): Promise<void> {

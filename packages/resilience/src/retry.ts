@@ -1,11 +1,11 @@
-import type { LogEvent, Sink, SinkStats } from "@sluice/core";
+import type { BatchSettled, LogEvent, Sink, SinkStats } from "@sluice/core";
 import {
   type DropReason,
-  deliveredCount,
   invalidOption,
   PartialDeliveryError,
   positiveIntegerOption,
 } from "@sluice/core/sink";
+import { conclude } from "./batch-outcome.ts";
 import { DeliveryWrapper } from "./delivery-wrapper.ts";
 import { defaultTransientCodes, hasErrorCode } from "./transient-error.ts";
 import {
@@ -202,41 +202,62 @@ class Retry extends DeliveryWrapper implements RetrySink {
     };
   }
 
-  protected override async deliver(events: readonly LogEvent[]): Promise<void> {
+  protected override deliver(events: readonly LogEvent[], told: BatchSettled): Promise<void> {
     const settings = this.#settings;
     const started = settings.now();
     let delivered = 0;
-    let lastError: unknown;
-    for (let attempt = 1; ; attempt++) {
-      const rest = delivered === 0 ? events : events.slice(delivered);
-      try {
-        await this.inner.writeBatch(rest);
-        return;
-      } catch (error) {
-        lastError = error;
-        delivered += deliveredCount(error, rest.length);
-        if (delivered === events.length) return;
-      }
-      if (!this.#transient(lastError)) {
-        this.#permanent += 1;
-        break;
-      }
-      if (this.isAbandoned) break;
-      if (attempt >= settings.maxAttempts || this.isClosed) {
-        this.#exhausted += 1;
-        break;
-      }
-      const delay = this.#delay(attempt);
-      if (settings.now() + delay - started > settings.deadlineMs) {
-        this.#exhausted += 1;
-        break;
-      }
-      this.#retries += 1;
-      await this.#pause(delay);
-      if (this.isAbandoned) break;
+    return new Promise<void>((resolve, reject) => {
+      const end = (error: unknown, synchronous: boolean): void => {
+        const failure =
+          delivered === 0 || delivered === events.length
+            ? error
+            : new PartialDeliveryError(delivered, events.length, { cause: error });
+        conclude(events.length, delivered, failure, synchronous, told, resolve, reject);
+      };
+      const attempt = (number: number): void => {
+        const rest = delivered === 0 ? events : events.slice(delivered);
+        // Each attempt's outcome is taken once, from whichever the wrapped sink gives first. Told
+        // through its listener, a delivery or a failure not worth retrying ends the batch at
+        // once (at process exit the only way this wrapper's caller learns it); a failure worth
+        // retrying waits for a timer, so the outcome that follows it is told by the promise.
+        this.send(this.inner, rest, (taken, error, synchronous) => {
+          delivered += taken;
+          if (delivered === events.length) return end(undefined, synchronous);
+          const delay = this.#nextDelay(number, error, started);
+          if (delay === undefined) return end(error, synchronous);
+          this.#retries += 1;
+          void this.#pause(delay).then(() => {
+            if (this.isAbandoned) end(error, false);
+            else attempt(number + 1);
+          });
+        });
+      };
+      attempt(1);
+    });
+  }
+
+  /**
+   * After failed attempt number `attempt` (from 1) of a batch started at `started`: the pause
+   * before the next attempt, or `undefined` when the batch is given up (counted as permanent or
+   * exhausted).
+   */
+  #nextDelay(attempt: number, error: unknown, started: number): number | undefined {
+    const settings = this.#settings;
+    if (!this.#transient(error)) {
+      this.#permanent += 1;
+      return undefined;
     }
-    if (delivered === 0) throw lastError;
-    throw new PartialDeliveryError(delivered, events.length, { cause: lastError });
+    if (this.isAbandoned) return undefined;
+    if (attempt >= settings.maxAttempts || this.isClosed) {
+      this.#exhausted += 1;
+      return undefined;
+    }
+    const delay = this.#delay(attempt);
+    if (settings.now() + delay - started > settings.deadlineMs) {
+      this.#exhausted += 1;
+      return undefined;
+    }
+    return delay;
   }
 
   protected override beforeClose(): void {
