@@ -1,5 +1,6 @@
 import { isatty } from "node:tty";
 import {
+  type BatchSettled,
   createClefFormatter,
   type DropReason,
   type ErrorHandler,
@@ -261,6 +262,22 @@ interface ResolvedConsoleOptions {
   readonly onError: ErrorHandler | undefined;
 }
 
+/** How much of a batch was delivered, and why not the rest. */
+interface BatchOutcome {
+  readonly delivered: number;
+  readonly error: unknown;
+}
+
+/** Tells a batch's synchronous listener (see `Sink.writeBatch`); its throw is its own. */
+function report(settled: BatchSettled | undefined, delivered: number, error?: unknown): void {
+  try {
+    if (error === undefined) settled?.(delivered);
+    else settled?.(delivered, error);
+  } catch {
+    // Ignored, as the contract says: the promise still settles.
+  }
+}
+
 /** One output stream: how it is written, its writer, and whether its reader has gone. */
 interface Destination {
   readonly output: ConsoleOutput;
@@ -324,10 +341,12 @@ class ConsoleSinkImplementation implements ConsoleSink {
     else this.#take(event);
   }
 
-  writeBatch(events: readonly LogEvent[]): Promise<void> {
+  writeBatch(events: readonly LogEvent[], settled?: BatchSettled): Promise<void> {
     if (this.#closed) {
       this.#counters.refuse("closed", events.length);
-      return Promise.reject(new LoggingError("sink_closed", "The console sink is closed."));
+      const error = new LoggingError("sink_closed", "The console sink is closed.");
+      report(settled, 0, error);
+      return Promise.reject(error);
     }
     // Where each taken event went, in order, to find the delivered prefix across both streams.
     const routes: Destination[] = [];
@@ -347,30 +366,73 @@ class ConsoleSinkImplementation implements ConsoleSink {
       (destination): destination is Destination =>
         destination !== undefined && routes.includes(destination),
     );
-    const written = destinations.map((destination) => {
+    // Worked out once, from whichever comes first: every stream's writer told its part
+    // synchronously (inside flushSync at process exit, where promise reactions never run), or
+    // the promises settled. The listener and the promise then say the same.
+    let outcome: BatchOutcome | undefined;
+    const settle = (counts: readonly (number | undefined)[]): BatchOutcome => {
+      outcome ??= this.#batchOutcome(events.length, routes, destinations, counts, refusal);
+      return outcome;
+    };
+    const told: number[] = [];
+    let waiting = destinations.length;
+    const written = destinations.map((destination, index) => {
       let count = 0;
       for (const route of routes) if (route === destination) count += 1;
-      return destination.writer.flushBatch(count);
+      return destination.writer.flushBatch(
+        count,
+        settled === undefined
+          ? undefined
+          : (part) => {
+              told[index] = part;
+              waiting -= 1;
+              if (waiting > 0) return;
+              const { delivered, error } = settle(told);
+              report(settled, delivered, error);
+            },
+      );
     });
+    if (destinations.length === 0) {
+      const { delivered, error } = settle([]);
+      report(settled, delivered, error);
+    }
     return Promise.all(written).then((counts) => {
-      const left = new Map(destinations.map((destination, index) => [destination, counts[index]]));
-      let prefix = 0;
-      for (const route of routes) {
-        const remaining = left.get(route) ?? 0;
-        if (remaining === 0) break;
-        left.set(route, remaining - 1);
-        prefix += 1;
-      }
-      if (prefix === events.length) return;
-      const cause =
-        prefix < routes.length
-          ? (this.#abandonError ?? (routes[prefix] as Destination).writer.lastError)
-          : new LoggingError(
-              "sink_failure",
-              `${events.length - routes.length} events were dropped (${refusal}) by the console sink.`,
-            );
-      throw prefix === 0 ? cause : new PartialDeliveryError(prefix, events.length, { cause });
+      const { error } = settle(counts);
+      if (error !== undefined) throw error;
     });
+  }
+
+  /**
+   * A batch's outcome from how many of its events each stream's writer wrote: the delivered
+   * prefix across both streams, and the failure when that is not the whole batch.
+   */
+  #batchOutcome(
+    count: number,
+    routes: readonly Destination[],
+    destinations: readonly Destination[],
+    counts: readonly (number | undefined)[],
+    refusal: DropReason | undefined,
+  ): BatchOutcome {
+    const left = new Map(destinations.map((destination, index) => [destination, counts[index]]));
+    let prefix = 0;
+    for (const route of routes) {
+      const remaining = left.get(route) ?? 0;
+      if (remaining === 0) break;
+      left.set(route, remaining - 1);
+      prefix += 1;
+    }
+    if (prefix === count) return { delivered: prefix, error: undefined };
+    const cause =
+      prefix < routes.length
+        ? (this.#abandonError ?? (routes[prefix] as Destination).writer.lastError)
+        : new LoggingError(
+            "sink_failure",
+            `${count - routes.length} events were dropped (${refusal}) by the console sink.`,
+          );
+    return {
+      delivered: prefix,
+      error: prefix === 0 ? cause : new PartialDeliveryError(prefix, count, { cause }),
+    };
   }
 
   flush(): Promise<void> {
