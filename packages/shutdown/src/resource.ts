@@ -1,5 +1,5 @@
-import type { DropCounts, DropReason } from "@sluice/core";
-import { createDropCounts, dropReasons } from "@sluice/core/sink";
+import type { DropCounts, DropReason, Sink } from "@sluice/core";
+import { createDropCounts, dropReasons, walkSinkChain } from "@sluice/core/sink";
 
 /**
  * Anything a shutdown can flush and close: a logger, a sink or wrapper of any package, or a
@@ -95,38 +95,137 @@ export function abandonedSince(
 }
 
 /**
+ * @internal A resource's counters, as the report gives them, with what the components of each of
+ * its sink chains counted, to find events lost below the component that speaks for the chain.
+ */
+export interface EventSnapshot extends EventCounts {
+  readonly chains: readonly ChainSnapshot[];
+}
+
+/** @internal One sink chain's counters: those of the component that speaks for it, and more. */
+export interface ChainSnapshot {
+  /** The outermost component, which names the chain between two snapshots. */
+  readonly root: object;
+  /** The counts of the component that speaks for the chain (see {@link readEventCounts}). */
+  readonly counts: EventCounts;
+  /**
+   * The components below that one whose own counts tell about events it handed on: each sees
+   * only part of them, so their losses are not in its counts.
+   */
+  readonly below: readonly object[];
+  /** Every component's counts, by component. */
+  readonly components: ReadonlyMap<object, EventCounts>;
+}
+
+/**
  * @internal reads a resource's sink counters, or the sum of its sinks' (a logger's) but for those
  * in `countedElsewhere` (registered on their own); `undefined` when it keeps none or they throw.
  */
 export function readEventCounts(
   resource: ShutdownResource | CleanupFunction,
   countedElsewhere: ReadonlySet<unknown> = new Set(),
-): EventCounts | undefined {
+): EventSnapshot | undefined {
   if (typeof resource === "function") return undefined;
-  return readChainCounts(resource) ?? sumSinkCounts(resource.sinks, countedElsewhere);
+  const own = readChain(resource, countedElsewhere);
+  if (own !== undefined) return { ...own.counts, chains: [own] };
+  return sumSinkCounts(resource.sinks, countedElsewhere);
+}
+
+/**
+ * @internal {@link abandonedSince} for a resource, counting also what its chains lost below the
+ * component that speaks for each. That component counts an event delivered once the component
+ * below it took it (a queue draining into a sink's `write` at exit), and sees none of what
+ * becomes of it there; a component below that saw fewer events, and gave up some at exit or
+ * still holds them, lost events the report would otherwise call delivered. Since events given up
+ * above may be the same ones (a batch in flight is held by both), a chain's loss is the largest
+ * told by any of its components, and never more than the events it counted delivered since.
+ */
+export function lostSince(
+  after: EventSnapshot,
+  before: EventSnapshot | undefined,
+): EventCounts & { readonly abandoned: number } {
+  const counts = abandonedSince(after, before);
+  let lost = 0;
+  for (const chain of after.chains) {
+    const earlier = before?.chains.find((candidate) => candidate.root === chain.root);
+    const given = abandonedSince(chain.counts, earlier?.counts).abandoned;
+    let largest = given;
+    for (const component of chain.below) {
+      const now = chain.components.get(component);
+      if (now === undefined) continue;
+      const then = earlier?.components.get(component);
+      largest = Math.max(largest, abandonedSince(now, then).abandoned);
+    }
+    const handedOn = chain.counts.delivered - (earlier?.counts.delivered ?? 0);
+    lost += Math.min(largest - given, Math.max(0, handedOn));
+  }
+  if (lost === 0) return counts;
+  return {
+    ...counts,
+    delivered: counts.delivered - lost,
+    abandoned: counts.abandoned + lost,
+  };
+}
+
+/** A sink chain's snapshot, for a resource that keeps sink counters. */
+function readChain(
+  root: { stats?(): unknown },
+  countedElsewhere: ReadonlySet<unknown>,
+): ChainSnapshot | undefined {
+  const counts = readChainCounts(root);
+  if (counts === undefined) return undefined;
+  const components = new Map<object, EventCounts>();
+  const all = walkSinkChain(root as Sink);
+  for (const component of all) {
+    const read = readSinkCounts(component);
+    if (read !== undefined) components.set(component, read);
+  }
+  const below: object[] = [];
+  for (const component of walkSinkChain(counts.speaker as Sink).slice(1)) {
+    const own = components.get(component);
+    if (own === undefined || countedElsewhere.has(component)) continue;
+    // A single wrapped sink that took every event this one did tells better what became of them.
+    const inner = innerOf(component);
+    const innerCounts = inner === undefined ? undefined : components.get(inner);
+    if (innerCounts !== undefined && innerCounts.accepted === own.accepted) continue;
+    below.push(component);
+  }
+  return { root, counts: counts.counts, below, components };
+}
+
+function innerOf(component: object): object | undefined {
+  let inner: unknown;
+  try {
+    inner = (component as { inner?: unknown }).inner;
+  } catch {
+    return undefined;
+  }
+  return typeof inner === "object" && inner !== null && !Array.isArray(inner) ? inner : undefined;
 }
 
 /**
  * The counts of the deepest component, along a chain of single wrappers, that accepted every
- * event the outermost one did. A pass-through wrapper (metrics, say) counts an event delivered
- * once the component it wraps took it, so where the events really ended (delivered, or still
- * held by a queue) is told further in; the walk stops where a component saw fewer events (a
- * queue that dropped some, a sink that was handed only part of the backlog).
+ * event the outermost one did, and that component. A pass-through wrapper (metrics, say) counts
+ * an event delivered once the component it wraps took it, so where the events really ended
+ * (delivered, or still held by a queue) is told further in; the walk stops where a component saw
+ * fewer events (a queue that dropped some, a sink that was handed only part of the backlog).
  */
-function readChainCounts(resource: { stats?(): unknown }): EventCounts | undefined {
+function readChainCounts(resource: {
+  stats?(): unknown;
+}): { readonly counts: EventCounts; readonly speaker: object } | undefined {
   const outermost = readSinkCounts(resource);
   if (outermost === undefined) return undefined;
   let counts = outermost;
-  let current: unknown = resource;
+  let current: object = resource;
   const seen = new Set<unknown>([resource]);
   for (;;) {
-    const inner = (current as { inner?: unknown }).inner;
-    if (typeof inner !== "object" || inner === null || Array.isArray(inner) || seen.has(inner)) {
-      return counts;
-    }
+    const inner = innerOf(current);
+    if (inner === undefined || seen.has(inner)) return { counts, speaker: current };
     seen.add(inner);
     const innerCounts = readSinkCounts(inner as { stats?(): unknown });
-    if (innerCounts === undefined || innerCounts.accepted !== outermost.accepted) return counts;
+    if (innerCounts === undefined || innerCounts.accepted !== outermost.accepted) {
+      return { counts, speaker: current };
+    }
     counts = innerCounts;
     current = inner;
   }
@@ -135,13 +234,16 @@ function readChainCounts(resource: { stats?(): unknown }): EventCounts | undefin
 function sumSinkCounts(
   sinks: unknown,
   countedElsewhere: ReadonlySet<unknown>,
-): EventCounts | undefined {
+): EventSnapshot | undefined {
   if (!Array.isArray(sinks)) return undefined;
   let sum: EventCounts | undefined;
+  const chains: ChainSnapshot[] = [];
   for (const sink of sinks as unknown[]) {
     if (typeof sink !== "object" || sink === null || countedElsewhere.has(sink)) continue;
-    const counts = readChainCounts(sink as { stats?(): unknown });
-    if (counts === undefined) continue;
+    const chain = readChain(sink as { stats?(): unknown }, countedElsewhere);
+    if (chain === undefined) continue;
+    chains.push(chain);
+    const counts = chain.counts;
     if (sum === undefined) {
       sum = counts;
       continue;
@@ -156,7 +258,7 @@ function sumSinkCounts(
       dropped,
     };
   }
-  return sum;
+  return sum === undefined ? undefined : { ...sum, chains };
 }
 
 function readSinkCounts(resource: { stats?(): unknown }): EventCounts | undefined {

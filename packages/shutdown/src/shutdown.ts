@@ -9,10 +9,10 @@ import {
   sumTotals,
 } from "./report.ts";
 import {
-  abandonedSince,
   type CleanupFunction,
   type CleanupSignal,
-  type EventCounts,
+  type EventSnapshot,
+  lostSince,
   readEventCounts,
   type ShutdownResource,
 } from "./resource.ts";
@@ -379,7 +379,7 @@ export class Shutdown {
     outcome: ResourceOutcome,
     began: number,
     error: unknown,
-    before: EventCounts | undefined,
+    before: EventSnapshot | undefined,
   ): ResourceReport {
     const counts = readEventCounts(registration.resource, this.#registered());
     return {
@@ -511,8 +511,11 @@ function invoke(call: () => unknown): Promise<void> {
   }
 }
 
-function toResourceEvents(counts: EventCounts, before: EventCounts | undefined): ResourceEvents {
-  const { accepted, delivered, failed, dropped, abandoned } = abandonedSince(counts, before);
+function toResourceEvents(
+  counts: EventSnapshot,
+  before: EventSnapshot | undefined,
+): ResourceEvents {
+  const { accepted, delivered, failed, dropped, abandoned } = lostSince(counts, before);
   return { accepted, delivered, failed, dropped, abandoned };
 }
 
