@@ -9,6 +9,7 @@ import {
 import { createRecord } from "./captured-record.ts";
 import { invalidOption } from "./errors.ts";
 import type { CapturedObject } from "./log-event.ts";
+import { retainedMemberBytes } from "./retained-size.ts";
 import { selfLog } from "./self-log.ts";
 
 /** @internal one scope of the ambient context, with what the logger needs to bound an event. */
@@ -19,6 +20,11 @@ export interface ContextFrame {
   readonly size: number;
   /** An upper bound of their estimated size (as `estimateValueBytes` counts a record). */
   readonly bytes: number;
+  /**
+   * The heap the values retain (as `retainedMemberBytes` counts it); absent in scopes opened by a
+   * copy of core that did not price them.
+   */
+  readonly retained?: number;
 }
 
 // One store per process, even when several copies of core are installed, so that context set
@@ -166,5 +172,10 @@ function openScope(
   if (bytes > captureOptions.maxEventBytes) {
     bytes = enforceEventBytes(merged, 0, captureOptions);
   }
-  return { properties: Object.freeze(merged), size, bytes };
+  return {
+    properties: Object.freeze(merged),
+    size,
+    bytes,
+    retained: retainedMemberBytes(merged, 0),
+  };
 }

@@ -15,6 +15,11 @@ export interface PropertySource {
   readonly size: number;
   /** An upper bound of their estimated size, as `estimateValueBytes` counts a record. */
   readonly bytes: number;
+  /**
+   * The heap the values retain (see `retainedMemberBytes`); absent where nobody priced them (a
+   * context scope opened by another copy of core), which leaves the event to be walked instead.
+   */
+  readonly retained?: number;
 }
 
 const moreKeysPattern = /^\[(\d+) more keys\]$/;
@@ -27,9 +32,11 @@ function moreKeysCount(value: CapturedValue): number {
 /**
  * @internal adds to `target` the properties of `first`, then of `second`, that it does not have
  * (the nearer source wins a name), keeping the whole within the capture limits (see
- * {@link mergeWithinLimits}). Sets `lastCapture` to the merged record's key count, size and
- * retained heap. Costs no walk while the recorded sizes fit the limits (a source's retained heap
- * is priced once, the first time it is merged).
+ * {@link mergeWithinLimits}). Sets `lastCapture` to the merged record's key count and size, and
+ * its retained heap when the limits had the record walked, else -1: the merged record then
+ * retains what `target` did plus each source's `retained` (a name the nearer source shadows is
+ * counted twice, which keeps the sum an upper bound), which the caller adds from figures it
+ * already holds. Costs no walk while the recorded sizes fit the limits.
  *
  * Returns whether `target` now ends with every property of `first`, in its order, untouched: no
  * `second`, no name of `first` already in `target`, nothing cut by the limits. A formatter may
@@ -38,7 +45,6 @@ function moreKeysCount(value: CapturedValue): number {
  * @param target the event's properties so far (written).
  * @param size how many keys `target` has, at most.
  * @param bytes an upper bound of `target`'s estimated size.
- * @param retained the heap `target`'s values retain.
  * @param first the nearer source, if any.
  * @param second the farther source, if any.
  * @param fixedBytes the rest of the event's estimated size (overhead, template, error).
@@ -49,7 +55,6 @@ export function mergeSources(
   target: Record<string, CapturedValue>,
   size: number,
   bytes: number,
-  retained: number,
   first: PropertySource | undefined,
   second: PropertySource | undefined,
   fixedBytes: number,
@@ -72,11 +77,9 @@ export function mergeSources(
     }
     lastCapture.bytes = bytes + addedBytes;
     lastCapture.keys = size + addedSize;
-    // A name the nearer source shadows is priced twice: the sum stays an upper bound.
-    lastCapture.retained =
-      retained +
-      (first === undefined ? 0 : retainedSourceBytes(first)) +
-      (second === undefined ? 0 : retainedSourceBytes(second));
+    // The sum is left to the caller: this function stays small enough for V8 to inline it
+    // beside the template parser into the logger's hot path (measured).
+    lastCapture.retained = -1;
     return whole;
   }
   const sources: PropertySource[] = [];
@@ -128,6 +131,9 @@ export function mergeWithinLimits(
     delete target["…"];
     target["…"] = `[${leftOut} more keys]`;
     count += 1;
+  } else if ("…" in target) {
+    // A marker whose value the byte bound replaced still is a key.
+    count += 1;
   }
   // Shadowed and left-out keys only make the sum larger: walk the record only past the bound.
   lastCapture.bytes =
@@ -136,21 +142,6 @@ export function mergeWithinLimits(
       : bytes;
   lastCapture.keys = count;
   lastCapture.retained = retainedMemberBytes(target, 0);
-}
-
-// The retained heap of the values of sources other than prepared ones (context scopes, which
-// another copy of core may have made), priced once each.
-const retainedBySource = new WeakMap<PropertySource, number>();
-
-/** The heap a source's values retain, priced the first time it is asked for. */
-function retainedSourceBytes(source: PropertySource): number {
-  if (source instanceof PreparedSource) return source.retainedBytes();
-  let retained = retainedBySource.get(source);
-  if (retained === undefined) {
-    retained = retainedMemberBytes(source.properties, 0);
-    retainedBySource.set(source, retained);
-  }
-  return retained;
 }
 
 /**
@@ -165,7 +156,8 @@ export class PreparedSource implements PropertySource {
   readonly names: readonly string[];
   readonly values: readonly CapturedValue[];
   readonly nameSet: ReadonlySet<string>;
-  #retained = -1;
+  /** The heap the values retain (see `retainedMemberBytes`). */
+  readonly retained: number;
 
   /**
    * @param properties the merged properties, frozen.
@@ -179,12 +171,7 @@ export class PreparedSource implements PropertySource {
     this.names = Object.keys(properties);
     this.values = this.names.map((name) => properties[name]);
     this.nameSet = new Set(this.names);
-  }
-
-  /** The heap the values retain, priced when first asked: many children log nothing. */
-  retainedBytes(): number {
-    if (this.#retained < 0) this.#retained = retainedMemberBytes(this.properties, 0);
-    return this.#retained;
+    this.retained = retainedMemberBytes(properties, 0);
   }
 }
 

@@ -106,8 +106,8 @@ export class LogEventRecord implements LogEvent {
    */
   bound: CapturedObject | undefined = undefined;
   /**
-   * @internal the estimated heap its properties and error retain (see `retainedEventBytes`),
-   * when the logger worked it out while capturing, else -1.
+   * @internal the estimated heap its properties retain (see `retainedEventBytes`), when the
+   * logger worked it out while capturing, else -1 (or `NaN`).
    */
   retainedContentBytes = -1;
 

@@ -19,7 +19,7 @@ import {
   type LogEvent,
   LogEventRecord,
 } from "./log-event.ts";
-import { retainedRecordTotal, retainedValueBytes } from "./retained-size.ts";
+import { retainedRecordTotal } from "./retained-size.ts";
 import {
   admitsCallbackEvent,
   type ErrorHandler,
@@ -499,11 +499,9 @@ export class Logger {
       const parsed = parseTemplate(templateText(template, capture));
       let capturedError: CapturedError | undefined;
       let errorBytes = 0;
-      let errorRetained = 0;
       if (hasError) {
         capturedError = captureError(error, capture);
         errorBytes = estimateValueBytes(capturedError);
-        errorRetained = retainedValueBytes(capturedError, 0);
       }
       // The error is bounded on its own; the properties get what the event has left.
       const captured = captureRecord(properties, parsed, capture, errorBytes);
@@ -517,12 +515,16 @@ export class Logger {
       if (this.#hasBound || frame !== undefined) {
         const bound = this.#hasBound ? this.#bound.merged() : undefined;
         const context = frame === undefined ? undefined : this.#contextSource(frame);
-        if (mergeSources(captured, size, bytes, retained, bound, context, fixedBytes, capture)) {
-          whole = bound;
-        }
+        if (mergeSources(captured, size, bytes, bound, context, fixedBytes, capture)) whole = bound;
         size = lastCapture.keys;
         bytes = lastCapture.bytes;
-        retained = lastCapture.retained;
+        // Unknown (not a number) for a context scope another copy of core left unpriced.
+        retained =
+          lastCapture.retained >= 0
+            ? lastCapture.retained
+            : retained +
+              (bound === undefined ? 0 : bound.retained) +
+              (context === undefined ? 0 : (context.retained ?? Number.NaN));
       }
       event = new LogEventRecord(core.clock(), level, parsed, captured, capturedError);
       if (core.enrichers.length === 0) {
@@ -530,7 +532,7 @@ export class Logger {
         if (whole !== undefined) event.bound = whole.properties;
         // Priced here for sinks that hold events (a queue), which need not walk it again; an
         // enriched event is priced by the walk, once its properties are complete.
-        event.retainedContentBytes = retainedRecordTotal(size, retained) + errorRetained;
+        event.retainedContentBytes = retainedRecordTotal(size, retained);
       } else {
         this.#enrich(event, captured, size, bytes, fixedBytes);
       }
@@ -574,7 +576,12 @@ export class Logger {
     let redacted = core.redactedContexts.get(frame);
     if (redacted === undefined) {
       const properties = captureRecord(frame.properties, undefined, core.capture, 0);
-      redacted = { properties, size: lastCapture.keys, bytes: lastCapture.bytes };
+      redacted = {
+        properties,
+        size: lastCapture.keys,
+        bytes: lastCapture.bytes,
+        retained: lastCapture.retained,
+      };
       core.redactedContexts.set(frame, redacted);
     }
     return redacted;
@@ -596,7 +603,7 @@ export class Logger {
         if (added === undefined || added === null) continue;
         const captured = captureRecord(added, undefined, core.capture, 0);
         const source = { properties: captured, size: lastCapture.keys, bytes: lastCapture.bytes };
-        mergeSources(properties, size, bytes, 0, source, undefined, fixedBytes, core.capture);
+        mergeSources(properties, size, bytes, source, undefined, fixedBytes, core.capture);
         size = lastCapture.keys;
         bytes = lastCapture.bytes;
       } catch (failure) {

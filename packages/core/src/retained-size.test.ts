@@ -1,3 +1,4 @@
+import type { AsyncLocalStorage } from "node:async_hooks";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { CaptureOptions } from "./capture.ts";
@@ -113,6 +114,23 @@ describe("the figure a logger works out while capturing", () => {
       ),
       { numRuns: 500 },
     );
+  });
+
+  it("is left to the walk when a context scope was opened by a copy of core that did not price it", () => {
+    const storage = (globalThis as unknown as Record<symbol, AsyncLocalStorage<object>>)[
+      Symbol.for("sluice.context.storage")
+    ] as AsyncLocalStorage<object>;
+    const sink = createMemorySink();
+    const log = createLogger({ sinks: [sink] });
+    const properties = Object.freeze({ Tenant: "t".repeat(500) });
+    storage.run({ properties, size: 1, bytes: 510 }, () =>
+      log.info("Request {Path}", { Path: "/" }),
+    );
+    const event = sink.events[0] as LogEventRecord;
+    expect(event.properties.Tenant).toBe(properties.Tenant);
+    expect(event.retainedContentBytes >= 0).toBe(false);
+    expect(retainedEventBytes(event)).toBe(walkRetainedEventBytes(event));
+    expect(retainedEventBytes(event)).toBeGreaterThan(500);
   });
 
   it("is left to the walk when enrichers add properties after the event is made", () => {

@@ -44,8 +44,11 @@ const beyondLatin1 = /[^\u0000-\u00ff]/;
  * @returns its estimated retained size in bytes.
  */
 export function retainedEventBytes(event: LogEvent): number {
+  // Not a number when a context scope was left unpriced: walked then.
   if (event instanceof LogEventRecord && event.retainedContentBytes >= 0) {
-    return retainedEventBase(event.template.text) + event.retainedContentBytes;
+    // Errors are rare: the logger leaves them to this walk rather than grow its hot path.
+    const base = retainedEventBase(event.template.text) + event.retainedContentBytes;
+    return event.error === undefined ? base : base + retainedStructureBytes(event.error, 0);
   }
   return walkRetainedEventBytes(event);
 }
