@@ -275,21 +275,33 @@ class FileSinkImplementation implements FileSink {
   }
 
   flushSync(timeoutMs?: number): void {
-    this.#writer.flushSync(timeoutMs);
-    let failure: unknown;
-    if (this.#options.durability !== "os" && this.#fd !== unopenedDescriptor) {
-      try {
-        fsyncSync(this.#fd);
-      } catch (error) {
-        failure = error;
-        this.#report(error, "fsync", 0);
+    const deadline = timeoutMs === undefined ? undefined : performance.now() + timeoutMs;
+    for (;;) {
+      this.#writer.flushSync(
+        deadline === undefined ? undefined : Math.max(0, deadline - performance.now()),
+      );
+      let failure: unknown;
+      if (this.#options.durability !== "os" && this.#fd !== unopenedDescriptor) {
+        try {
+          fsyncSync(this.#fd);
+        } catch (error) {
+          failure = error;
+          this.#report(error, "fsync", 0);
+        }
       }
+      // Batches written whole, above or before, whose delivery waits on an fsync (durability
+      // "flush"); a failed fsync fails them whole, as their promise would.
+      const awaiting = [...this.#awaitingFsync];
+      this.#awaitingFsync.clear();
+      const pending = this.#writer.pendingEvents;
+      for (const tell of awaiting) tell(failure);
+      // A caller told of one batch may hand over the next at once (a wrapper that delivers one
+      // batch at a time does): it is written in this drain too, as it is when no fsync stands
+      // between the write and the telling. Ends when the telling brought nothing new, or at the
+      // caller's deadline.
+      if (failure !== undefined || this.#writer.pendingEvents <= pending) return;
+      if (deadline !== undefined && performance.now() >= deadline) return;
     }
-    // Batches written whole, above or before, whose delivery waits on an fsync (durability
-    // "flush"); a failed fsync fails them whole, as their promise would.
-    const awaiting = [...this.#awaitingFsync];
-    this.#awaitingFsync.clear();
-    for (const tell of awaiting) tell(failure);
   }
 
   abandon(reason: DropReason): void {
