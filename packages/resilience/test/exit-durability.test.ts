@@ -28,7 +28,11 @@ describe("withRetry over a file sink with durability flush on process.exit()", (
         .split("\n")
         .map((line) => (JSON.parse(line) as { N: number }).N);
       expect(numbers).toEqual(Array.from({ length: batches * 100 }, (_, index) => index));
-      expect(retry).toMatchObject({ accepted: batches * 100, delivered: batches * 100, pending: 0 });
+      expect(retry).toMatchObject({
+        accepted: batches * 100,
+        delivered: batches * 100,
+        pending: 0,
+      });
       expect(file).toMatchObject({ accepted: batches * 100, delivered: batches * 100, pending: 0 });
     } finally {
       rmSync(directory, { recursive: true, force: true });
