@@ -167,9 +167,9 @@ class FileSinkImplementation implements FileSink {
   #closed = false;
   #closing: Promise<void> | undefined;
   #abandonError: LoggingError | undefined;
-  // Inside flushSync: batches delivered there, whose report waits for its fsync, wait here.
-  #drainingSync = false;
-  #afterSyncFsync: ((failure: unknown) => void)[] = [];
+  // Batches written whole whose report waits for an fsync (durability "flush"): their promise's
+  // own, or that of a synchronous drain, which at exit is the only one that ends.
+  readonly #awaitingFsync = new Set<(failure: unknown) => void>();
   readonly #observers = new DeliveryObservers((active) => this.#timestamps.track(active));
   readonly #timestamps = new DeliveryTimestamps(this.#observers, () => this.#writer.pendingEvents);
 
@@ -231,23 +231,34 @@ class FileSinkImplementation implements FileSink {
       return written === 0 ? cause : new PartialDeliveryError(written, events.length, { cause });
     };
     const fsyncs = this.#options.durability === "flush";
+    let awaitingFsync: ((failure: unknown) => void) | undefined;
     const tellNow =
       settled === undefined
         ? undefined
         : (written: number): void => {
-            if (!fsyncs || written < taken) report(settled, written, outcome(written));
-            // Delivered once on disk: the promise tells after its fsync, and a synchronous drain
-            // after the fsyncSync that ends it.
-            else if (this.#drainingSync) {
-              this.#afterSyncFsync.push((failure) => {
-                if (failure === undefined) report(settled, written, outcome(written));
-                else report(settled, 0, failure);
-              });
+            if (!fsyncs || written < taken) {
+              report(settled, written, outcome(written));
+              return;
             }
+            // Delivered once on disk: told after the first fsync that follows, the promise's or
+            // a synchronous drain's (a batch written before the exit hook waits on a promise
+            // whose fsync never ends).
+            awaitingFsync = (failure) => {
+              if (failure === undefined) report(settled, written, outcome(written));
+              else report(settled, 0, failure);
+            };
+            this.#awaitingFsync.add(awaitingFsync);
           };
     // The batch's promise follows its events to the OS, not into the buffer.
     return this.#writer.flushBatch(taken, tellNow).then(async (written) => {
-      if (written === taken && fsyncs) await this.#fsyncActive();
+      if (written === taken && fsyncs) {
+        try {
+          await this.#fsyncActive();
+        } finally {
+          // The promise tells from here on.
+          if (awaitingFsync !== undefined) this.#awaitingFsync.delete(awaitingFsync);
+        }
+      }
       const error = outcome(written);
       if (error !== undefined) throw error;
     });
@@ -264,24 +275,33 @@ class FileSinkImplementation implements FileSink {
   }
 
   flushSync(timeoutMs?: number): void {
-    this.#drainingSync = true;
-    try {
-      this.#writer.flushSync(timeoutMs);
-    } finally {
-      this.#drainingSync = false;
-    }
-    let failure: unknown;
-    if (this.#options.durability !== "os" && this.#fd !== unopenedDescriptor) {
-      try {
-        fsyncSync(this.#fd);
-      } catch (error) {
-        failure = error;
-        this.#report(error, "fsync", 0);
+    const deadline = timeoutMs === undefined ? undefined : performance.now() + timeoutMs;
+    for (;;) {
+      this.#writer.flushSync(
+        deadline === undefined ? undefined : Math.max(0, deadline - performance.now()),
+      );
+      let failure: unknown;
+      if (this.#options.durability !== "os" && this.#fd !== unopenedDescriptor) {
+        try {
+          fsyncSync(this.#fd);
+        } catch (error) {
+          failure = error;
+          this.#report(error, "fsync", 0);
+        }
       }
+      // Batches written whole, above or before, whose delivery waits on an fsync (durability
+      // "flush"); a failed fsync fails them whole, as their promise would.
+      const awaiting = [...this.#awaitingFsync];
+      this.#awaitingFsync.clear();
+      const pending = this.#writer.pendingEvents;
+      for (const tell of awaiting) tell(failure);
+      // A caller told of one batch may hand over the next at once (a wrapper that delivers one
+      // batch at a time does): it is written in this drain too, as it is when no fsync stands
+      // between the write and the telling. Ends when the telling brought nothing new, or at the
+      // caller's deadline.
+      if (failure !== undefined || this.#writer.pendingEvents <= pending) return;
+      if (deadline !== undefined && performance.now() >= deadline) return;
     }
-    // Batches written whole above, whose delivery waits on the fsync (durability "flush"); a
-    // failed fsync fails them whole, as their promise would.
-    for (const tell of this.#afterSyncFsync.splice(0)) tell(failure);
   }
 
   abandon(reason: DropReason): void {
