@@ -304,11 +304,33 @@ class Queue implements QueuedSink, BudgetMember {
     if (typeof this.inner.flushSync !== "function") return;
     const deadline = timeoutMs === undefined ? undefined : this.#options.now() + timeoutMs;
     do {
+      const before = this.#innerBacklog();
       this.#drainSync(this.#options.batchSize);
       this.#flushInnerSync(
         deadline === undefined ? undefined : Math.max(0, deadline - this.#options.now()),
       );
+      // A destination that could not take what it was given (a pipe whose reader stopped: the
+      // sink waited, then failed the text or kept it) would make every further batch wait as
+      // long again: the rest stays queued, for the exit path to count, and the drain ends after
+      // one wait however much is queued.
+      const after = this.#innerBacklog();
+      if (after.pending > 0 || after.failed > before.failed) break;
     } while (this.#depth() > 0);
+  }
+
+  /**
+   * What the inner sink still holds and how many events its destination failed so far, by its
+   * stats (nothing, for a sink without them). Events it refused one by one (too large, a
+   * formatter's error) say nothing about the destination and do not stop a drain.
+   */
+  #innerBacklog(): { pending: number; failed: number } {
+    try {
+      const stats = this.inner.stats?.();
+      if (stats !== undefined) return { pending: stats.pending, failed: stats.failed };
+    } catch {
+      // A sink whose stats throw tells nothing here; its other faults are counted elsewhere.
+    }
+    return { pending: 0, failed: 0 };
   }
 
   close(): Promise<void> {
