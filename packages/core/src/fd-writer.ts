@@ -1,4 +1,12 @@
-import { fstatSync, fsync, write as writeAsync, writeSync } from "node:fs";
+import {
+  closeSync,
+  fstatSync,
+  fsync,
+  openSync,
+  readSync,
+  write as writeAsync,
+  writeSync,
+} from "node:fs";
 import { invalidOption, positiveIntegerOption as positiveInteger } from "./errors.ts";
 import { UnreportedFailures } from "./unreported-failures.ts";
 
@@ -139,6 +147,67 @@ const eagainInitialMs = 1;
 const outstandingWaitMs = 1000;
 // Atomics.wait on it sleeps the thread without spinning; nothing ever notifies it.
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
+// How far past where it was issued an outstanding write is looked for: other processes appending
+// to the file may have put that much ahead of it.
+const landingSearchBytes = 16 * 1024 * 1024;
+
+/**
+ * Whether `data` is in the file `fd` somewhere from `start` (up to its `size`). A file that
+ * cannot be read back is taken at its size's word: `data` counts as there.
+ */
+function containsAfter(fd: number, data: Buffer, start: number, size: number): boolean {
+  const end = Math.min(size, start + data.length + landingSearchBytes);
+  const region = readRegion(fd, start, end - start);
+  if (region === undefined) return true;
+  // Where it was issued, when nobody else appended: compared before searched.
+  if (region.subarray(0, data.length).equals(data)) return true;
+  return region.indexOf(data) >= 0;
+}
+
+/**
+ * How many leading bytes of `data`, written from `start`, end the file `fd` of `size` bytes (for
+ * a file that cannot be read back, what it grew by).
+ */
+function prefixAtEnd(fd: number, data: Buffer, start: number, size: number): number {
+  const grown = Math.min(size - start, data.length);
+  if (grown <= 0) return 0;
+  const tail = readRegion(fd, size - grown, grown);
+  if (tail === undefined) return grown;
+  return tail.equals(data.subarray(0, grown)) ? grown : 0;
+}
+
+/**
+ * Reads `length` bytes of the file `fd` from `position`, through a descriptor of its own when
+ * `fd` is write-only (a log file is opened so); `undefined` when the file cannot be read.
+ */
+function readRegion(fd: number, position: number, length: number): Buffer | undefined {
+  const region = Buffer.allocUnsafe(length);
+  if (readFully(fd, region, position)) return region;
+  let reader: number | undefined;
+  try {
+    // Linux reopens the open file itself, renamed or unlinked as it may be, for reading.
+    reader = openSync(`/proc/self/fd/${fd}`, "r");
+    return readFully(reader, region, position) ? region : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    if (reader !== undefined) closeSync(reader);
+  }
+}
+
+function readFully(fd: number, region: Buffer, position: number): boolean {
+  let filled = 0;
+  try {
+    while (filled < region.length) {
+      const read = readSync(fd, region, filled, region.length - filled, position + filled);
+      if (read === 0) return false;
+      filled += read;
+    }
+  } catch {
+    return false;
+  }
+  return true;
+}
 const eagainMaxMs = 100;
 // Texts are joined into runs of about this many code units, and each run is encoded into its
 // block as soon as it is full, so the texts die young instead of waiting on the heap for their
@@ -550,8 +619,10 @@ export class FdWriter {
 
   /**
    * Waits, without the event loop, until the outstanding write of the write in flight shows in
-   * its file's size, and moves the write's offset past what reached the file, so that
+   * its file, and moves the write's offset past what reached the file, so that
    * {@link FdWriter.#takeOverInFlight} credits it; the write's callback is ignored from then on.
+   * The file's growth alone proves nothing: another process appending to it makes it grow while
+   * the write still waits for a thread, so the write's own bytes are looked for.
    *
    * @returns whether text may now be written beside the outstanding call.
    */
@@ -561,24 +632,34 @@ export class FdWriter {
     if (inFlight === undefined) return false;
     if (!inFlight.syncing) {
       if (inFlight.callEnd < 0) return false;
-      const length = inFlight.buffer.length - inFlight.offset;
-      const start = inFlight.callEnd - length;
-      let grown: number;
+      const data = inFlight.buffer.subarray(inFlight.offset);
+      const start = inFlight.callEnd - data.length;
+      let searchedSize = -1;
+      let landed = 0;
       for (;;) {
+        let size: number;
         try {
-          grown = fstatSync(inFlight.callFd).size - start;
+          size = fstatSync(inFlight.callFd).size;
         } catch {
           return false;
         }
-        if (grown >= length) break;
+        if (size !== searchedSize && size - start >= data.length) {
+          searchedSize = size;
+          if (containsAfter(inFlight.callFd, data, start, size)) {
+            landed = data.length;
+            break;
+          }
+        }
         const left = deadline - performance.now();
         if (left <= 0) {
-          if (grown <= 0) return false;
+          // A write the OS cut short (a full disk, a size limit) left a prefix at the file's end.
+          landed = prefixAtEnd(inFlight.callFd, data, start, size);
+          if (landed <= 0) return false;
           break;
         }
         Atomics.wait(sleeper, 0, 0, Math.min(1, left));
       }
-      inFlight.offset += Math.min(grown, length);
+      inFlight.offset += landed;
     }
     this.#outstandingDone = true;
     return true;
