@@ -547,15 +547,16 @@ export class FdWriter {
    * paths, where the event loop never runs again.
    *
    * An asynchronous write still outstanding must land before anything written beside it. On a
-   * regular file its completion shows in the file's size (the threadpool writes it even though
-   * its callback never comes): flushSync sleeps in 1 ms steps until the file has grown by the
-   * write's length, counts the write as written (its callback, should it still run, is
-   * ignored), then writes the rest. The wait is bounded by `timeoutMs`; when it runs out, bytes
-   * the file did gain count as a write the OS cut short (a full disk, a size limit): the whole
-   * events among them are credited and the rest is written after them; when the file gained
-   * nothing, everything stays buffered. Another process appending to the same file makes it grow
-   * sooner: lines may then interleave with that process's, as they do anyway. A file truncated
-   * under the write (copytruncate) does not grow enough: the wait ends at the timeout. On a pipe,
+   * regular file its completion shows in the file (the threadpool writes it even though its
+   * callback never comes): flushSync sleeps in 1 ms steps until the write's own bytes are in the
+   * file after where it was issued (read back through a descriptor of its own; growth alone
+   * would be fooled by another process appending to the same file), counts the write as written
+   * (its callback, should it still run, is ignored), then writes the rest. The wait is bounded by
+   * `timeoutMs`; when it runs out, a beginning of the write that ends the file counts as a write
+   * the OS cut short (a full disk, a size limit): the whole events in it are credited and the
+   * rest is written after them; otherwise everything stays buffered. A file that cannot be read
+   * back is judged by its growth. A file truncated under the write (copytruncate) does not show
+   * it: the wait ends at the timeout. On a pipe,
    * a terminal or a socket nothing shows how much of a write was taken, and text written beside
    * it could land ahead of it or inside it: flushSync writes nothing while a call is outstanding
    * there, and the buffer waits for the asynchronous writer (an exit path then counts what is
