@@ -15,6 +15,7 @@ import {
   type RedactionOptions,
 } from "./redaction.ts";
 import {
+  retainedKeyBytes,
   retainedMemberBytes,
   retainedNumberBytes,
   retainedStringBytes,
@@ -648,6 +649,7 @@ export function captureRecord(
   const source = properties as Record<string, unknown>;
   for (let index = 0; index < kept; index++) {
     const key = keys[index] as string;
+    retained += retainedKeyBytes(key);
     let item: unknown;
     try {
       // The first keys are read and stored through sites of their own, one per position: a site

@@ -20,6 +20,17 @@ describe("retainedEventBytes", () => {
     expect(retainedEventBytes(short)).toBeLessThan(400);
   });
 
+  it("prices a long property name, at any depth, as the string it is", () => {
+    const name = `user:${"n".repeat(10_000)}`;
+    const sink = createMemorySink();
+    const log = createLogger({ sinks: [sink] });
+    log.info("Counts {Counts}", { [name]: 1, Counts: { [name]: 2 } });
+    const event = sink.events[0] as LogEventRecord;
+    expect(Object.keys(event.properties)[0]).toBe(name);
+    expect(retainedEventBytes(event)).toBeGreaterThan(2 * name.length);
+    expect(retainedEventBytes(event)).toBe(walkRetainedEventBytes(event));
+  });
+
   it("walks an event no logger priced, every time it is asked", () => {
     const event = createLogEvent({
       level: "info",
@@ -45,9 +56,16 @@ const value = fc.oneof(
   fc.nat({ max: 3000 }).map((length) => "a".repeat(length)),
   fc.constant(new Date(0)),
   fc.array(fc.oneof(fc.integer(), fc.string(), fc.double()), { maxLength: 12 }),
-  fc.dictionary(fc.string({ maxLength: 6 }), fc.oneof(fc.integer(), fc.string()), {
-    maxKeys: 20,
-  }),
+  fc.dictionary(
+    fc.oneof(
+      fc.string({ maxLength: 6 }),
+      fc.nat({ max: 300 }).map((n) => "k".repeat(n)),
+    ),
+    fc.oneof(fc.integer(), fc.string()),
+    {
+      maxKeys: 20,
+    },
+  ),
   fc.string().map((message) => new RangeError(message)),
   fc.constant({
     get boom(): never {
@@ -58,7 +76,10 @@ const value = fc.oneof(
 
 // Names from a small pool, so that a call, a child's bindings and a context scope share some.
 const properties = fc.dictionary(
-  fc.oneof(fc.constantFrom("Id", "Path", "User", "0", "__proto__"), fc.string({ maxLength: 4 })),
+  fc.oneof(
+    fc.constantFrom("Id", "Path", "User", "0", "__proto__", "N".repeat(65), "Ж".repeat(90)),
+    fc.string({ maxLength: 4 }),
+  ),
   value,
   { maxKeys: 24 },
 );

@@ -27,6 +27,8 @@ const perItemBytes = 12;
 const stringBytes = 24;
 const numberBytes = 16;
 const dateBytes = 40;
+// A hidden class and its descriptors, per distinct name (measured about 90 bytes on Node 20).
+const keyShapeBytes = 112;
 const errorBytes = 120;
 // V8 stores Latin-1 text at one byte a character and anything else at two. Short strings are
 // priced at two without looking (at most 64 bytes too many); longer ones are scanned once.
@@ -86,6 +88,16 @@ export function retainedRecordTotal(keys: number, valueBytes: number): number {
   );
 }
 
+/**
+ * @internal what a record's key retains beyond its slot: nothing for a name of up to 64
+ * characters (most likely a literal every event shares), else the string and the hidden class
+ * V8 makes for a record of a shape no other has (such a name is most likely data: a query's
+ * parameter, a map's key).
+ */
+export function retainedKeyBytes(key: string): number {
+  return key.length > shortStringLength ? keyShapeBytes + retainedStringBytes(key) : 0;
+}
+
 /** @internal the retained size of a string. */
 export function retainedStringBytes(text: string): number {
   const perCodeUnit = text.length <= shortStringLength || beyondLatin1.test(text) ? 2 : 1;
@@ -117,6 +129,7 @@ export function retainedMemberBytes(record: CapturedObject, depth: number): numb
   // two-property event in 36 ns instead of 44).
   for (const key in record) {
     keys += 1;
+    total += retainedKeyBytes(key);
     const value = record[key];
     if (typeof value === "string") {
       total += retainedStringBytes(value);

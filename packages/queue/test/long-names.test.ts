@@ -1,0 +1,44 @@
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+
+const fixture = fileURLToPath(new URL("./fixtures/long-keys.mjs", import.meta.url));
+const slack = 8 * 1024 * 1024;
+
+function run(events: number, maxBytes: number, nameLength: number, namesPerEvent: number) {
+  const child = spawnSync(
+    process.execPath,
+    [
+      "--expose-gc",
+      fixture,
+      String(events),
+      String(maxBytes),
+      String(nameLength),
+      String(namesPerEvent),
+    ],
+    { encoding: "utf8", timeout: 60_000 },
+  );
+  expect(child.stderr).toBe("");
+  expect(child.status).toBe(0);
+  return JSON.parse(child.stdout) as { grown: number; depthBytes: number; depth: number };
+}
+
+describe("withQueue with property names made from data (child process)", () => {
+  it("counts a long name's string: 2,000 names of 20,000 characters stay within 1 MiB", () => {
+    const maxBytes = 1024 * 1024;
+    const { grown, depthBytes } = run(2000, maxBytes, 20_000, 1);
+    expect(depthBytes).toBeLessThanOrEqual(maxBytes);
+    // Held uncounted, the names took some 40 MB.
+    expect(grown).toBeLessThan(maxBytes + slack);
+  }, 90_000);
+
+  // Names of up to 64 characters are priced as shared literals, but each distinct name costs V8 a
+  // string, a hidden class and descriptors (some 100 bytes): events naming eight distinct short
+  // keys each hold about twice what the queue counts, so 16 MiB of estimate is some 32 MiB of heap.
+  it.fails("bounds events with many distinct short names within maxBytes", () => {
+    const maxBytes = 16 * 1024 * 1024;
+    const { grown, depthBytes } = run(60_000, maxBytes, 20, 8);
+    expect(depthBytes).toBeLessThanOrEqual(maxBytes);
+    expect(grown).toBeLessThan(maxBytes + slack);
+  }, 90_000);
+});
