@@ -210,3 +210,26 @@ describe("redaction applies to every source", () => {
     expect({ ...captured.fields }).toEqual({ token: "[Redacted]", code: "E1" });
   });
 });
+
+describe("a property name longer than the event's limit", () => {
+  const name = "k".repeat(1_000_000);
+
+  it("is bounded with the value that holds it", () => {
+    const sink = createMemorySink();
+    createLogger({ sinks: [sink] }).info("Query {Query}", { Query: { [name]: 1 } });
+    const event = only(sink.events);
+    expect(estimateEventBytes(event)).toBeLessThanOrEqual(eventLimit);
+    expect(event.properties.Query).toMatch(/^\[Too large/);
+  });
+
+  // Capture cuts values, never names: a top-level name made from data (a query's parameter name
+  // spread into the properties) of a million characters is kept whole while its value becomes
+  // "[Too large: 8 bytes]", so the event and its JSON line are four times maxEventBytes.
+  it.fails("is bounded with the event at the top of the properties", () => {
+    const sink = createMemorySink();
+    createLogger({ sinks: [sink] }).info("Query {Query}", { [name]: 1 });
+    const event = only(sink.events);
+    expect(estimateEventBytes(event)).toBeLessThanOrEqual(eventLimit);
+    expect(toJson(event).length).toBeLessThanOrEqual(2 * eventLimit);
+  });
+});
