@@ -135,10 +135,12 @@ export function readEventCounts(
  * @internal {@link abandonedSince} for a resource, counting also what its chains lost below the
  * component that speaks for each. That component counts an event delivered once the component
  * below it took it (a queue draining into a sink's `write` at exit), and sees none of what
- * becomes of it there; a component below that saw fewer events, and gave up some at exit or
- * still holds them, lost events the report would otherwise call delivered. Since events given up
- * above may be the same ones (a batch in flight is held by both), a chain's loss is the largest
- * told by any of its components, and never more than the events it counted delivered since.
+ * becomes of it there; a component below that saw fewer events, and gave up some at exit, still
+ * holds them or failed them (a full disk in the exit drain), lost events the report would
+ * otherwise call delivered. Since events lost above may be the same ones (a batch in flight is
+ * held by both, a failed batch is told to both), a chain's loss of each kind is the largest told
+ * by any of its components past what the speaker told, and never more in all than the events it
+ * counted delivered since.
  */
 export function lostSince(
   after: EventSnapshot,
@@ -146,23 +148,30 @@ export function lostSince(
 ): EventCounts & { readonly abandoned: number } {
   const counts = abandonedSince(after, before);
   let lost = 0;
+  let failed = 0;
   for (const chain of after.chains) {
     const earlier = before?.chains.find((candidate) => candidate.root === chain.root);
     const given = abandonedSince(chain.counts, earlier?.counts).abandoned;
+    const told = chain.counts.failed - (earlier?.counts.failed ?? 0);
     let largest = given;
+    let largestFailed = told;
     for (const component of chain.below) {
       const now = chain.components.get(component);
       if (now === undefined) continue;
       const then = earlier?.components.get(component);
       largest = Math.max(largest, abandonedSince(now, then).abandoned);
+      largestFailed = Math.max(largestFailed, now.failed - (then?.failed ?? 0));
     }
-    const handedOn = chain.counts.delivered - (earlier?.counts.delivered ?? 0);
-    lost += Math.min(largest - given, Math.max(0, handedOn));
+    const handedOn = Math.max(0, chain.counts.delivered - (earlier?.counts.delivered ?? 0));
+    const chainLost = Math.min(largest - given, handedOn);
+    lost += chainLost;
+    failed += Math.min(largestFailed - told, handedOn - chainLost);
   }
-  if (lost === 0) return counts;
+  if (lost === 0 && failed === 0) return counts;
   return {
     ...counts,
-    delivered: counts.delivered - lost,
+    delivered: counts.delivered - lost - failed,
+    failed: counts.failed + failed,
     abandoned: counts.abandoned + lost,
   };
 }
