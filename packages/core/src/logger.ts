@@ -526,15 +526,22 @@ export class Logger {
               (bound === undefined ? 0 : bound.retained) +
               (context === undefined ? 0 : (context.retained ?? Number.NaN));
       }
-      event = new LogEventRecord(core.clock(), level, parsed, captured, capturedError);
-      if (core.enrichers.length === 0) {
-        // Enrichers add keys after the bound ones, so only an event without them ends with them.
-        if (whole !== undefined) event.bound = whole.properties;
-        // Priced here for sinks that hold events (a queue), which need not walk it again; an
-        // enriched event is priced by the walk, once its properties are complete.
-        event.retainedContentBytes = retainedRecordTotal(size, retained);
-      } else {
+      const enriched = core.enrichers.length > 0;
+      // Priced here for sinks that hold events (a queue), which need not walk it again; an
+      // enriched event is priced by the walk, once its properties are complete.
+      event = new LogEventRecord(
+        core.clock(),
+        level,
+        parsed,
+        captured,
+        capturedError,
+        enriched ? -1 : retainedRecordTotal(size, retained),
+      );
+      if (enriched) {
         this.#enrich(event, captured, size, bytes, fixedBytes);
+      } else if (whole !== undefined) {
+        // Enrichers add keys after the bound ones, so only an event without them ends with them.
+        event.bound = whole.properties;
       }
       if (core.filters.length > 0 && !this.#passesFilters(event)) {
         core.filtered += 1;
