@@ -15,6 +15,7 @@ import {
   type RedactionOptions,
 } from "./redaction.ts";
 import {
+  lastMembers,
   retainedKeyBytes,
   retainedMemberBytes,
   retainedNumberBytes,
@@ -648,7 +649,10 @@ export function captureRecord(
   let retained = 0;
   const source = properties as Record<string, unknown>;
   for (let index = 0; index < kept; index++) {
-    const key = keys[index] as string;
+    const name = keys[index] as string;
+    // A name made from data (a query's parameters spread into the call) can be as long as any
+    // value: it is cut like one, so the event stays within its bounds.
+    const key = name.length > options.maxStringLength ? truncateString(name, options) : name;
     retained += retainedKeyBytes(key);
     let item: unknown;
     try {
@@ -657,14 +661,14 @@ export function captureRecord(
       // site goes megamorphic at once and takes V8's generic path for every key (measured).
       item =
         index === 0
-          ? source[key]
+          ? source[name]
           : index === 1
-            ? source[key]
+            ? source[name]
             : index === 2
-              ? source[key]
+              ? source[name]
               : index === 3
-                ? source[key]
-                : source[key];
+                ? source[name]
+                : source[name];
     } catch (error) {
       const marker = throwsMarker(error);
       result[key] = marker;
@@ -763,8 +767,14 @@ function finishRecord(
   } else {
     lastCapture.bytes = bytes;
   }
-  lastCapture.keys = keys;
-  lastCapture.retained = fitted < 0 ? retainedMemberBytes(result, 0) : fitted;
+  if (fitted < 0) {
+    lastCapture.retained = retainedMemberBytes(result, 0);
+    // Fitting the budget may have taken out names made from data.
+    lastCapture.keys = lastMembers.keys;
+  } else {
+    lastCapture.retained = fitted;
+    lastCapture.keys = keys;
+  }
 }
 
 // The last template asked about, and whether it has a `{$Name}` hole: calls come in runs of one
@@ -832,7 +842,47 @@ export function enforceEventBytes(
     result[key] = marker;
     total += marker.length + 2 - size;
   }
+  if (fixedBytes + total > options.maxEventBytes)
+    total = dropLongNames(result, fixedBytes, options);
   return total;
+}
+
+// Names longer than this are most likely data, not a literal of the code that logs.
+const literalNameLength = 64;
+const moreKeysPattern = /^\[(\d+) more keys\]$/;
+
+/** @internal how many keys a `"…"` entry's value says were left out (0 for anything else). */
+export function moreKeysCount(value: CapturedValue): number {
+  const match = typeof value === "string" ? moreKeysPattern.exec(value) : null;
+  return match === null ? 0 : Number(match[1]);
+}
+
+/**
+ * What is left when every value of an event is a marker and it is still too large: its names
+ * made from data (each cut to `maxStringLength` already, but there may be many). They are taken
+ * out, longest first, and counted in the `"…"` key until the event fits.
+ *
+ * @returns the record's estimated size afterwards.
+ */
+function dropLongNames(
+  result: Record<string, CapturedValue>,
+  fixedBytes: number,
+  options: ResolvedCaptureOptions,
+): number {
+  const names = Object.keys(result).filter((key) => key !== "…" && key.length > literalNameLength);
+  if (names.length === 0) return estimateValueBytes(result);
+  names.sort((left, right) => right.length - left.length);
+  let dropped = moreKeysCount(result["…"]);
+  delete result["…"];
+  let total = estimateValueBytes(result);
+  for (const name of names) {
+    if (fixedBytes + total + 24 <= options.maxEventBytes) break;
+    total -= name.length + 4 + estimateValueBytes(result[name]);
+    delete result[name];
+    dropped += 1;
+  }
+  if (dropped > 0) result["…"] = `[${dropped} more keys]`;
+  return estimateValueBytes(result);
 }
 
 const eventOverheadBytes = 64;

@@ -1,7 +1,12 @@
-import { enforceEventBytes, lastCapture, type ResolvedCaptureOptions } from "./capture.ts";
+import {
+  enforceEventBytes,
+  lastCapture,
+  moreKeysCount,
+  type ResolvedCaptureOptions,
+} from "./capture.ts";
 import { createRecord } from "./captured-record.ts";
 import type { CapturedObject, CapturedValue } from "./log-event.ts";
-import { retainedMemberBytes } from "./retained-size.ts";
+import { lastMembers, retainedMemberBytes } from "./retained-size.ts";
 
 /**
  * @internal captured properties from one source of an event (a logger's bound properties, an
@@ -20,13 +25,6 @@ export interface PropertySource {
    * context scope opened by another copy of core), which leaves the event to be walked instead.
    */
   readonly retained?: number;
-}
-
-const moreKeysPattern = /^\[(\d+) more keys\]$/;
-
-function moreKeysCount(value: CapturedValue): number {
-  const match = typeof value === "string" ? moreKeysPattern.exec(value) : null;
-  return match === null ? 0 : Number(match[1]);
 }
 
 /**
@@ -130,18 +128,15 @@ export function mergeWithinLimits(
     // Re-added last, so that the marker follows the keys it summarises.
     delete target["…"];
     target["…"] = `[${leftOut} more keys]`;
-    count += 1;
-  } else if ("…" in target) {
-    // A marker whose value the byte bound replaced still is a key.
-    count += 1;
   }
   // Shadowed and left-out keys only make the sum larger: walk the record only past the bound.
   lastCapture.bytes =
     fixedBytes + bytes > options.maxEventBytes
       ? enforceEventBytes(target, fixedBytes, options)
       : bytes;
-  lastCapture.keys = count;
   lastCapture.retained = retainedMemberBytes(target, 0);
+  // Exact: fitting the budget may have taken out names made from data.
+  lastCapture.keys = lastMembers.keys;
 }
 
 /**

@@ -222,15 +222,27 @@ describe("a property name longer than the event's limit", () => {
     expect(event.properties.Query).toMatch(/^\[Too large/);
   });
 
-  // Capture cuts values, never names: a top-level name made from data (a query's parameter name
-  // spread into the properties) of a million characters is kept whole while its value becomes
-  // "[Too large: 8 bytes]", so the event and its JSON line are four times maxEventBytes.
-  it.fails("is bounded with the event at the top of the properties", () => {
+  // A top-level name made from data (a query's parameter name spread into the properties) is cut
+  // like a string value; kept whole, it made the event and its JSON line four times the limit.
+  it("is bounded with the event at the top of the properties", () => {
     const sink = createMemorySink();
     const properties: Record<string, number> = { [name]: 1 };
     createLogger({ sinks: [sink] }).info("Query received", properties);
     const event = only(sink.events);
     expect(estimateEventBytes(event)).toBeLessThanOrEqual(eventLimit);
     expect(JSON.stringify(event.properties).length).toBeLessThanOrEqual(2 * eventLimit);
+    expect(Object.values(event.properties)).toEqual([1]);
+  });
+
+  it("is bounded when many long names each fit maxStringLength but not the event together", () => {
+    const sink = createMemorySink();
+    const properties: Record<string, number> = {};
+    for (let index = 0; index < 100; index++) properties[`${index}:${"n".repeat(10_000)}`] = index;
+    createLogger({ sinks: [sink] }).info("Query received", properties);
+    const event = only(sink.events);
+    expect(estimateEventBytes(event)).toBeLessThanOrEqual(eventLimit);
+    const more = /^\[(\d+) more keys\]$/.exec(String(event.properties["…"]));
+    // Every name is either kept or counted.
+    expect(Object.keys(event.properties).length - 1 + Number(more?.[1])).toBe(100);
   });
 });
