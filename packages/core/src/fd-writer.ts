@@ -555,8 +555,8 @@ export class FdWriter {
    * `timeoutMs`; when it runs out, a beginning of the write that ends the file counts as a write
    * the OS cut short (a full disk, a size limit): the whole events in it are credited and the
    * rest is written after them; otherwise everything stays buffered. A file that cannot be read
-   * back is judged by its growth. A file truncated under the write (copytruncate) does not show
-   * it: the wait ends at the timeout. On a pipe,
+   * back is judged by its growth. A file truncated under the write (copytruncate) is searched
+   * from its start, where the write then lands. On a pipe,
    * a terminal or a socket nothing shows how much of a write was taken, and text written beside
    * it could land ahead of it or inside it: flushSync writes nothing while a call is outstanding
    * there, and the buffer waits for the asynchronous writer (an exit path then counts what is
@@ -634,7 +634,7 @@ export class FdWriter {
     if (!inFlight.syncing) {
       if (inFlight.callEnd < 0) return false;
       const data = inFlight.buffer.subarray(inFlight.offset);
-      const start = inFlight.callEnd - data.length;
+      let start = inFlight.callEnd - data.length;
       let searchedSize = -1;
       let landed = 0;
       for (;;) {
@@ -644,6 +644,8 @@ export class FdWriter {
         } catch {
           return false;
         }
+        // Truncated under the write (copytruncate): it appends at the file's new end.
+        if (size < start) start = 0;
         if (size !== searchedSize && size - start >= data.length) {
           searchedSize = size;
           if (containsAfter(inFlight.callFd, data, start, size)) {
