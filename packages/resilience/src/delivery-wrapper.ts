@@ -41,8 +41,11 @@ export abstract class DeliveryWrapper {
   readonly name: string;
   /** Serial wrappers order batches themselves; a gate keeps the order only where its sinks do. */
   readonly acceptsOverlappingBatches: boolean;
-  /** Present when the wrapped sink has one; set by the constructor. */
-  readonly flushSync?: () => void;
+  /**
+   * Present when the wrapped sink has one; set by the constructor. `timeoutMs` bounds the whole
+   * drain, as `Sink.flushSync` says.
+   */
+  readonly flushSync?: (timeoutMs?: number) => void;
   /** Present when a wrapped sink has it: passed through to every one that has it. */
   readonly observeDelivery?: (observer: DeliveryObserver) => () => void;
   protected readonly counters: SinkCounters = new SinkCounters();
@@ -91,7 +94,7 @@ export abstract class DeliveryWrapper {
     this.acceptsOverlappingBatches =
       serial || delivering.every((sink) => sink.acceptsOverlappingBatches === true);
     if (syncTarget !== undefined && typeof syncTarget.flushSync === "function") {
-      this.flushSync = () => this.#flushSync(syncTarget);
+      this.flushSync = (timeoutMs?: number) => this.#flushSync(syncTarget, timeoutMs);
     }
     const observable = delivering.filter((sink) => typeof sink.observeDelivery === "function");
     if (observable.length > 0) {
@@ -406,12 +409,16 @@ export abstract class DeliveryWrapper {
     this.#lastLoss = error;
   }
 
-  #flushSync(target: Sink): void {
+  #flushSync(target: Sink, timeoutMs: number | undefined): void {
+    const deadline = timeoutMs === undefined ? undefined : performance.now() + timeoutMs;
+    // The wrapped sink may be asked twice: both calls share the caller's time.
+    const left = () =>
+      deadline === undefined ? undefined : Math.max(0, deadline - performance.now());
     try {
       // Batches waiting for the one in the wrapped sink go first: each starts the moment the one
       // before it is told delivered, inside this drain, so they are written ahead of the events
       // gathered by write, which came after them.
-      if (this.#waiting.length > 0) target.flushSync?.();
+      if (this.#waiting.length > 0) target.flushSync?.(left());
     } catch (error) {
       this.report(error, "flushSync");
     }
@@ -420,7 +427,7 @@ export abstract class DeliveryWrapper {
     this.#writeBacklog -= events.length;
     try {
       if (events.length > 0) this.handOverSync(events, target);
-      target.flushSync?.();
+      target.flushSync?.(left());
     } catch (error) {
       this.report(error, "flushSync", events.length);
     }

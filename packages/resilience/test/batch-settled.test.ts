@@ -190,6 +190,54 @@ describe("withRetry and a batch's outcome told synchronously", () => {
   });
 });
 
+describe("a wrapper's flushSync with a timeout", () => {
+  it("gives the wrapped sink the caller's time, shared by both of its calls", () => {
+    const given: (number | undefined)[] = [];
+    const inner: Sink = {
+      name: "slow exit",
+      write: () => {},
+      writeBatch: () => new Promise<void>(() => {}),
+      flushSync(timeoutMs?: number) {
+        given.push(timeoutMs);
+        // A destination that takes what it is given: here, 30 ms of it.
+        const until = performance.now() + 30;
+        while (performance.now() < until) {
+          // Busy, as a synchronous write to a slow pipe is.
+        }
+      },
+      flush: () => Promise.resolve(),
+      close: () => Promise.resolve(),
+    };
+    const spare: Sink = {
+      name: "spare",
+      write: () => {},
+      writeBatch: () => Promise.resolve(),
+      flush: () => Promise.resolve(),
+      close: () => Promise.resolve(),
+    };
+    for (const wrapper of [
+      withRetry(inner),
+      withCircuitBreaker(inner),
+      withFallback(inner, spare),
+    ]) {
+      given.length = 0;
+      void wrapper.writeBatch(events(0, 2));
+      for (const event of events(2, 2)) wrapper.write(event);
+      wrapper.flushSync?.(50);
+      expect(given.length).toBeGreaterThan(0);
+      for (const timeoutMs of given) {
+        expect(timeoutMs).toBeDefined();
+        expect(timeoutMs).toBeLessThanOrEqual(50);
+      }
+      // The second call gets what the first left.
+      if (given.length > 1) expect(given[1]).toBeLessThanOrEqual(20 + 1);
+      wrapper.flushSync?.();
+      expect(given.at(-1)).toBeUndefined();
+      wrapper.abandon?.("process_exit");
+    }
+  });
+});
+
 describe("withCircuitBreaker and a batch's outcome told synchronously", () => {
   it("passes the listener through while closed and tells a full delivery at once", async () => {
     const inner = fakeSink();
