@@ -80,3 +80,24 @@ export function conclude(
   if (synchronous) told(delivered, failure);
   reject(failure);
 }
+
+/**
+ * @internal {@link conclude} for a wrapper that delivered a batch in parts (a retry's attempts, a
+ * fallback's destinations): `error`, the last part's failure, describes only that part, so a
+ * batch delivered in part is rejected with a `PartialDeliveryError` of the whole batch.
+ */
+export function concludeParts(
+  count: number,
+  delivered: number,
+  error: unknown,
+  synchronous: boolean,
+  told: BatchSettled,
+  resolve: () => void,
+  reject: (error: unknown) => void,
+): void {
+  const failure =
+    delivered === 0 || delivered === count
+      ? error
+      : new PartialDeliveryError(delivered, count, { cause: error });
+  conclude(count, delivered, failure, synchronous, told, resolve, reject);
+}

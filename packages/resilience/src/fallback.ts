@@ -6,8 +6,7 @@ import {
   type Sink,
   type SinkStats,
 } from "@sluice/core";
-import { PartialDeliveryError } from "@sluice/core/sink";
-import { conclude } from "./batch-outcome.ts";
+import { concludeParts } from "./batch-outcome.ts";
 import { DeliveryWrapper } from "./delivery-wrapper.ts";
 import {
   functionOption,
@@ -143,13 +142,8 @@ class Fallback extends DeliveryWrapper implements FallbackSink {
   protected override deliver(events: readonly LogEvent[], told: BatchSettled): Promise<void> {
     let delivered = 0;
     return new Promise<void>((resolve, reject) => {
-      const end = (error: unknown, synchronous: boolean): void => {
-        const failure =
-          delivered === 0 || delivered === events.length
-            ? error
-            : new PartialDeliveryError(delivered, events.length, { cause: error });
-        conclude(events.length, delivered, failure, synchronous, told, resolve, reject);
-      };
+      const end = (error: unknown, synchronous: boolean): void =>
+        concludeParts(events.length, delivered, error, synchronous, told, resolve, reject);
       const attempt = (index: number): void => {
         const destination = this.inner[index] as Sink;
         const route = this.#routes[index] as RouteCounters;

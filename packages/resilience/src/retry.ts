@@ -1,11 +1,6 @@
 import type { BatchSettled, LogEvent, Sink, SinkStats } from "@sluice/core";
-import {
-  type DropReason,
-  invalidOption,
-  PartialDeliveryError,
-  positiveIntegerOption,
-} from "@sluice/core/sink";
-import { conclude } from "./batch-outcome.ts";
+import { type DropReason, invalidOption, positiveIntegerOption } from "@sluice/core/sink";
+import { concludeParts } from "./batch-outcome.ts";
 import { DeliveryWrapper } from "./delivery-wrapper.ts";
 import { defaultTransientCodes, hasErrorCode } from "./transient-error.ts";
 import {
@@ -207,13 +202,8 @@ class Retry extends DeliveryWrapper implements RetrySink {
     const started = settings.now();
     let delivered = 0;
     return new Promise<void>((resolve, reject) => {
-      const end = (error: unknown, synchronous: boolean): void => {
-        const failure =
-          delivered === 0 || delivered === events.length
-            ? error
-            : new PartialDeliveryError(delivered, events.length, { cause: error });
-        conclude(events.length, delivered, failure, synchronous, told, resolve, reject);
-      };
+      const end = (error: unknown, synchronous: boolean): void =>
+        concludeParts(events.length, delivered, error, synchronous, told, resolve, reject);
       const attempt = (number: number): void => {
         const rest = delivered === 0 ? events : events.slice(delivered);
         // Each attempt's outcome is taken once, from whichever the wrapped sink gives first. Told
