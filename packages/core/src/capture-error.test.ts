@@ -1,5 +1,11 @@
+import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
-import { captureValue, defaultCaptureOptions, resolveCaptureOptions } from "./capture.ts";
+import {
+  captureRecord,
+  captureValue,
+  defaultCaptureOptions,
+  resolveCaptureOptions,
+} from "./capture.ts";
 import { captureError } from "./capture-error.ts";
 import { CapturedError } from "./log-event.ts";
 
@@ -98,6 +104,22 @@ describe("captureError", () => {
     >;
     expect(captured.failure).toBeInstanceOf(CapturedError);
     expect(captured.failure?.message).toBe("inner");
+  });
+
+  it("knows errors of another realm, and objects of this one as objects", () => {
+    const foreign = runInNewContext('new TypeError("from a vm context")') as object;
+    expect(foreign instanceof Error).toBe(false);
+    const captured = captureValue({ failure: foreign, plain: { message: "m" } }, options) as Record<
+      string,
+      unknown
+    >;
+    expect(captured.failure).toBeInstanceOf(CapturedError);
+    expect(captured.failure).toMatchObject({ name: "TypeError", message: "from a vm context" });
+    expect(captured.plain).not.toBeInstanceOf(CapturedError);
+    expect(captured.plain).toEqual({ message: "m" });
+    // As the properties argument itself: an error goes under one key, not spread into fields.
+    const record = captureRecord(foreign, undefined, options, 0);
+    expect(Object.values(record)[0]).toBeInstanceOf(CapturedError);
   });
 });
 

@@ -23,6 +23,10 @@ const reservedFields = new Set(["name", "message", "stack", "cause", "errors"]);
  */
 export function isErrorLike(value: object): boolean {
   if (value instanceof Error) return true;
+  // An object of this realm that is not an Error, such as the literal a call passes its
+  // properties in, skips the tag lookup below, most of this check's cost. What that lookup is for
+  // are errors of another realm (a `vm` context), which are not instances of this realm's Object.
+  if (value instanceof Object) return false;
   try {
     return Object.prototype.toString.call(value) === "[object Error]";
   } catch {

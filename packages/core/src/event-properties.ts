@@ -151,6 +151,8 @@ export class PreparedSource implements PropertySource {
   readonly names: readonly string[];
   readonly values: readonly CapturedValue[];
   readonly nameSet: ReadonlySet<string>;
+  /** A bit per name's {@link nameBit}: a name whose bit is clear is not one of the names. */
+  readonly nameBits: number;
   /** The heap the values retain (see `retainedMemberBytes`). */
   readonly retained: number;
 
@@ -166,6 +168,9 @@ export class PreparedSource implements PropertySource {
     this.names = Object.keys(properties);
     this.values = this.names.map((name) => properties[name]);
     this.nameSet = new Set(this.names);
+    let bits = 0;
+    for (const name of this.names) bits |= nameBit(name);
+    this.nameBits = bits;
     this.retained = retainedMemberBytes(properties, 0);
   }
 }
@@ -173,8 +178,12 @@ export class PreparedSource implements PropertySource {
 // An event's own properties are few and a set lookup is cheaper than a property lookup in a
 // record of ever-changing shape (measured: the `in` checks were a third of the copy's cost).
 function appendPrepared(target: Record<string, CapturedValue>, source: PreparedSource): boolean {
-  const nameSet = source.nameSet;
-  for (const key in target) if (nameSet.has(key)) return addAbsent(target, source.properties);
+  const bits = source.nameBits;
+  for (const key in target) {
+    if ((bits & nameBit(key)) !== 0 && source.nameSet.has(key)) {
+      return addAbsent(target, source.properties);
+    }
+  }
   const names = source.names;
   const values = source.values;
   const count = names.length;
@@ -187,6 +196,16 @@ function appendPrepared(target: Record<string, CapturedValue>, source: PreparedS
   if (count > 3) target[names[3] as string] = values[3];
   for (let index = 4; index < count; index++) target[names[index] as string] = values[index];
   return true;
+}
+
+/**
+ * One of 32 bits for a name, from its length and first character: a few bound names set a few
+ * bits, and most of an event's own names miss them all, which costs two loads and some
+ * arithmetic instead of a set lookup.
+ */
+function nameBit(name: string): number {
+  // `charCodeAt(0)` of "" is NaN, and NaN & 31 is 0.
+  return 1 << ((name.length + name.charCodeAt(0)) & 31);
 }
 
 /** Adds what `target` lacks of `source`; returns whether that was every key of `source`. */

@@ -1,6 +1,6 @@
 import { CapturedError, type CapturedValue } from "./log-event.ts";
 
-// Characters that JSON or a line-oriented reader cannot take as they are: controls, `"`, `\`,
+// Characters that JSON or a line-oriented reader cannot take as they are: controls, `"`, ``,
 // U+0085 (NEL, a line break for Python's `splitlines` and other Unicode-aware readers),
 // U+2028/U+2029 (line terminators for JavaScript and many log shippers) and every surrogate (a
 // well-formed pair is kept, a lone one is escaped by the slow path).
@@ -28,7 +28,8 @@ const cleanMemoLength = 256;
  */
 export function toJsonString(text: string): string {
   // The regex test covers the common case (measured: ~2x faster than JSON.stringify on short text).
-  if (isJsonClean(text)) return `"${text}"`;
+  // biome-ignore lint/style/useTemplate: a template's `${}` converts through a call, even a string.
+  if (isJsonClean(text)) return '"' + text + '"';
   // JSON.stringify escapes controls, quotes, backslashes and lone surrogates (well-formed
   // JSON.stringify); only the Unicode line breaks are left for us.
   const quoted = JSON.stringify(text);
@@ -67,20 +68,13 @@ function escapeLineBreak(character: string): string {
  * ```
  */
 export function toJson(value: CapturedValue): string {
-  switch (typeof value) {
-    case "string":
-      return toJsonString(value);
-    case "number":
-      return numberToJson(value);
-    case "boolean":
-      return value ? "true" : "false";
-    case "bigint":
-      return value.toString();
-    case "undefined":
-      return "null";
-    default:
-      return value === null ? "null" : structureToJson(value);
-  }
+  // Tests, not a `switch` on `typeof`: the compiler folds each `typeof x === "..."` into a
+  // type check, where a switch makes it build the type's name first.
+  if (typeof value === "string") return toJsonString(value);
+  if (typeof value === "number") return numberToJson(value);
+  if (typeof value === "boolean") return value ? "true" : "false";
+  if (typeof value === "bigint") return value.toString();
+  return value == null ? "null" : structureToJson(value);
 }
 
 /**

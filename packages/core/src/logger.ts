@@ -11,7 +11,12 @@ import {
 } from "./capture.ts";
 import { type ContextFrame, getContextFrame } from "./context.ts";
 import { invalidOption, LoggingError } from "./errors.ts";
-import { BoundProperties, mergeSources, type PropertySource } from "./event-properties.ts";
+import {
+  BoundProperties,
+  mergeSources,
+  type PreparedSource,
+  type PropertySource,
+} from "./event-properties.ts";
 import { isLogLevel, LevelSwitch, type LogLevel, levelOrdinal, logLevels } from "./level.ts";
 import {
   type CapturedError,
@@ -248,6 +253,9 @@ export class Logger {
   readonly #core: LoggerCore;
   readonly #bound: BoundProperties;
   readonly #hasBound: boolean;
+  // `#bound.merged()`, kept from the first event that needed it (it never changes after): a field
+  // read per event instead of a call.
+  #prepared: PreparedSource | undefined;
 
   /** @internal use {@link createLogger}. */
   constructor(core: LoggerCore, bound: BoundProperties) {
@@ -513,7 +521,7 @@ export class Logger {
       const frame = getContextFrame();
       let whole: PropertySource | undefined;
       if (this.#hasBound || frame !== undefined) {
-        const bound = this.#hasBound ? this.#bound.merged() : undefined;
+        const bound = this.#hasBound ? (this.#prepared ?? this.#prepareBound()) : undefined;
         const context = frame === undefined ? undefined : this.#contextSource(frame);
         if (mergeSources(captured, size, bytes, bound, context, fixedBytes, capture)) whole = bound;
         size = lastCapture.keys;
@@ -574,6 +582,12 @@ export class Logger {
         );
       }
     }
+  }
+
+  #prepareBound(): PreparedSource {
+    const prepared = this.#bound.merged();
+    this.#prepared = prepared;
+    return prepared;
   }
 
   /** The ambient context scope as this logger's redaction sees it (captured once per scope). */

@@ -9,6 +9,7 @@ import {
 } from "@sluice/core";
 import { createSink } from "@sluice/core/sink";
 import { createMemorySink } from "@sluice/core/testing";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 
 function throwingSink(): Sink {
@@ -121,6 +122,36 @@ describe("createLogger", () => {
     expect(first?.properties).toMatchObject({ App: "shop", Layer: "call", RequestId: "r-1" });
     expect(second?.properties).toMatchObject({ Layer: "child", Component: "cart" });
     expect(third?.properties).toMatchObject({ Layer: "logger", App: "shop", RequestId: "r-1" });
+  });
+
+  it("merges bound properties by name, whatever names look alike", () => {
+    // Names of one length and first letter share the bit that spares most events a set lookup;
+    // a sample of such names, and of unlike ones, must merge as names, not as look-alikes.
+    const names = ["Sa", "Sb", "Sc", "Ta", "Service", "Serving", "Region", "Realm", "", "é", "x"];
+    const name = fc.constantFrom(...names);
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(name, { maxLength: 5 }),
+        fc.uniqueArray(name, { maxLength: 5 }),
+        (boundNames, ownNames) => {
+          const sink = createMemorySink();
+          const log = createLogger({ sinks: [sink] });
+          const child = log.child(
+            Object.fromEntries(boundNames.map((key) => [key, `bound ${key}`])),
+          );
+          // Twice: the first event prepares the bound properties, the second uses them prepared.
+          for (let round = 0; round < 2; round++) {
+            child.info("Event", Object.fromEntries(ownNames.map((key) => [key, `own ${key}`])));
+          }
+          const expected: Record<string, string> = {};
+          for (const key of ownNames) expected[key] = `own ${key}`;
+          for (const key of boundNames) if (!(key in expected)) expected[key] = `bound ${key}`;
+          for (const event of sink.events) {
+            expect(Object.entries(event.properties)).toEqual(Object.entries(expected));
+          }
+        },
+      ),
+    );
   });
 
   it("keeps ambient context isolated between concurrent requests", async () => {
