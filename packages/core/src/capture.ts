@@ -155,7 +155,10 @@ export function describeThrown(error: unknown): string {
 
 /** @internal cuts a string to the limit, saying how much was cut. */
 export function truncateString(value: string, options: ResolvedCaptureOptions): string {
-  return cutString(value, options.maxStringLength);
+  // The test is repeated here so that the common case, nothing to cut, is inlined where it is
+  // called, where the call to cutString is not (its cutting path is too large).
+  const max = options.maxStringLength;
+  return value.length <= max ? value : cutString(value, max);
 }
 
 function cutString(value: string, max: number): string {

@@ -34,6 +34,13 @@ let lastTemplate: MessageTemplate | undefined;
  * ```
  */
 export function parseTemplate(text: string): MessageTemplate {
+  // The last template again, the common case, in a function small enough to be inlined where it
+  // is called; the rest is a call away.
+  if (text === lastSource) return lastTemplate as MessageTemplate;
+  return parseOtherTemplate(text);
+}
+
+function parseOtherTemplate(text: string): MessageTemplate {
   const source = typeof text === "string" ? text : String(text);
   if (source === lastSource) return lastTemplate as MessageTemplate;
   const cached = cache.get(source);
