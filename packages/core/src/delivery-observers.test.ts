@@ -148,6 +148,24 @@ describe("DeliveryTimestamps", () => {
     expect(seen).toEqual([2, 3]);
   });
 
+  it("stops a delivery told in several calls when its observer leaves during one", () => {
+    const observers = new DeliveryObservers((active) => timestamps.track(active));
+    const timestamps = new DeliveryTimestamps(observers, () => 0);
+    const calls: number[] = [];
+    const stop = observers.add((_timestamps, from, to) => {
+      calls.push(to - from);
+      stop();
+    });
+    for (let n = 0; n < 10_000; n++) timestamps.push(n < 5000 ? 1 : 2);
+    timestamps.deliver(10_000);
+    expect(calls).toEqual([4096]);
+    const { seen, observer } = collector();
+    observers.add(observer);
+    timestamps.push(3);
+    timestamps.deliver(1);
+    expect(seen).toEqual([3]);
+  });
+
   it("tells what a plain list of the held events would, for any sequence", () => {
     const timestamp = fc.oneof(
       { weight: 9, arbitrary: fc.integer({ min: 0, max: 3 }) },
