@@ -11,6 +11,33 @@ function collector(): {
   return { seen, observer: (timestamps, from, to) => seen.push(...timestamps.subarray(from, to)) };
 }
 
+/**
+ * An observer that also takes runs, under the key `DeliveryTimestamps` looks for, and copies
+ * them as a list; told one timestamp an event, it keeps them apart.
+ */
+function runsCollector(): {
+  seen: number[];
+  perEvent: number[];
+  observer: (t: Float64Array, from: number, to: number) => void;
+} {
+  const seen: number[] = [];
+  const perEvent: number[] = [];
+  const runs = (timestamps: Float64Array, counts: Float64Array, from: number, to: number) => {
+    for (let run = from; run < to; run++) {
+      const count = counts[run] as number;
+      expect(Number.isInteger(count) && count > 0).toBe(true);
+      for (let n = 0; n < count; n++) seen.push(timestamps[run] as number);
+    }
+  };
+  const observer = Object.assign(
+    (timestamps: Float64Array, from: number, to: number) => {
+      perEvent.push(...timestamps.subarray(from, to));
+    },
+    { [Symbol.for("@sluice/core/delivery-runs")]: runs },
+  );
+  return { seen, perEvent, observer };
+}
+
 describe("DeliveryTimestamps", () => {
   it("tells observers the delivered timestamps, oldest first, across the ring's wrap", () => {
     const observers = new DeliveryObservers((active) => timestamps.track(active));
@@ -166,6 +193,49 @@ describe("DeliveryTimestamps", () => {
     expect(seen).toEqual([3]);
   });
 
+  it("tells each observer what it delivered when an observer settles again while told", () => {
+    const observers = new DeliveryObservers((active) => timestamps.track(active));
+    const timestamps = new DeliveryTimestamps(observers, () => 0);
+    const calls: number[][] = [];
+    const runsCalls: number[][] = [];
+    let again = false;
+    observers.add(() => {
+      // As an observer that logs to the sink it observes, which then writes at once.
+      if (!again) return;
+      again = false;
+      timestamps.push(9);
+      timestamps.deliver(1);
+    });
+    observers.add((told, from, to) => calls.push([...told.subarray(from, to)]));
+    observers.add(
+      Object.assign(() => {}, {
+        [Symbol.for("@sluice/core/delivery-runs")]: (
+          told: Float64Array,
+          counts: Float64Array,
+          from: number,
+          to: number,
+        ) => {
+          const seen: number[] = [];
+          for (let run = from; run < to; run++) {
+            for (let n = 0; n < (counts[run] as number); n++) seen.push(told[run] as number);
+          }
+          runsCalls.push(seen);
+        },
+      }),
+    );
+    // A first delivery, so that the arrays the second one reuses exist.
+    timestamps.push(0);
+    timestamps.deliver(1);
+    again = true;
+    for (const timestamp of [1, 1, 2, 3]) timestamps.push(timestamp);
+    timestamps.deliver(3);
+    timestamps.deliver(5);
+    // Runs are told first, so the observer of runs hears of 1, 1, 2 before the first observer
+    // delivers 3 inside its call; the second observer hears of 3 first, then of 1, 1, 2 intact.
+    expect(runsCalls).toEqual([[0], [1, 1, 2], [3], [9]]);
+    expect(calls).toEqual([[0], [3], [1, 1, 2], [9]]);
+  });
+
   it("tells what a plain list of the held events would, for any sequence", () => {
     const timestamp = fc.oneof(
       { weight: 9, arbitrary: fc.integer({ min: 0, max: 3 }) },
@@ -204,8 +274,11 @@ describe("DeliveryTimestamps", () => {
         });
         const timestamps = new DeliveryTimestamps(observers, () => held.length);
         const { seen, observer } = collector();
+        // Both kinds at once: one told each event, one told runs.
+        const byRuns = runsCollector();
         const expected: number[] = [];
         let stop: (() => void) | undefined;
+        let stopRuns: (() => void) | undefined;
         const settle = (count: number, delivered: boolean): void => {
           for (const event of held.splice(0, count)) {
             if (delivered && event.tracked) expected.push(event.timestamp);
@@ -222,16 +295,21 @@ describe("DeliveryTimestamps", () => {
             }
             if (step.kind === "flood") settle(held.length, true);
           } else if (step.kind === "observe") {
-            if (step.on && stop === undefined) stop = observers.add(observer);
-            else if (!step.on && stop !== undefined) {
+            if (step.on && stop === undefined) {
+              stop = observers.add(observer);
+              stopRuns = observers.add(byRuns.observer);
+            } else if (!step.on && stop !== undefined) {
               stop();
+              stopRuns?.();
               stop = undefined;
             }
           } else {
             settle(step.count, step.kind === "deliver");
           }
           // What each step told, emptied for the next.
+          expect(byRuns.seen.splice(0)).toEqual(expected);
           expect(seen.splice(0)).toEqual(expected.splice(0));
+          expect(byRuns.perEvent).toEqual([]);
         }
       }),
       { numRuns: 200 },
