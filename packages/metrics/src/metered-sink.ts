@@ -26,6 +26,8 @@ export interface MeterSettings {
 }
 
 const nanosecondsPerMillisecond = 1e6;
+// Where core's `DeliveryTimestamps` looks for an observer's runs function (see `#recordRuns`).
+const deliveryRunsKey = Symbol.for("@sluice/core/delivery-runs");
 
 /**
  * The sink `withMetrics` returns: a pass-through that counts what crosses it and measures two
@@ -77,9 +79,16 @@ export class MeteredSink implements Sink {
     this.#onError = settings.onError;
     if (typeof inner.observeDelivery === "function") {
       this.observeDelivery = (observer) => inner.observeDelivery?.(observer) ?? (() => {});
-      this.#stopObserving = inner.observeDelivery((timestamps, from, to) =>
-        this.#recordObserved(timestamps, from, to),
-      );
+      const observer: DeliveryObserver = (timestamps, from, to) =>
+        this.#recordObserved(timestamps, from, to);
+      // Core's `DeliveryTimestamps` (file and console sinks) keeps held timestamps as runs of
+      // equal ones and tells them as such to an observer carrying this: no scan of one
+      // timestamp an event (some 20 instructions an event).
+      Object.defineProperty(observer, deliveryRunsKey, {
+        value: (timestamps: Float64Array, counts: Float64Array, from: number, to: number) =>
+          this.#recordRuns(timestamps, counts, from, to),
+      });
+      this.#stopObserving = inner.observeDelivery(observer);
     }
   }
 
@@ -249,6 +258,16 @@ export class MeteredSink implements Sink {
       while (end < to && timestamps[end] === timestamp) end++;
       histogram.record((now - timestamp) * nanosecondsPerMillisecond, end - run);
       run = end;
+    }
+  }
+
+  /** Records the latency of delivered runs: `timestamps[i]` delivered `counts[i]` times. */
+  #recordRuns(timestamps: Float64Array, counts: Float64Array, from: number, to: number): void {
+    const now = this.#now();
+    const histogram = this.deliveryLatency;
+    for (let run = from; run < to; run++) {
+      const latency = (now - (timestamps[run] as number)) * nanosecondsPerMillisecond;
+      histogram.record(latency, counts[run] as number);
     }
   }
 

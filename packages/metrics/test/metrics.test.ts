@@ -174,6 +174,33 @@ describe("withMetrics counters", () => {
     }
   });
 
+  it("records runs of equal timestamps a file sink tells, beside an observer of every event", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "sluice-metrics-runs-"));
+    try {
+      const now = 1_000_000;
+      const metrics = createMetrics({ now: () => now });
+      const file = createFileSink({ path: join(directory, "app.log") });
+      const sink = withMetrics(withQueue(file), { metrics, name: "app" });
+      const seen: number[] = [];
+      const stop = sink.observeDelivery?.((timestamps, from, to) => {
+        seen.push(...timestamps.subarray(from, to));
+      });
+      const loggedAt = [...Array(30).fill(now - 50), ...Array(20).fill(now - 10)];
+      loggedAt.push(...Array(50).fill(now - 50));
+      for (const [n, timestamp] of loggedAt.entries()) sink.write(event(n, timestamp));
+      await sink.flush();
+      const snapshot = only(metrics.snapshot());
+      expect(snapshot.deliveryLatency.count).toBe(100);
+      expect(snapshot.deliveryLatency.sum).toBeCloseTo(30 * 50 + 20 * 10 + 50 * 50, 6);
+      expect(snapshot.deliveryLatency.max).toBe(50);
+      expect(seen).toEqual(loggedAt);
+      stop?.();
+      await sink.close();
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+
   it("times one write in writeSampleInterval and counts every one", () => {
     const metrics = createMetrics({ writeSampleInterval: 4 });
     const sink = withMetrics(createMemorySink(), { metrics, name: "app" });
