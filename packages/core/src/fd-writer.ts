@@ -141,6 +141,9 @@ interface FlushWaiter {
 }
 
 const eagainInitialMs = 1;
+// How many separate discards a batch can learn of after the fact (see `#recentDiscards`): a
+// batch's own writes hold more only when drains inside them fail and succeed in turn.
+const recentDiscardsKept = 64;
 // How long flushSync waits, without a timeout of its own, for an asynchronous write to a file to
 // show in the file's size: threadpool writes take micro- to milliseconds, so a second means the
 // threadpool is stuck behind other work.
@@ -287,6 +290,11 @@ export class FdWriter {
   readonly #recordSeparator: string;
   readonly #separatorBytes: Buffer;
   #tornRecord = false;
+  // True while `onWriteError` decides what becomes of the held text (see `flushSync`).
+  #deciding = false;
+  // The latest discards, as [first event, end) pairs, oldest first: a batch whose events were
+  // discarded before it asked (a drain inside its own writes) learns it from them.
+  #recentDiscards: [number, number][] = [];
   #inFlightTorn = false;
   /** Blocks complete and encoded, oldest first. */
   #blocks: Block[] = [];
@@ -525,16 +533,17 @@ export class FdWriter {
   flushBatch(count: number, settled?: (written: number) => void): Promise<number> {
     const target = this.#accepted;
     const batchStart = target - Math.max(0, Math.min(count, target));
+    const firstDiscarded = this.#firstDiscardedFrom(batchStart, target);
     if (this.#settled >= target) {
-      tell(settled, target - batchStart);
-      return Promise.resolve(target - batchStart);
+      tell(settled, firstDiscarded - batchStart);
+      return Promise.resolve(firstDiscarded - batchStart);
     }
     return new Promise<number>((resolve, reject) => {
       this.#waiters.push({
         target,
         mark: undefined,
         batchStart,
-        firstDiscarded: target,
+        firstDiscarded,
         resolve,
         settled,
         reject,
@@ -572,8 +581,13 @@ export class FdWriter {
    *   asynchronous writer. Without it, an outstanding write gets about a second, and a pipe that
    *   stays full for about a second counts as failed, since on an exit path nothing will write
    *   the rest later.
+   * Called from inside `onWriteError`, it does nothing: the held text is that failure's to decide.
    */
   flushSync(timeoutMs?: number): void {
+    // Called from inside `onWriteError` (an owner's error callback that drains): the held text is
+    // the failure's, already counted by the owner as failed or about to be retried; writing it
+    // here would fail it a second time, or deliver what was counted failed.
+    if (this.#deciding) return;
     const started = performance.now();
     const deadline = timeoutMs === undefined ? undefined : started + timeoutMs;
     if (this.#outstanding && !this.#outstandingDone) {
@@ -1021,10 +1035,13 @@ export class FdWriter {
       accepted: this.#accepted,
     };
     let decision: WriteErrorDecision = "discard";
+    this.#deciding = true;
     try {
       decision = this.#onWriteError?.(error, events, bytes) ?? "discard";
     } catch {
       decision = "discard";
+    } finally {
+      this.#deciding = false;
     }
     if (decision === "retry") {
       if (synchronous) return;
@@ -1057,6 +1074,17 @@ export class FdWriter {
    * learn where what was written ends, and flushes report `error`.
    */
   #settleDiscarded(firstDiscarded: number, events: number, error: unknown): void {
+    if (events > 0) {
+      // Discards one after another (every drain failing) make one range: a batch learns where
+      // the first of them began however many there were.
+      const last = this.#recentDiscards.at(-1);
+      if (last !== undefined && last[1] >= firstDiscarded) {
+        last[1] = Math.max(last[1], firstDiscarded + events);
+      } else {
+        this.#recentDiscards.push([firstDiscarded, firstDiscarded + events]);
+        if (this.#recentDiscards.length > recentDiscardsKept) this.#recentDiscards.shift();
+      }
+    }
     for (const waiter of this.#waiters) {
       if (firstDiscarded < waiter.firstDiscarded) waiter.firstDiscarded = firstDiscarded;
     }
@@ -1064,6 +1092,14 @@ export class FdWriter {
     this.#failures.record(error);
     this.#releaseWaiters();
     this.#releaseIdleWaiters();
+  }
+
+  /** The first event from `start` that a discard already took, or `end` if none did. */
+  #firstDiscardedFrom(start: number, end: number): number {
+    for (const [first, past] of this.#recentDiscards) {
+      if (past > start) return Math.min(end, Math.max(first, start));
+    }
+    return end;
   }
 
   #releaseWaiters(): void {
