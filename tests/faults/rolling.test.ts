@@ -74,8 +74,14 @@ function archiveViolations(archive: Archive): string[] {
 }
 
 /** The events of one writer (N in [from, to)), as if they were alone in the output. */
+/** The events numbered in [from, to); unreadable lines are judged by the caller, not here. */
 function only(found: OutputEvents, from: number, to: number): OutputEvents {
-  return { ...found, numbers: found.numbers.filter((n) => n >= from && n < to), others: 0 };
+  return {
+    numbers: found.numbers.filter((n) => n >= from && n < to),
+    others: 0,
+    invalid: [],
+    tornEnd: false,
+  };
 }
 
 const second = 1_000_000_000;
@@ -224,7 +230,7 @@ describe("rolling and gzip", () => {
       violations.push(
         ...conservationViolations(result?.final).map((text) => `process ${index}: ${text}`),
         ...outputViolations(
-          { ...only(found, offset, offset + second), invalid: [] },
+          only(found, offset, offset + second),
           figures(result?.final).delivered ?? -1,
         ).map((text) => `process ${index}: ${text}`),
       );
