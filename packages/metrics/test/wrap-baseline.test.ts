@@ -113,6 +113,7 @@ describe("wrapping a sink that already carried traffic", () => {
     const file = fileSink(path);
     for (let n = 0; n < 2000; n++) file.write(event(n, Date.now() - 100_000));
     const held = file.stats().pending;
+    expect(held).toBeGreaterThan(0);
 
     const metrics = createMetrics();
     const sink = withMetrics(file, { metrics, name: "file" });
@@ -212,6 +213,7 @@ describe("wrapping a sink that already carried traffic", () => {
     const first = withMetrics(file, { metrics, name: "first" });
     for (let n = 0; n < 2000; n++) first.write(event(n, Date.now() - 100_000));
     const held = file.stats().pending;
+    expect(held).toBeGreaterThan(0);
     const second = withMetrics(file, { metrics, name: "second" });
     for (let n = 0; n < 300; n++) second.write(event(n));
     await second.flush();
