@@ -13,6 +13,7 @@ import {
   reportError,
   SinkCounters,
 } from "@sluice/core/sink";
+import type { HeldDeliveries } from "./held-deliveries.ts";
 import { Histogram } from "./histogram.ts";
 
 /** What a metered sink needs from the metrics it reports to. */
@@ -59,6 +60,8 @@ export class MeteredSink implements Sink {
   // Events handed on by `write`, and those of them whose hand-over threw.
   #writes = 0;
   #writeFailures = 0;
+  // Events refused after `close()`, never handed on.
+  #refused = 0;
   readonly #sampleMask: number;
   readonly #now: () => number;
   readonly #onError: ErrorHandler | undefined;
@@ -67,6 +70,8 @@ export class MeteredSink implements Sink {
   #abandoned = false;
   // Stops observing the wrapped chain's deliveries; set while they are observed.
   #stopObserving: (() => void) | undefined;
+  // The events the chain held when it was wrapped, while some may still be told of.
+  #held: HeldDeliveries | undefined;
 
   constructor(inner: Sink, name: string, settings: MeterSettings) {
     this.inner = inner;
@@ -113,6 +118,7 @@ export class MeteredSink implements Sink {
     const count = events.length;
     if (this.#closed) {
       this.#counters.refuse("closed", count);
+      this.#refused += count;
       const error = new LoggingError("sink_closed", `Sink "${this.name}" is closed.`);
       try {
         settled?.(0, error);
@@ -200,6 +206,26 @@ export class MeteredSink implements Sink {
     }
   }
 
+  /** Whether delivery latency comes from the wrapped chain's delivery observers. */
+  get observesDelivery(): boolean {
+    return this.#stopObserving !== undefined;
+  }
+
+  /**
+   * Leaves the events the chain held when it was wrapped out of delivery latency, as the
+   * observers are told of them (see {@link HeldDeliveries}).
+   *
+   * @param held the held events.
+   */
+  leaveOut(held: HeldDeliveries): void {
+    this.#held = held.done ? undefined : held;
+  }
+
+  /** Events refused after `close()` (dropped as `closed`): never handed on, seen only here. */
+  get refused(): number {
+    return this.#refused;
+  }
+
   /** Writes the wrapped sink threw from (breaking the contract): failed, and seen only here. */
   get writeFailures(): number {
     return this.#writeFailures;
@@ -219,6 +245,7 @@ export class MeteredSink implements Sink {
   #writeRarely(event: LogEvent): void {
     if (this.#closed) {
       this.#counters.refuse("closed");
+      this.#refused++;
       return;
     }
     const start = performance.now();
@@ -247,11 +274,20 @@ export class MeteredSink implements Sink {
     return this.inner.close().finally(stop);
   }
 
+  /** How many of `count` events just told of were held by the chain when it was wrapped. */
+  #heldAmong(count: number): number {
+    const held = this.#held as HeldDeliveries;
+    const skipped = held.take(count);
+    if (held.done) this.#held = undefined;
+    return skipped;
+  }
+
   /** Records the latency of delivered events, `timestamps[from]` to `timestamps[to - 1]`. */
   #recordObserved(timestamps: Float64Array, from: number, to: number): void {
+    const first = this.#held === undefined ? from : from + this.#heldAmong(to - from);
     const now = this.#now();
     const histogram = this.deliveryLatency;
-    let run = from;
+    let run = first;
     while (run < to) {
       const timestamp = timestamps[run] as number;
       let end = run + 1;
@@ -263,11 +299,24 @@ export class MeteredSink implements Sink {
 
   /** Records the latency of delivered runs: `timestamps[i]` delivered `counts[i]` times. */
   #recordRuns(timestamps: Float64Array, counts: Float64Array, from: number, to: number): void {
+    let skip = 0;
+    if (this.#held !== undefined) {
+      let told = 0;
+      for (let run = from; run < to; run++) told += counts[run] as number;
+      skip = this.#heldAmong(told);
+    }
     const now = this.#now();
     const histogram = this.deliveryLatency;
     for (let run = from; run < to; run++) {
+      let times = counts[run] as number;
+      if (skip > 0) {
+        const skipped = Math.min(skip, times);
+        skip -= skipped;
+        times -= skipped;
+        if (times === 0) continue;
+      }
       const latency = (now - (timestamps[run] as number)) * nanosecondsPerMillisecond;
-      histogram.record(latency, counts[run] as number);
+      histogram.record(latency, times);
     }
   }
 

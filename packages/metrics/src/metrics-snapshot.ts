@@ -5,7 +5,7 @@ import type { AlertKind } from "./metrics-options.ts";
 export interface LatencySnapshot {
   /** How many latencies were recorded. */
   readonly count: number;
-  /** Their sum. */
+  /** Their sum; `Infinity` (`null` in JSON) past the largest double. */
   readonly sum: number;
   /** The median. */
   readonly p50: number;
@@ -75,13 +75,18 @@ export interface ComponentSnapshot {
 }
 
 /**
- * Everything measured for one named sink. The counters follow the conservation law:
+ * Everything measured for one named sink since it was wrapped or last reset (the events its chain
+ * held then count as received after it). The counters follow the conservation law:
  * `events = delivered + sum(dropped) + failed + pending`.
  */
 export interface SinkMetricsSnapshot {
   /** The name given to `withMetrics`. */
   readonly name: string;
-  /** Events the metered sink received, through `write` or `writeBatch`. */
+  /**
+   * Events the chain received, as the first component inside counts them: those that crossed the
+   * metered sink (through `write` or `writeBatch`), and any others that component takes (a sink
+   * shared by two metered sinks).
+   */
   readonly events: number;
   /**
    * Events delivered, as the first component inside the metered sink counts them (a queue: handed
@@ -105,13 +110,18 @@ export interface SinkMetricsSnapshot {
   /** Caller-side cost of `write` (a sample of the calls: see `writeSampleInterval`). */
   readonly writeLatency: LatencySnapshot;
   /**
-   * From the log call (`LogEvent.timestamp`) to the settlement of the `writeBatch` that delivered
-   * the event through the metered sink. Empty when events only arrive through `write`.
+   * From the log call (`LogEvent.timestamp`) to the event being handed to the OS or the peer, where
+   * the chain reports it (`Sink.observeDelivery`), else to the settlement of the `writeBatch` that
+   * delivered the event through the metered sink (then empty when events only arrive through
+   * `write`). Events the chain held when it was wrapped are not timed.
    */
   readonly deliveryLatency: LatencySnapshot;
   /** The alerts in an episode now. */
   readonly alerts: readonly AlertKind[];
-  /** Every component of the chain, outermost (the metered sink itself) first. */
+  /**
+   * Every component of the chain, outermost (the metered sink itself) first, with its whole
+   * history: not affected by wrapping or reset.
+   */
   readonly components: readonly ComponentSnapshot[];
 }
 

@@ -2,6 +2,7 @@ import type { DropReason, Sink } from "@sluice/core";
 import { createDropCounts, dropReasons, walkSinkChain } from "@sluice/core/sink";
 import { type ComponentStats, readComponentStats } from "./component-stats.ts";
 import { describeError } from "./error-description.ts";
+import { HeldDeliveries } from "./held-deliveries.ts";
 import type { Histogram } from "./histogram.ts";
 import type { MeteredSink } from "./metered-sink.ts";
 import type { AlertKind } from "./metrics-options.ts";
@@ -78,9 +79,19 @@ export function summariseLatency(histogram: Histogram): LatencySnapshot {
   };
 }
 
+/** What {@link SinkEntry} reads from the chain's counters at one moment. */
+interface ChainReading {
+  /** The counters before the baseline. */
+  readonly totals: Totals;
+  /** Events the first component inside holds now. */
+  readonly pending: number;
+  /** Events the innermost sinks delivered, in all. */
+  readonly leavesDelivered: number;
+}
+
 /**
  * One named sink as the metrics see it: reads the chain's counters through `stats()`, keeps the
- * baseline that `reset()` subtracts, and notices new failures along the chain.
+ * baseline that wrapping and `reset()` take, and notices new failures along the chain.
  */
 export class SinkEntry {
   readonly sink: MeteredSink;
@@ -90,9 +101,22 @@ export class SinkEntry {
   // The last error each component reported when last read, so a new one is noticed once.
   readonly #seenErrors = new WeakMap<Sink, unknown>();
 
+  /**
+   * Starts counting from now, as `reset()` does: a chain that already carried traffic (alone, or
+   * under another metered sink) is reported from its wrapping on. The events it holds now count
+   * as received after the wrapping, and are left out of delivery latency (they never crossed the
+   * metered sink).
+   *
+   * @param sink the metered sink, just made.
+   * @param now the wall clock, for error times.
+   */
   constructor(sink: MeteredSink, now: () => number) {
     this.sink = sink;
     this.#now = now;
+    const { pending, leavesDelivered } = this.#start();
+    if (pending > 0 && sink.observesDelivery) {
+      sink.leaveOut(new HeldDeliveries(pending, leavesDelivered, () => this.#progress()));
+    }
   }
 
   /**
@@ -166,43 +190,74 @@ export class SinkEntry {
    * as received after the reset, so the conservation law still holds.
    */
   reset(): void {
-    const chain = walkChain(this.sink);
-    const statsByComponent = chain.map(readComponentStats);
-    this.#noticeErrors(chain, statsByComponent);
-    const { totals, pending } = this.#totals(chain, statsByComponent);
-    totals.events -= pending;
-    this.#baseline = totals;
-    this.#lastError = undefined;
+    this.#start();
     this.sink.writeLatency.reset();
     this.sink.deliveryLatency.reset();
   }
 
+  /** Takes the chain's counters now as the baseline; clears the last error. */
+  #start(): ChainReading {
+    const chain = walkChain(this.sink);
+    const statsByComponent = chain.map(readComponentStats);
+    this.#noticeErrors(chain, statsByComponent);
+    const reading = this.#totals(chain, statsByComponent);
+    // Totals are a fresh object: the baseline may keep it.
+    this.#baseline = { ...reading.totals, events: reading.totals.events - reading.pending };
+    this.#lastError = undefined;
+    return reading;
+  }
+
+  /** The chain's progress, for {@link HeldDeliveries}; read on the delivery path, never throws. */
+  #progress(): { leavesDelivered: number; pending: number } | undefined {
+    try {
+      const chain = walkChain(this.sink);
+      const { pending, leavesDelivered } = this.#totals(chain, chain.map(readComponentStats));
+      return { pending, leavesDelivered };
+    } catch {
+      return undefined;
+    }
+  }
+
   /**
-   * The chain's counters, before the baseline: events as the metered sink received them, the
-   * outcomes as the first component inside counts them (the metered sink's own when that one
-   * has no counters), and the bytes of the innermost sinks.
+   * The chain's counters, before the baseline: events and outcomes as the first component inside
+   * counts them (plus what the metered sink kept from it: writes refused after close, and writes
+   * that threw), or the metered sink's own when that one has no counters; and the bytes and
+   * deliveries of the innermost sinks. Events come from the same component as the outcomes so that
+   * the law holds even when that component also takes events that do not cross the metered sink
+   * (a sink shared by two metered sinks).
    */
   #totals(
     chain: readonly Sink[],
     statsByComponent: readonly (ComponentStats | undefined)[],
-  ): { totals: Totals; pending: number } {
+  ): ChainReading {
+    const sink = this.sink;
     const own = statsByComponent[0] as ComponentStats;
-    const entry = chain[1] === this.sink.inner ? statsByComponent[1] : undefined;
-    const outcomes = entry ?? own;
+    const entry = chain[1] === sink.inner ? statsByComponent[1] : undefined;
     const totals = zeroTotals();
-    totals.events = own.accepted;
-    totals.delivered = outcomes.delivered;
-    // A write the wrapped sink threw from never reached its counters: it is counted here.
-    totals.failed = outcomes.failed + (entry === undefined ? 0 : this.sink.writeFailures);
-    for (const reason of dropReasons) {
-      totals.dropped[reason] =
-        outcomes.dropped[reason] + (entry === undefined ? 0 : own.dropped[reason]);
+    let pending: number;
+    if (entry === undefined) {
+      totals.events = own.accepted;
+      totals.delivered = own.delivered;
+      totals.failed = own.failed;
+      for (const reason of dropReasons) totals.dropped[reason] = own.dropped[reason];
+      pending = own.pending;
+    } else {
+      // A write the wrapped sink threw from never reached its counters, nor did a refused one:
+      // both are counted here.
+      totals.events = entry.accepted + sink.writeFailures + sink.refused;
+      totals.delivered = entry.delivered;
+      totals.failed = entry.failed + sink.writeFailures;
+      for (const reason of dropReasons) totals.dropped[reason] = entry.dropped[reason];
+      totals.dropped.closed += sink.refused;
+      pending = entry.pending;
     }
+    let leavesDelivered = 0;
     for (let index = 0; index < chain.length; index++) {
       if (readInner(chain[index] as Sink) !== undefined) continue;
       totals.bytes += statsByComponent[index]?.bytes ?? 0;
+      leavesDelivered += statsByComponent[index]?.delivered ?? 0;
     }
-    return { totals, pending: outcomes.pending };
+    return { totals, pending, leavesDelivered };
   }
 
   /** Keeps the newest failure along the chain, the innermost when several are new at once. */

@@ -21,18 +21,24 @@ export interface MetricsSink extends Sink {
   /** The wrapped sink. */
   readonly inner: Sink;
   /**
-   * The metered sink's own counters: an event is delivered once the wrapped sink took it
-   * (`write`) or its `writeBatch` resolved.
+   * The metered sink's own counters, since it was made: what crossed it, an event delivered once
+   * the wrapped sink took it (`write`) or its `writeBatch` resolved.
    */
   stats(): SinkStats;
 }
 
 /**
- * Wraps a sink so that `metrics` reports it under `name`: events received, the outcomes and
- * drop reasons of the first component inside, bytes written, last error, queue depth and state
- * read along the `inner` chain, the caller-side cost of `write` (sampled) and the delivery
- * latency of events that pass through `writeBatch`. Outside a queue it sees the queue's drops;
- * inside one (`withQueue(withMetrics(sink, ...))`) it sees delivery latency.
+ * Wraps a sink so that `metrics` reports it under `name`: the events and the outcomes and drop
+ * reasons of the first component inside, bytes written, last error, queue depth and state read
+ * along the `inner` chain, the caller-side cost of `write` (sampled) and the delivery latency of
+ * the events that cross it.
+ *
+ * The report starts at the wrapping, as after `metrics.reset()`: a sink that already carried
+ * traffic is reported from zero (its components' own totals stay in `components`). Events the
+ * chain holds at the wrapping count as received after it, so the conservation law holds, and
+ * are not timed: they never crossed the metered sink. Two metered sinks around one sink each
+ * report all of that sink's traffic since their own wrapping (its counters cannot tell who sent
+ * what); what crossed one of them alone is its own `components[0].accepted`.
  *
  * @param sink the sink to meter.
  * @param options the metrics and the sink's name.

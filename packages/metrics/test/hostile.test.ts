@@ -76,7 +76,6 @@ describe("a wrapped chain that breaks the contract", () => {
     ["null", () => null],
     ["a number", () => 42],
     ["an empty object", () => ({})],
-    ["counters without dropped", () => ({ accepted: 3, delivered: 3, failed: 0, pending: 0 })],
     [
       "a getter that throws",
       () => ({
@@ -102,6 +101,30 @@ describe("a wrapped chain that breaks the contract", () => {
       () => ({ ...new SinkCounters().snapshot(), dropped: { queue_full: Number.NaN } }),
     ],
   ];
+  it("a component whose stats() has no dropped is read as one that dropped nothing", async () => {
+    const metrics = createMetrics();
+    let taken = 0;
+    const sink = withMetrics(
+      {
+        ...sinkWithStats(() => ({ accepted: taken, delivered: taken, failed: 0, pending: 0 })),
+        write: () => {
+          taken++;
+        },
+        writeBatch: (events) => {
+          taken += events.length;
+          return Promise.resolve();
+        },
+      },
+      { metrics, name: "app" },
+    );
+    sink.write(event(1));
+    await sink.writeBatch([event(2), event(3)]);
+    const snapshot = metrics.snapshot().sinks[0];
+    expect(snapshot).toMatchObject({ events: 3, delivered: 3, failed: 0, pending: 0 });
+    expect(totalDropped((snapshot as SinkMetricsSnapshot).dropped)).toBe(0);
+    expectConserved(snapshot);
+  });
+
   for (const [what, stats] of garbage) {
     it(`a component whose stats() returns ${what} is read as one without counters`, async () => {
       const metrics = createMetrics({ thresholds: { dropRate: 0.5, queueFill: 0.5 } });

@@ -290,6 +290,13 @@ describe("withMetrics counters", () => {
     expect(sink.stats?.()).toMatchObject({ failed: 0, delivered: 6 });
     sink.write(event(7));
     expect(sink.stats?.().dropped.closed).toBe(1);
+    // The batch waiting in the metered sink is the queue's too: dropped once, not twice.
+    expect(only(metrics.snapshot())).toMatchObject({
+      events: 8,
+      dropped: { shutdown_timeout: 7, closed: 1 },
+      pending: 0,
+    });
+    expectConserved(only(metrics.snapshot()));
   });
 
   it("passes the sink contract kit", async () => {
