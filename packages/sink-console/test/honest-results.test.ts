@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { LogEvent, LogLevel } from "@sluice/core";
 import { createLogEvent, PartialDeliveryError } from "@sluice/core/sink";
 import { createConsoleSink } from "@sluice/sink-console";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 let directory: string;
 const descriptors: number[] = [];
@@ -33,8 +33,11 @@ describe("the console sink's results are honest", () => {
       onError: () => {},
     });
     for (let n = 0; n < 100; n++) sink.write(event("info", n));
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(sink.stats()).toMatchObject({ accepted: 100, failed: 100, pending: 0 });
+    // The writes fail off the caller's thread: wait for the outcome, however loaded the machine.
+    await vi.waitFor(
+      () => expect(sink.stats()).toMatchObject({ accepted: 100, failed: 100, pending: 0 }),
+      { timeout: 10_000, interval: 5 },
+    );
     await expect(sink.flush()).rejects.toMatchObject({ code: "ENOSPC" });
     await expect(sink.flush()).resolves.toBeUndefined();
     sink.write(event("info", 100));

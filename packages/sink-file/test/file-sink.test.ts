@@ -208,7 +208,12 @@ describe("createFileSink", () => {
 
   it("compresses rolled files with gzip, keeping every line", async () => {
     const path = join(directory, "app.log");
-    const sink = createFileSink({ path, rolling: { maxSize: 3000, compress: true } });
+    const errors: unknown[] = [];
+    const sink = createFileSink({
+      path,
+      rolling: { maxSize: 3000, compress: true },
+      onError: (error) => errors.push(error),
+    });
     for (let round = 0; round < 5; round++) {
       for (let n = 0; n < 30; n++) sink.write(event(round * 30 + n));
       await sink.flush();
@@ -217,8 +222,13 @@ describe("createFileSink", () => {
       );
     }
     await sink.close();
-    const compressed = readdirSync(directory).filter((name) => name.endsWith(".log.gz"));
-    expect(compressed.length).toBeGreaterThan(0);
+    expect(errors).toEqual([]);
+    const names = readdirSync(directory);
+    const compressed = names.filter((name) => name.endsWith(".log.gz"));
+    expect(
+      compressed.length,
+      `rolls ${sink.stats().rolls}; files ${names.join(", ")}`,
+    ).toBeGreaterThan(0);
     const numbers = [
       ...compressed.flatMap((name) =>
         gunzipSync(readFileSync(join(directory, name)))
