@@ -142,6 +142,83 @@ describe("flushSync and a formatter that calls log.flushSync() during the hand-o
   });
 });
 
+describe("a blocking queue and a formatter that logs during the hand-over", () => {
+  it("drops the write that would wait (queue_full) instead of handing a batch inside another", () => {
+    const path = temporaryFile();
+    let log: Logger | undefined;
+    const file = createFileSink({
+      path,
+      onError: () => {},
+      formatter: {
+        name: "chatty",
+        format(logged) {
+          const n = logged.properties.N as number;
+          // Event 0 logs six more while the queue hands its batch over: the sixth finds the
+          // queue full again.
+          if (n === 0) for (let k = 1; k <= 6; k++) log?.info("Event {N}", { N: 1000 + k });
+          return `${n}\n`;
+        },
+      },
+    });
+    const queue = withQueue(file, {
+      batchSize: 5,
+      maxEvents: 10,
+      overflow: "block",
+      shedBelow: false,
+      onError: () => {},
+    });
+    log = createLogger({ sinks: [queue] });
+    for (let n = 0; n < 10; n++) log.info("Event {N}", { N: n });
+    queue.flushSync();
+    const lines = readFileSync(path, "utf8").split("\n").filter(Boolean).map(Number);
+    expect(lines).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 1001, 1002, 1003, 1004, 1005]);
+    expectConserved(queue.stats(), file.stats());
+    expect(queue.stats()).toMatchObject({ accepted: 16, delivered: 15, pending: 0 });
+    expect(queue.stats().dropped.queue_full).toBe(1);
+    file.abandon("process_exit");
+  });
+});
+
+describe("flushSync over a sink that takes one batch at a time", () => {
+  it("hands the next batch only once the one in flight settled", async () => {
+    let inFlight = 0;
+    let most = 0;
+    const held: { count: number; settled: BatchSettled | undefined; resolve: () => void }[] = [];
+    const counters = new SinkCounters();
+    const serial: Sink = {
+      name: "serial",
+      write: () => {},
+      writeBatch(events: readonly LogEvent[], settled?: BatchSettled): Promise<void> {
+        counters.accept(events.length);
+        inFlight += 1;
+        most = Math.max(most, inFlight);
+        return new Promise((resolve) => held.push({ count: events.length, settled, resolve }));
+      },
+      // Delivers what it holds, telling each outcome (as at exit, where no promise settles).
+      flushSync() {
+        for (const batch of held.splice(0)) {
+          inFlight -= 1;
+          counters.deliver(batch.count);
+          batch.settled?.(batch.count);
+          batch.resolve();
+        }
+      },
+      flush: () => Promise.resolve(),
+      close: () => Promise.resolve(),
+      stats: () => counters.snapshot(),
+    };
+    const queue = withQueue(serial, { batchSize: 10, onError: () => {} });
+    for (let n = 0; n < 35; n++) queue.write(event(n));
+    // The drain hands the first batch on the next turn; flushSync finds it in flight.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(queue.stats().inFlight).toBe(10);
+    queue.flushSync();
+    expect(most).toBe(1);
+    expect(queue.stats()).toMatchObject({ accepted: 35, delivered: 35, pending: 0 });
+    expect(counters.snapshot()).toMatchObject({ accepted: 35, delivered: 35 });
+  });
+});
+
 describe("flushSync over a sink that tells its outcome only on a later turn", () => {
   it("keeps the batch it handed over in flight until the sink tells, then counts it delivered", async () => {
     const sink = laterSink();
