@@ -18,6 +18,7 @@ import {
   SinkCounters,
   settleSinkCall,
   UnreportedFailures,
+  walkSinkChain,
 } from "@sluice/core/sink";
 import { EventRing } from "./event-ring.ts";
 import type { BudgetMember } from "./memory-budget.ts";
@@ -194,9 +195,10 @@ class Queue implements QueuedSink, BudgetMember {
   #drainsInFlight = 0;
   #drainBytesInFlight = 0;
   readonly #unregisterExitDrain: () => void;
-  // Whether the inner sink's writeBatch declares the `settled` listener (a second parameter), the
-  // only way a batch's outcome can reach the queue on an exit path; a sink that tells declares
-  // it. See #drainSyncUntold for a sink that does not.
+  // Whether the inner sink, and every sink it wraps, declares writeBatch's `settled` listener (a
+  // second parameter), the only way a batch's outcome can reach the queue on an exit path: a
+  // wrapper passes the listener on, and tells only what the sink below it tells. See
+  // #drainSyncUntold for a chain that cannot tell.
   readonly #innerTells: boolean;
   #stalledAtExit: InFlightBatch | undefined;
   // Set once the process ran out of work with a batch the inner sink never settled: its flush
@@ -228,7 +230,9 @@ class Queue implements QueuedSink, BudgetMember {
     }
     this.name = options.name;
     this.#options = options;
-    this.#innerTells = inner.writeBatch.length >= 2;
+    this.#innerTells = walkSinkChain(inner).every(
+      (sink) => typeof sink.writeBatch === "function" && sink.writeBatch.length >= 2,
+    );
     options.memoryBudget?.join(this);
     this.#unregisterExitDrain = registerExitDrain(() => this.drainAtExit());
   }
@@ -617,8 +621,9 @@ class Queue implements QueuedSink, BudgetMember {
   }
 
   /**
-   * `flushSync`'s step for an inner sink whose `writeBatch` declares no `settled` listener (core's
-   * `createSink` and memory sink, most sinks of other authors): hands a batch to its `write`,
+   * `flushSync`'s step for an inner sink whose `writeBatch`, or that of a sink it wraps, declares
+   * no `settled` listener (core's `createSink` and memory sink, most sinks of other authors, and
+   * any wrapper around one): hands a batch to its `write`,
    * counted delivered once it took them, as handed on to the wrapped sink (`SinkStats.delivered`);
    * its own counters then say what became of them, and the shutdown report reads them there.
    * Handed to its `writeBatch` instead, a batch could only wait in flight until an exit counts it

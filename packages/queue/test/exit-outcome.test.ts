@@ -11,7 +11,7 @@ import {
   type Sink,
   type SinkStats,
 } from "@sluice/core";
-import { checkConservation, createLogEvent, SinkCounters } from "@sluice/core/sink";
+import { checkConservation, createLogEvent, createSink, SinkCounters } from "@sluice/core/sink";
 import { withQueue } from "@sluice/queue";
 import { createFileSink } from "@sluice/sink-file";
 import { afterEach, describe, expect, it } from "vitest";
@@ -249,6 +249,38 @@ describe("flushSync over a sink that tells its outcome only on a later turn", ()
     // The turn that would have told comes too late and changes nothing.
     await new Promise((resolve) => setImmediate(resolve));
     expect(queue.stats()).toEqual(stats);
+  });
+});
+
+describe("flushSync over a chain with a sink that cannot tell an outcome synchronously", () => {
+  it("hands the events to write, which the sink delivers synchronously, when one below cannot tell", () => {
+    let delivered = 0;
+    // createSink's writeBatch takes no listener, and its deliveries through writeBatch are
+    // asynchronous: only what write took reaches deliverSync.
+    const callback = createSink({
+      name: "callback",
+      deliver: () => new Promise<void>(() => {}),
+      deliverSync: (events) => {
+        delivered += events.length;
+      },
+    });
+    // A wrapper that passes the listener on, as the metrics and resilience wrappers do.
+    const wrapper: Sink = {
+      name: "wrapper",
+      inner: callback,
+      write: (logged) => callback.write(logged),
+      writeBatch: (events, settled) => callback.writeBatch(events, settled),
+      flushSync: () => callback.flushSync?.(),
+      flush: () => callback.flush(),
+      close: () => callback.close(),
+    };
+    const queue = withQueue(wrapper, { batchSize: 100, onError: () => {} });
+    for (let n = 0; n < 1000; n++) queue.write(event(n));
+    queue.flushSync();
+    expect(delivered).toBe(1000);
+    expect(callback.stats()).toMatchObject({ accepted: 1000, delivered: 1000, pending: 0 });
+    expect(queue.stats()).toMatchObject({ accepted: 1000, delivered: 1000, pending: 0 });
+    expectConserved(queue.stats(), callback.stats());
   });
 });
 
