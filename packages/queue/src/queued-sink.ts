@@ -18,6 +18,7 @@ import {
   SinkCounters,
   settleSinkCall,
   UnreportedFailures,
+  walkSinkChain,
 } from "@sluice/core/sink";
 import { EventRing } from "./event-ring.ts";
 import type { BudgetMember } from "./memory-budget.ts";
@@ -59,8 +60,11 @@ export interface QueuedSink extends Sink {
    */
   ready(): Promise<void>;
   /**
-   * Hands every queued event to the inner sink's synchronous path (`write`, then `flushSync`),
-   * for exit paths. Does nothing when the inner sink has no `flushSync`.
+   * Hands the queued events to the inner sink a batch at a time (`writeBatch`, then its
+   * `flushSync`), for exit paths, counting each batch from the outcome the inner sink tells
+   * synchronously. A batch it takes without telling stays in flight (`pending`) until its
+   * outcome, or an `abandon`, counts it; the rest then stays queued. Does nothing when the inner
+   * sink has no `flushSync`, or when called from inside the queue's own hand-over.
    */
   flushSync(): void;
   /**
@@ -191,6 +195,11 @@ class Queue implements QueuedSink, BudgetMember {
   #drainsInFlight = 0;
   #drainBytesInFlight = 0;
   readonly #unregisterExitDrain: () => void;
+  // Whether the inner sink, and every sink it wraps, declares writeBatch's `settled` listener (a
+  // second parameter), the only way a batch's outcome can reach the queue on an exit path: a
+  // wrapper passes the listener on, and tells only what the sink below it tells. See
+  // #drainSyncUntold for a chain that cannot tell.
+  readonly #innerTells: boolean;
   #stalledAtExit: InFlightBatch | undefined;
   // Set once the process ran out of work with a batch the inner sink never settled: its flush
   // and close would never settle either, so they are still called but no longer waited for.
@@ -205,6 +214,11 @@ class Queue implements QueuedSink, BudgetMember {
   // Violations already reported, so a rejection carrying one is not reported again.
   readonly #reportedViolations = new WeakSet<object>();
   #flushWaiters: FlushWaiter[] = [];
+  // Above 0 while a batch is being handed to the inner sink or the inner sink drains
+  // synchronously for the queue: a flushSync or blocking write reached from there (a formatter or
+  // error callback that logs or flushes) hands nothing more, so batches reach the sink whole and
+  // in order.
+  #handingOver = 0;
   #batchWaiters: BatchWaiter[] = [];
   #backPressured = false;
   #readyWaiters: (() => void)[] = [];
@@ -216,6 +230,9 @@ class Queue implements QueuedSink, BudgetMember {
     }
     this.name = options.name;
     this.#options = options;
+    this.#innerTells = walkSinkChain(inner).every(
+      (sink) => typeof sink.writeBatch === "function" && sink.writeBatch.length >= 2,
+    );
     options.memoryBudget?.join(this);
     this.#unregisterExitDrain = registerExitDrain(() => this.drainAtExit());
   }
@@ -301,21 +318,44 @@ class Queue implements QueuedSink, BudgetMember {
   }
 
   flushSync(timeoutMs?: number): void {
-    if (typeof this.inner.flushSync !== "function") return;
+    // Called from inside a hand-over (a formatter or error callback that flushes): the hand-over
+    // in progress goes on once this returns, and a batch handed over from here would reach the
+    // inner sink in the middle of the one before it.
+    if (typeof this.inner.flushSync !== "function" || this.#handingOver > 0) return;
     const deadline = timeoutMs === undefined ? undefined : this.#options.now() + timeoutMs;
-    do {
-      const before = this.#innerBacklog();
-      this.#drainSync(this.#options.batchSize);
-      this.#flushInnerSync(
-        deadline === undefined ? undefined : Math.max(0, deadline - this.#options.now()),
-      );
-      // A destination that could not take what it was given (a pipe whose reader stopped: the
-      // sink waited, then failed the text or kept it) would make every further batch wait as
-      // long again: the rest stays queued, for the exit path to count, and the drain ends after
-      // one wait however much is queued.
-      const after = this.#innerBacklog();
-      if (after.pending > 0 || after.failed > before.failed) break;
-    } while (this.#depth() > 0);
+    this.#handingOver += 1;
+    try {
+      do {
+        const before = this.#innerBacklog();
+        if (!this.#innerTells) {
+          this.#drainSyncUntold(this.#options.batchSize);
+          this.#flushInnerSync(this.#remaining(deadline));
+        } else if (this.#mayHandOverSync()) {
+          this.#handOffSync(deadline);
+        } else {
+          // A sink that takes one batch at a time gets the next once the one in flight settled,
+          // which its flushSync may do.
+          this.#flushInnerSync(this.#remaining(deadline));
+        }
+        // A destination that could not take what it was given (a pipe whose reader stopped: the
+        // sink waited, then failed the text or kept it) would make every further batch wait as
+        // long again: the rest stays queued, for the exit path to count, and the drain ends
+        // after one wait however much is queued.
+        const after = this.#innerBacklog();
+        if (after.pending > 0 || after.failed > before.failed) break;
+        // A batch the inner sink took without telling its outcome by now (it writes
+        // asynchronously) stays in flight and is counted when the outcome comes: delivered or
+        // failed if the process goes on; at an exit, dropped as `process_exit` by the `abandon`
+        // that follows a `flushSync` there (the shutdown hooks call both), or as
+        // `shutdown_timeout` after the exit grace when the event loop runs dry. The sink counts
+        // what it still holds the same way, so both ends of the chain say the events were lost,
+        // and nothing is counted delivered that nobody saw delivered. Nothing more goes to such
+        // a sink here, where it would only wait in flight as well.
+        if (this.#innerTells && this.#inFlight.length > 0) break;
+      } while (this.#depth() > 0);
+    } finally {
+      this.#handingOver -= 1;
+    }
   }
 
   /**
@@ -514,7 +554,9 @@ class Queue implements QueuedSink, BudgetMember {
         continue;
       }
       deadline ??= options.now() + options.blockTimeoutMs;
-      if (this.#depth() === 0 || options.now() > deadline) {
+      // From inside a hand-over (a formatter that logs), waiting would mean handing the inner
+      // sink a batch in the middle of the one it is taking: the newcomer is discarded instead.
+      if (this.#depth() === 0 || options.now() > deadline || this.#handingOver > 0) {
         this.#counters.refuse("queue_full");
         return false;
       }
@@ -579,11 +621,16 @@ class Queue implements QueuedSink, BudgetMember {
   }
 
   /**
-   * The exit path: hands a batch to the inner sink's synchronous face (`write`, then
-   * `flushSync`), where no promise will settle; the events count as delivered once the inner sink
-   * took them.
+   * `flushSync`'s step for an inner sink whose `writeBatch`, or that of a sink it wraps, declares
+   * no `settled` listener (core's `createSink` and memory sink, most sinks of other authors, and
+   * any wrapper around one): hands a batch to its `write`,
+   * counted delivered once it took them, as handed on to the wrapped sink (`SinkStats.delivered`);
+   * its own counters then say what became of them, and the shutdown report reads them there.
+   * Handed to its `writeBatch` instead, a batch could only wait in flight until an exit counts it
+   * lost, even when the sink's synchronous drain delivers it, since no outcome can reach the
+   * queue there; and such a sink's `flushSync` may drain only what `write` took.
    */
-  #drainSync(limit: number): void {
+  #drainSyncUntold(limit: number): void {
     const { events, bytes, firstSequence, lastSequence } = this.#takeBatch(limit);
     if (events.length === 0) return;
     try {
@@ -597,13 +644,35 @@ class Queue implements QueuedSink, BudgetMember {
   }
 
   /**
-   * The `block` policy's step: hands the oldest batch to the inner sink through `writeBatch`, so
-   * it is counted from the outcome the inner sink reports (never as delivered while merely
-   * buffered), then lets the inner sink write synchronously until the deadline at most.
+   * One step of a synchronous hand-over, for `flushSync` and the `block` policy: hands the oldest
+   * batch to the inner sink through `writeBatch`, so it is counted from the outcome the inner sink
+   * reports (the delivered prefix and the failed rest; never as delivered while merely buffered),
+   * then lets the inner sink write synchronously until the deadline at most.
    */
-  #handOffSync(deadline: number): void {
-    this.#send(false);
-    this.#flushInnerSync(Math.max(0, deadline - this.#options.now()));
+  #handOffSync(deadline: number | undefined): void {
+    this.#handingOver += 1;
+    try {
+      this.#send(false);
+      this.#flushInnerSync(this.#remaining(deadline));
+    } finally {
+      this.#handingOver -= 1;
+    }
+  }
+
+  /**
+   * Whether a synchronous hand-over may hand another batch while some are in flight: to a sink
+   * that takes overlapping batches, and only while no `writeBatch` of the queue's own waits, as
+   * for the drain's pipelining.
+   */
+  #mayHandOverSync(): boolean {
+    return (
+      this.#inFlight.length === 0 ||
+      (this.inner.acceptsOverlappingBatches === true && this.#batchWaiters.length === 0)
+    );
+  }
+
+  #remaining(deadline: number | undefined): number | undefined {
+    return deadline === undefined ? undefined : Math.max(0, deadline - this.#options.now());
   }
 
   #flushInnerSync(timeoutMs: number | undefined): void {
@@ -664,10 +733,15 @@ class Queue implements QueuedSink, BudgetMember {
       told = { delivered: Math.min(Math.floor(delivered), batch.count), error };
       if (!calling) this.#settleTold(batch, drain, told);
     };
-    this.#callInner("writeBatch", () => this.inner.writeBatch(events, settled)).then(
-      () => this.#settleBatch(batch, drain, undefined),
-      (error: unknown) => this.#settleBatch(batch, drain, { error }),
-    );
+    this.#handingOver += 1;
+    try {
+      this.#callInner("writeBatch", () => this.inner.writeBatch(events, settled)).then(
+        () => this.#settleBatch(batch, drain, undefined),
+        (error: unknown) => this.#settleBatch(batch, drain, { error }),
+      );
+    } finally {
+      this.#handingOver -= 1;
+    }
     calling = false;
     if (told !== undefined) this.#settleTold(batch, drain, told);
   }

@@ -57,7 +57,8 @@ describe("the queue and a sink that tells a batch's outcome synchronously", () =
     expect(checkConservation(stats)).toBeUndefined();
     expect(stats.dropped.process_exit).toBe(0);
     expect(stats.inFlight).toBe(0);
-    // The second batch delivered 3 of its events; what was queued behind went through write().
+    // The second batch delivered 3 of its events; the five queued behind went to writeBatch in
+    // flushSync and were told delivered there.
     expect(inFlight).toBe(20);
     expect(stats.failed).toBe(7);
     expect(stats.delivered).toBe(18);
@@ -67,17 +68,21 @@ describe("the queue and a sink that tells a batch's outcome synchronously", () =
     expect(queue.stats()).toEqual(stats);
   });
 
-  it("counts in-flight batches as dropped at exit when the sink does not tell, as before", async () => {
+  it("counts what the sink never told about as dropped at exit, what flushSync handed over included", async () => {
     const inner = exitSink(false, []);
     const queue = withQueue(inner, { batchSize: 10, onError: () => {} });
     for (let n = 0; n < 25; n++) queue.write(event(n));
     await new Promise((resolve) => setImmediate(resolve));
     queue.flushSync();
+    // The queued five went to writeBatch too, and the sink said nothing of them either (its
+    // write and flushSync deliver nothing): none of them is delivered.
+    expect(inner.held.map((batch) => batch.events.length)).toEqual([10, 10, 5]);
+    expect(queue.stats()).toMatchObject({ delivered: 0, inFlight: 25, pending: 25 });
     queue.abandon("process_exit");
     const stats = queue.stats();
     expect(checkConservation(stats)).toBeUndefined();
-    expect(stats.dropped.process_exit).toBe(20);
-    expect(stats.delivered).toBe(5);
+    expect(stats.dropped.process_exit).toBe(25);
+    expect(stats.delivered).toBe(0);
   });
 
   it("takes the first outcome told, including one told during the writeBatch call", async () => {

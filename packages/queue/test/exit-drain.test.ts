@@ -17,7 +17,7 @@ afterEach(() => {
 });
 
 describe("the queue's synchronous drain (flushSync, as at process exit)", () => {
-  it("goes on past an event its sink refuses on its own: one bad event costs only itself", () => {
+  it("goes on past an event its sink refuses on its own: one bad event costs only the rest of its batch", () => {
     directory = mkdtempSync(join(tmpdir(), "sluice-exit-drain-"));
     const path = join(directory, "app.log");
     const file = createFileSink({
@@ -34,10 +34,15 @@ describe("the queue's synchronous drain (flushSync, as at process exit)", () => 
     const queue = withQueue(file, { batchSize: 100, onError: () => {} });
     for (let n = 0; n < 1000; n++) queue.write(event(n));
     queue.flushSync();
+    // Batches go through writeBatch, which delivers a prefix: the file sink refuses the events
+    // after the one it cannot format (as it does in the queue's drain), and the queue counts the
+    // 50 as failed from its answer. The drain goes on with the next batches.
     const lines = readFileSync(path, "utf8").split("\n").filter(Boolean).map(Number);
-    expect(lines).toEqual([...Array(1000).keys()].filter((n) => n !== 150));
-    expect(queue.stats().depth).toBe(0);
-    expect(file.stats().dropped.sink_error).toBe(1);
+    expect(lines).toEqual([...Array(1000).keys()].filter((n) => n < 150 || n >= 200));
+    expect(file.stats().dropped.sink_error).toBe(50);
+    expect(queue.stats()).toMatchObject({ depth: 0, pending: 0, delivered: 950, failed: 50 });
+    expect(file.stats()).toMatchObject({ delivered: 950, pending: 0 });
+    expect(checkConservation(queue.stats())).toBeUndefined();
     expect(checkConservation(file.stats())).toBeUndefined();
     file.abandon("process_exit");
   });

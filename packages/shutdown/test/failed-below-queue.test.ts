@@ -38,10 +38,11 @@ describe("process.exit() with events a queue handed on that its sink then failed
       disk: SinkStats;
     };
     for (const stats of [queue, disk]) expect(checkConservation(stats)).toBeUndefined();
-    // The queue counts what its exit drain handed to write as delivered; the sink failed it, and
-    // the drain stopped there (the rest is the queue's process_exit).
+    // The sink failed the batch the queue's exit drain handed it and said so: both count it
+    // failed, and the drain stopped there (the rest is the queue's process_exit).
     expect(disk.failed).toBeGreaterThan(0);
-    expect(queue.delivered).toBe(disk.failed);
+    expect(queue.failed).toBe(disk.failed);
+    expect(queue.delivered).toBe(0);
     expect(queue.dropped.process_exit).toBe(count - disk.failed);
     const events = report.resources[0]?.events as ResourceEvents;
     expectConserved(events);
