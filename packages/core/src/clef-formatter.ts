@@ -164,7 +164,7 @@ export function createClefFormatter(options: ClefFormatterOptions = {}): Formatt
       const properties = event.properties;
       let position = 0;
       for (const name in properties) {
-        line += keys.at(name, position++) + toJson(properties[name]);
+        line += keys.member(name, position++, properties[name]);
       }
       return `${line}}\n`;
     },

@@ -295,6 +295,40 @@ describe("createPinoFormatter", () => {
       });
     });
 
+    it("writes the same line as the general path across errors, formats, escapes and children taking turns", () => {
+      const result = lines({}, (log) => {
+        const first = log.child({ Service: "api", Shard: 7 });
+        const second = log.child({ Service: "db", Zone: "z\n1" });
+        first.info("Request {Path} took {Elapsed} ms", { Path: "/a", Elapsed: 1 });
+        second.info("Request {Path} took {Elapsed} ms", { Path: 'say "hi"', Elapsed: 2 });
+        first.error(new Error("boom"), "Failed {Path}", { Path: "/c" });
+        first.info("Took {Elapsed:0.00} ms", { Elapsed: 12.3456 });
+        second.info("Request {Path} took {Elapsed} ms", { Path: "\u2028", Elapsed: true });
+        first.info("Request {Path} took {Elapsed} ms", { Path: "/d", Elapsed: 4 });
+        first.info("Failed {Path}", { Path: "/e" });
+        second.warn("Request {Path} took {Elapsed} ms", { Path: "", Elapsed: -0 });
+      });
+      expect(result.prepared).toEqual(Array(8).fill(true));
+      expect(result.lines).toEqual(result.plain);
+      expect(result.lines.map((line) => JSON.parse(line).msg)).toEqual([
+        "Request /a took 1 ms",
+        'Request say "hi" took 2 ms',
+        "Failed /c",
+        "Took 12.35 ms",
+        "Request \u2028 took true ms",
+        "Request /d took 4 ms",
+        "Failed /e",
+        "Request  took 0 ms",
+      ]);
+      expect(JSON.parse(result.lines[2] as string)).toMatchObject({
+        Service: "api",
+        Shard: 7,
+        Path: "/c",
+        err: { type: "Error", message: "boom" },
+      });
+      expect(JSON.parse(result.lines[4] as string)).toMatchObject({ Service: "db", Zone: "z\n1" });
+    });
+
     it("honours redaction of bound properties", () => {
       const result = lines({ capture: { redact: { keys: ["Token"] } } }, (log) => {
         log.child({ Token: "secret", User: "ann" }).info("Hello {Name}", { Name: "x" });

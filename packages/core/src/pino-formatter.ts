@@ -130,6 +130,9 @@ export function createPinoFormatter(options: PinoFormatterOptions = {}): Formatt
   let lastTemplate: MessageTemplate | undefined;
   let lastPrepared: PreparedMessage | null = null;
   let lastHead = "";
+  // The last bound text joined to `lastHead`, for a child's events: one string, not two.
+  let lastTail: string | undefined;
+  let lastTailHead = "";
 
   return {
     name: "pino",
@@ -157,30 +160,41 @@ export function createPinoFormatter(options: PinoFormatterOptions = {}): Formatt
           ? boundText(event.bound)
           : null;
       let position = 0;
+      // The bound properties' text, not yet appended: it joins the message's head in one piece.
+      let tail = "";
       if (bound === null) {
         for (const name in properties) {
-          line += keys.at(name, position++) + toJson(properties[name]);
+          line += keys.member(name, position++, properties[name]);
         }
       } else {
         // The event's own properties, then the bound ones, which end the record.
         for (const name in properties) {
           if (name === bound.first) break;
-          line += keys.at(name, position++) + toJson(properties[name]);
+          line += keys.member(name, position++, properties[name]);
         }
-        line += bound.text;
+        tail = bound.text;
       }
-      if (event.error !== undefined) line += `,"err":${errorToJson(event.error, "type")}`;
+      if (event.error !== undefined) {
+        line += `${tail},"err":${errorToJson(event.error, "type")}`;
+        tail = "";
+      }
       const template = event.template;
       if (template !== lastTemplate) {
         lastTemplate = template;
         lastPrepared = preparedMessage(template);
         lastHead = lastPrepared === null ? "" : messageFragment + lastPrepared.texts[0];
+        lastTail = undefined;
       }
       if (lastPrepared !== null) {
-        const written = writeMessage(line + lastHead, lastPrepared, properties);
+        if (tail !== "" && tail !== lastTail) {
+          lastTail = tail;
+          lastTailHead = flatten(tail + lastHead);
+        }
+        const head = tail === "" ? lastHead : lastTailHead;
+        const written = writeMessage(line + head, lastPrepared, properties);
         if (written !== undefined) return written;
       }
-      return `${line}${messageFragment}${toJsonString(safeRenderMessage(event))}}\n`;
+      return `${line}${tail}${messageFragment}${toJsonString(safeRenderMessage(event))}}\n`;
     },
   };
 }
