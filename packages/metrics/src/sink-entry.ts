@@ -23,8 +23,6 @@ interface Totals {
   bytes: number;
 }
 
-const millisecondsPerNanosecond = 1e-6;
-
 function zeroTotals(): Totals {
   return { events: 0, delivered: 0, dropped: createDropCounts(), failed: 0, bytes: 0 };
 }
@@ -62,7 +60,7 @@ function componentName(component: Sink, sink: MeteredSink): string {
 }
 
 /**
- * A latency histogram (in nanoseconds) summarised in milliseconds.
+ * A latency histogram (of milliseconds) summarised.
  *
  * @param histogram the histogram.
  * @returns count, sum, p50, p95, p99 and max; all 0 when empty.
@@ -71,11 +69,11 @@ export function summariseLatency(histogram: Histogram): LatencySnapshot {
   if (histogram.count === 0) return { count: 0, sum: 0, p50: 0, p95: 0, p99: 0, max: 0 };
   return {
     count: histogram.count,
-    sum: histogram.sum * millisecondsPerNanosecond,
-    p50: histogram.quantile(0.5) * millisecondsPerNanosecond,
-    p95: histogram.quantile(0.95) * millisecondsPerNanosecond,
-    p99: histogram.quantile(0.99) * millisecondsPerNanosecond,
-    max: histogram.max * millisecondsPerNanosecond,
+    sum: histogram.sum,
+    p50: histogram.quantile(0.5),
+    p95: histogram.quantile(0.95),
+    p99: histogram.quantile(0.99),
+    max: histogram.max,
   };
 }
 
