@@ -1,5 +1,6 @@
 import { invalidOption, reportError } from "@sluice/core/sink";
 import { AlertTracker } from "./alert-tracker.ts";
+import { guardClock } from "./guarded-clock.ts";
 import type { MeteredSink, MeterSettings } from "./metered-sink.ts";
 import {
   type AlertKind,
@@ -79,7 +80,9 @@ const registries = new WeakMap<Metrics, Registry>();
  * ```
  */
 export function createMetrics(options: MetricsOptions = {}): Metrics {
-  const resolved = resolveMetricsOptions(options);
+  const given = resolveMetricsOptions(options);
+  // Every reading of the clock in the metrics goes through the guard.
+  const resolved: ResolvedMetricsOptions = { ...given, now: guardClock(given.now, given.onError) };
   const registry: Registry = {
     settings: {
       writeSampleInterval: resolved.writeSampleInterval,
