@@ -396,6 +396,42 @@ describe("the /metrics endpoint under hostile clients", () => {
     await expect(get(server.url)).rejects.toMatchObject({ code: "ECONNREFUSED" });
   });
 
+  it("closes a connection with more than four requests unanswered, rendering at most four", async () => {
+    const metrics = createMetrics();
+    // Some megabytes of text a request, more than the socket buffers take.
+    for (let n = 0; n < 2000; n++) withMetrics(createMemorySink(), { metrics, name: `sink-${n}` });
+    let renders = 0;
+    const counted = {
+      ...metrics,
+      toPrometheus: () => {
+        renders++;
+        return metrics.toPrometheus();
+      },
+    };
+    const server = await serveMetrics(counted, { port: 0 });
+    try {
+      const client = connect(server.port, "127.0.0.1");
+      let closed = false;
+      let text = "";
+      client.setEncoding("latin1");
+      client.on("data", (chunk: string) => {
+        text += chunk;
+      });
+      client.on("error", () => {});
+      client.on("close", () => {
+        closed = true;
+      });
+      // 400 requests back to back, as a client that pipelines them and never reads the answers
+      // sends them: without a bound the server renders and holds 400 texts.
+      client.write("GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n".repeat(400));
+      await vi.waitFor(() => expect(closed).toBe(true), { timeout: 20_000 });
+      expect(renders).toBeLessThanOrEqual(4);
+      expect(text.split("HTTP/1.1 200 OK").length - 1).toBeLessThanOrEqual(4);
+    } finally {
+      await server.close();
+    }
+  }, 30_000);
+
   const fixture = fileURLToPath(new URL("./fixtures/serve-child.mjs", import.meta.url));
   for (const mode of ["idle", "unread"] as const) {
     it(`does not keep the process alive for a ${mode} scrape connection`, async () => {
