@@ -140,6 +140,60 @@ describe("a wrapped chain that breaks the contract", () => {
   }
 });
 
+describe("a component whose stats() fails only sometimes", () => {
+  it("is read as it last gave its counters meanwhile, so no exported counter goes down", async () => {
+    const metrics = createMetrics();
+    const queue = withQueue(createMemorySink(), { maxEvents: 5 });
+    let failing = false;
+    const flaky: Sink = {
+      name: "flaky",
+      inner: queue,
+      write: (entry) => queue.write(entry),
+      writeBatch: (events, settled) => queue.writeBatch(events, settled),
+      flush: () => queue.flush(),
+      close: () => queue.close(),
+      stats: () => {
+        if (failing) throw new Error("stats broke");
+        return queue.stats();
+      },
+    };
+    const sink = withMetrics(flaky, { metrics, name: "app" });
+    const readings: { events: number; delivered: number; dropped: number; failing: boolean }[] = [];
+    const counters = (text: string): number[] =>
+      text
+        .split("\n")
+        .filter((line) => line.startsWith("sluice_sink_log_") && line.includes("_total{"))
+        .map((line) => Number(line.slice(line.lastIndexOf(" ") + 1)));
+    let exported = counters(metrics.toPrometheus());
+    for (let round = 0; round < 6; round++) {
+      for (let n = 0; n < 20; n++) sink.write(event(n));
+      await sink.flush();
+      failing = round % 2 === 1;
+      const snapshot = metrics.snapshot().sinks[0] as SinkMetricsSnapshot;
+      expectConserved(snapshot);
+      const { events, delivered } = snapshot;
+      readings.push({ events, delivered, dropped: totalDropped(snapshot.dropped), failing });
+      const now = counters(metrics.toPrometheus());
+      expect(now).toHaveLength(exported.length);
+      for (const [index, value] of now.entries()) {
+        expect(value).toBeGreaterThanOrEqual(exported[index] as number);
+      }
+      exported = now;
+      failing = false;
+    }
+    // Each round: 20 written, 5 delivered, 15 dropped by the full queue. A failing round reads
+    // the round before it.
+    expect(readings).toEqual([
+      { events: 20, delivered: 5, dropped: 15, failing: false },
+      { events: 20, delivered: 5, dropped: 15, failing: true },
+      { events: 60, delivered: 15, dropped: 45, failing: false },
+      { events: 60, delivered: 15, dropped: 45, failing: true },
+      { events: 100, delivered: 25, dropped: 75, failing: false },
+      { events: 100, delivered: 25, dropped: 75, failing: true },
+    ]);
+  });
+});
+
 describe("a chain that cannot be walked", () => {
   const links: [string, () => Sink][] = [
     [
