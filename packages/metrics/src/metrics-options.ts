@@ -145,15 +145,20 @@ const metricsOptionKeys: readonly (keyof MetricsOptions)[] = [
 const longestTimerMs = 2 ** 31 - 1;
 
 function timerInterval(option: string, value: unknown, fallback: number): number {
-  const resolved = positiveInteger(option, value, fallback);
-  if (resolved > longestTimerMs) {
+  if (value === undefined) return fallback;
+  if (
+    typeof value !== "number" ||
+    !Number.isInteger(value) ||
+    value < 1 ||
+    value > longestTimerMs
+  ) {
     throw invalidOption(
       option,
       `an integer number of milliseconds from 1 to ${longestTimerMs}`,
       value,
     );
   }
-  return resolved;
+  return value;
 }
 
 function powerOfTwo(option: string, value: unknown, fallback: number): number {

@@ -371,7 +371,7 @@ describe("options", () => {
 
   it("refuses an alert interval longer than a timer can wait, naming the range", () => {
     // Node.js would fire a longer timer after 1 ms, over and over.
-    for (const alertIntervalMs of [2 ** 31, 1e10]) {
+    for (const alertIntervalMs of [2 ** 31, 1e10, 0, -1, 1.5, Number.NaN]) {
       expect(() => createMetrics({ alertIntervalMs, thresholds: { dropRate: 0.5 } })).toThrow(
         'Invalid option "alertIntervalMs": expected an integer number of milliseconds from 1 to 2147483647',
       );
