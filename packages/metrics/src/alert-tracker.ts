@@ -3,8 +3,6 @@ import { type Histogram, histogramBucketCount } from "./histogram.ts";
 import { type AlertKind, alertKinds, type MetricsAlert } from "./metrics-options.ts";
 import type { SinkMetricsSnapshot } from "./metrics-snapshot.ts";
 
-const millisecondsPerNanosecond = 1e-6;
-
 /**
  * The alert episodes of one sink. Rates and latency percentiles are read over the interval since
  * the previous evaluation (latencies against a copy of each histogram's counts, kept only for the
@@ -102,10 +100,13 @@ export class AlertTracker {
   }
 }
 
-/** The p99 of what `histogram` recorded since `baseline`, in ms; moves the baseline to now. */
+/**
+ * The p99 of what `histogram` recorded in the interval that began at `baseline`, kept between the
+ * interval's own extremes as a snapshot's p99 is between `min` and `max`; begins the next one.
+ */
 function intervalP99(histogram: Histogram, baseline: Float64Array | undefined): number | undefined {
   if (baseline === undefined) return undefined;
   const value = histogram.quantile(0.99, baseline);
-  baseline.set(histogram.counts);
-  return Number.isNaN(value) ? undefined : value * millisecondsPerNanosecond;
+  histogram.startInterval(baseline);
+  return Number.isNaN(value) ? undefined : value;
 }

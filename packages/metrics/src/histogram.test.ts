@@ -54,12 +54,18 @@ describe("Histogram", () => {
         (before, after) => {
           const histogram = new Histogram();
           for (const sample of before) histogram.record(sample);
-          const baseline = Float64Array.from(histogram.counts);
+          const baseline = new Float64Array(histogram.counts.length);
+          histogram.startInterval(baseline);
           for (const sample of after) histogram.record(sample);
           const sorted = [...after].sort((a, b) => a - b);
           for (const q of quantiles) {
             expectWithinBound(histogram.quantile(q, baseline), exactQuantile(sorted, q));
           }
+          // The interval's own extremes, not the whole history's.
+          expect(histogram.quantile(0, baseline)).toBe(sorted[0]);
+          expect(histogram.quantile(1, baseline)).toBe(sorted.at(-1));
+          expect(histogram.min).toBe(Math.min(...before, ...after));
+          expect(histogram.max).toBe(Math.max(...before, ...after));
           expect(Number.isNaN(histogram.quantile(0.5, Float64Array.from(histogram.counts)))).toBe(
             true,
           );
@@ -87,6 +93,42 @@ describe("Histogram", () => {
     expect(histogram.count).toBe(2);
     expect(histogram.quantile(0)).toBe(0);
     expect(histogram.quantile(1)).toBe(2 ** 60);
+  });
+
+  it("keeps an interval's quantiles between that interval's smallest and largest values", () => {
+    const histogram = new Histogram();
+    histogram.record(10_000);
+    const baseline = new Float64Array(histogram.counts.length);
+    histogram.startInterval(baseline);
+    // 1000 equal values: every quantile of the interval is that value, not its bucket's middle.
+    histogram.record(5_000_000_000, 1000);
+    expect(histogram.quantile(0.99, baseline)).toBe(5_000_000_000);
+    expect(histogram.quantile(0.5, baseline)).toBe(5_000_000_000);
+    histogram.startInterval(baseline);
+    histogram.record(1_000_000_000);
+    expect(histogram.quantile(0.99, baseline)).toBe(1_000_000_000);
+    expect(histogram.quantile(1)).toBe(5_000_000_000);
+    expect(histogram.min).toBe(10_000);
+    expect(histogram.max).toBe(5_000_000_000);
+  });
+
+  it("keeps values as given and buckets them in finer units", () => {
+    // Milliseconds bucketed by the nanosecond: converting to nanoseconds and back would move
+    // this one by an ulp.
+    const value = 769161806357.9386;
+    const histogram = new Histogram(1e6);
+    histogram.record(value);
+    histogram.record(0.0005, 3);
+    histogram.record(-1e308);
+    expect(histogram.max).toBe(value);
+    expect(histogram.quantile(1)).toBe(value);
+    expect(histogram.min).toBe(0);
+    expect(histogram.sum).toBe(value + 0.0015);
+    // Bucketed at 500 ns (within 1/128), not in the bucket of 0 to 1 ms.
+    expect(Math.abs(histogram.quantile(0.4) - 0.0005)).toBeLessThanOrEqual(
+      0.0005 * histogramRelativeError,
+    );
+    expect(histogram.count).toBe(5);
   });
 
   it("forgets everything on reset", () => {

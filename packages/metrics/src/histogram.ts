@@ -39,40 +39,86 @@ export function nearestRank(q: number, count: number): number {
 
 /**
  * A latency histogram with fixed memory, O(1) recording without allocation, and quantiles within
- * {@link histogramRelativeError} of the exact values. Values are non-negative numbers in one unit
- * (here nanoseconds); fractions are kept in `sum` and `max` and truncated for bucketing.
+ * {@link histogramRelativeError} of the exact values. Values are non-negative numbers, kept as
+ * given in `sum`, `min` and `max` (so `max` is exact) and bucketed at `unitsPerValue` buckets'
+ * units each, truncated (1e6 for milliseconds bucketed by the nanosecond).
+ *
+ * The extremes are kept per interval as well: {@link Histogram.startInterval} begins a new one,
+ * and a quantile of the values since then is kept between that interval's own extremes, as a
+ * quantile of everything is kept between `min` and `max`.
  */
 export class Histogram {
   readonly counts: Float64Array = new Float64Array(bucketCount);
+  /** How many bucket units one value holds. */
+  readonly unitsPerValue: number;
   count = 0;
   sum = 0;
-  min: number = Number.POSITIVE_INFINITY;
-  max = 0;
+  // The extremes since the last `startInterval()` (since the start until it is called): `record`
+  // compares with these two only, so keeping intervals costs it nothing; those of earlier
+  // intervals are folded into the two below, off the recording path.
+  recentMin: number = Number.POSITIVE_INFINITY;
+  recentMax = 0;
+  #earlierMin: number = Number.POSITIVE_INFINITY;
+  #earlierMax = 0;
+
+  /**
+   * @param unitsPerValue how many bucket units one value holds (e.g. 1e6 for values in
+   *   milliseconds bucketed by the nanosecond).
+   */
+  constructor(unitsPerValue = 1) {
+    this.unitsPerValue = unitsPerValue;
+  }
+
+  /** The smallest value recorded (`Infinity` when none was). */
+  get min(): number {
+    return Math.min(this.#earlierMin, this.recentMin);
+  }
+
+  /** The largest value recorded, exact (0 when none was). */
+  get max(): number {
+    return Math.max(this.#earlierMax, this.recentMax);
+  }
 
   /**
    * Records a value, once or several times; a negative value counts as 0, and `NaN` or an
    * infinity is ignored.
    *
-   * @param value the value, in the histogram's unit.
+   * @param value the value.
    * @param times how many times it occurred.
    */
   record(value: number, times = 1): void {
     if (!Number.isFinite(value)) return;
     if (value < 0) value = 0;
-    const index = bucketIndex(value);
+    const index = bucketIndex(value * this.unitsPerValue);
     this.counts[index] = (this.counts[index] as number) + times;
     this.count += times;
     this.sum += value * times;
-    if (value < this.min) this.min = value;
-    if (value > this.max) this.max = value;
+    if (value < this.recentMin) this.recentMin = value;
+    if (value > this.recentMax) this.recentMax = value;
   }
 
   /**
-   * The value at quantile `q` of everything recorded (or, with `since`, of what was recorded
-   * after `since` was copied from {@link Histogram.counts}).
+   * Begins a new interval: copies the counts into `baseline` (for {@link Histogram.quantile}'s
+   * `since`) and starts the interval's extremes afresh.
+   *
+   * @param baseline receives a copy of {@link Histogram.counts}.
+   */
+  startInterval(baseline: Float64Array): void {
+    baseline.set(this.counts);
+    if (this.recentMin < this.#earlierMin) this.#earlierMin = this.recentMin;
+    if (this.recentMax > this.#earlierMax) this.#earlierMax = this.recentMax;
+    this.recentMin = Number.POSITIVE_INFINITY;
+    this.recentMax = 0;
+  }
+
+  /**
+   * The value at quantile `q` of everything recorded (or, with `since`, of what was recorded in
+   * the interval that began when `since` was filled by {@link Histogram.startInterval}). The
+   * estimate is kept between the smallest and largest values of what it reads, and the lowest and
+   * highest ranks read them exactly.
    *
    * @param q a quantile from 0 to 1.
-   * @param since an earlier copy of `counts`, to read only the values recorded since.
+   * @param since the baseline given to the last `startInterval()`, to read only that interval.
    * @returns the estimate, or `NaN` when there is nothing to read.
    */
   quantile(q: number, since?: Float64Array): number {
@@ -85,22 +131,22 @@ export class Histogram {
       }
     }
     if (total <= 0) return Number.NaN;
+    const min = since === undefined ? this.min : this.recentMin;
+    const max = since === undefined ? this.max : this.recentMax;
     const rank = nearestRank(q, total);
-    // The extremes are known exactly for the whole history.
-    if (since === undefined && rank === 1) return this.min;
-    if (since === undefined && rank === total) return this.max;
+    if (rank === 1) return min;
+    if (rank === total) return max;
     let seen = 0;
     for (let index = 0; index < bucketCount; index++) {
       seen += (counts[index] as number) - (since === undefined ? 0 : (since[index] as number));
       if (seen >= rank) {
-        const estimate = bucketMiddle(index);
         // The exact value lies between min and max, so clamping can only bring the estimate
-        // closer (and makes the top quantile exact).
-        if (since !== undefined) return estimate;
-        return Math.max(this.min, Math.min(estimate, this.max));
+        // closer.
+        const estimate = bucketMiddle(index) / this.unitsPerValue;
+        return Math.max(min, Math.min(estimate, max));
       }
     }
-    return this.max;
+    return max;
   }
 
   /** Forgets everything recorded. */
@@ -108,8 +154,10 @@ export class Histogram {
     this.counts.fill(0);
     this.count = 0;
     this.sum = 0;
-    this.min = Number.POSITIVE_INFINITY;
-    this.max = 0;
+    this.recentMin = Number.POSITIVE_INFINITY;
+    this.recentMax = 0;
+    this.#earlierMin = Number.POSITIVE_INFINITY;
+    this.#earlierMax = 0;
   }
 }
 

@@ -26,6 +26,8 @@ export interface MeterSettings {
   readonly onError: ErrorHandler | undefined;
 }
 
+// Latencies are recorded in milliseconds (so `max` and `sum` keep the exact difference of two
+// clock readings) and bucketed by the nanosecond.
 const nanosecondsPerMillisecond = 1e6;
 // Where core's `DeliveryTimestamps` looks for an observer's runs function (see `#recordRuns`).
 const deliveryRunsKey = Symbol.for("@sluice/core/delivery-runs");
@@ -43,13 +45,13 @@ export class MeteredSink implements Sink {
   readonly acceptsOverlappingBatches: boolean;
   /** Present when the wrapped sink has it, so a wrapper that needs it (a blocking queue) can tell. */
   readonly flushSync?: () => void;
-  /** Caller-side cost of `write`, in nanoseconds, sampled. */
-  readonly writeLatency: Histogram = new Histogram();
+  /** Caller-side cost of `write`, in milliseconds, sampled. */
+  readonly writeLatency: Histogram = new Histogram(nanosecondsPerMillisecond);
   /**
    * Log call (the event's timestamp, in whole milliseconds) to the event being handed to the OS
-   * or the peer, in nanoseconds.
+   * or the peer, in milliseconds.
    */
-  readonly deliveryLatency: Histogram = new Histogram();
+  readonly deliveryLatency: Histogram = new Histogram(nanosecondsPerMillisecond);
   /** Passed through to the wrapped sink, when it has it. */
   readonly observeDelivery?: (observer: DeliveryObserver) => () => void;
   /** When the last failure the sink saw itself was recorded, in epoch milliseconds. */
@@ -254,7 +256,7 @@ export class MeteredSink implements Sink {
     } catch (error) {
       this.#writeThrew(error);
     }
-    this.writeLatency.record((performance.now() - start) * nanosecondsPerMillisecond);
+    this.writeLatency.record(performance.now() - start);
   }
 
   /** A sink whose write throws breaks the contract; the caller must still not see it. */
@@ -292,7 +294,7 @@ export class MeteredSink implements Sink {
       const timestamp = timestamps[run] as number;
       let end = run + 1;
       while (end < to && timestamps[end] === timestamp) end++;
-      histogram.record((now - timestamp) * nanosecondsPerMillisecond, end - run);
+      histogram.record(now - timestamp, end - run);
       run = end;
     }
   }
@@ -315,8 +317,7 @@ export class MeteredSink implements Sink {
         times -= skipped;
         if (times === 0) continue;
       }
-      const latency = (now - (timestamps[run] as number)) * nanosecondsPerMillisecond;
-      histogram.record(latency, times);
+      histogram.record(now - (timestamps[run] as number), times);
     }
   }
 
@@ -326,9 +327,8 @@ export class MeteredSink implements Sink {
     const histogram = this.deliveryLatency;
     let remaining = delivered;
     for (let run = 0; run < timestamps.length && remaining > 0; run += 2) {
-      const latency = (now - (timestamps[run] as number)) * nanosecondsPerMillisecond;
       const times = Math.min(timestamps[run + 1] as number, remaining);
-      histogram.record(latency, times);
+      histogram.record(now - (timestamps[run] as number), times);
       remaining -= times;
     }
   }

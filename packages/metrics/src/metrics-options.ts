@@ -1,5 +1,6 @@
 import type { ErrorHandler } from "@sluice/core";
 import { invalidOption, positiveIntegerOption as positiveInteger } from "@sluice/core/sink";
+import { refuseUnknownKeys } from "./option-keys.ts";
 
 /**
  * What an alert is about.
@@ -84,7 +85,8 @@ export interface MetricsOptions {
    */
   readonly onAlert?: (alert: MetricsAlert) => void;
   /**
-   * How often thresholds are evaluated, in milliseconds, on an `unref()`ed timer.
+   * How often thresholds are evaluated, in milliseconds, on an `unref()`ed timer: an integer from
+   * 1 to 2147483647 (2^31 - 1, about 24.8 days, the longest a Node.js timer waits).
    * @default 10000
    */
   readonly alertIntervalMs?: number;
@@ -130,6 +132,35 @@ const thresholdOptions: readonly {
   { option: "queueFill", kind: "queue_fill", share: true },
 ];
 
+const metricsOptionKeys: readonly (keyof MetricsOptions)[] = [
+  "thresholds",
+  "onAlert",
+  "alertIntervalMs",
+  "writeSampleInterval",
+  "now",
+  "onError",
+];
+
+// Node.js fires a timer of more than 2^31 - 1 ms after 1 ms instead (with a warning).
+const longestTimerMs = 2 ** 31 - 1;
+
+function timerInterval(option: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (
+    typeof value !== "number" ||
+    !Number.isInteger(value) ||
+    value < 1 ||
+    value > longestTimerMs
+  ) {
+    throw invalidOption(
+      option,
+      `an integer number of milliseconds from 1 to ${longestTimerMs}`,
+      value,
+    );
+  }
+  return value;
+}
+
 function powerOfTwo(option: string, value: unknown, fallback: number): number {
   const resolved = positiveInteger(option, value, fallback);
   // A power of two lets the write path pick its samples with one mask instead of a countdown.
@@ -150,10 +181,17 @@ export function resolveMetricsOptions(options: MetricsOptions): ResolvedMetricsO
   if (options === null || typeof options !== "object") {
     throw invalidOption("options", "an object", options);
   }
+  refuseUnknownKeys(options, "createMetrics options", "", metricsOptionKeys);
   const given = options.thresholds ?? {};
   if (given === null || typeof given !== "object") {
     throw invalidOption("thresholds", "an object", given);
   }
+  refuseUnknownKeys(
+    given,
+    "thresholds",
+    "thresholds.",
+    thresholdOptions.map(({ option }) => option),
+  );
   const thresholds: Partial<Record<AlertKind, number>> = {};
   for (const { option, kind, share } of thresholdOptions) {
     const value = given[option];
@@ -177,7 +215,7 @@ export function resolveMetricsOptions(options: MetricsOptions): ResolvedMetricsO
   return {
     thresholds,
     onAlert: options.onAlert,
-    alertIntervalMs: positiveInteger("alertIntervalMs", options.alertIntervalMs, 10_000),
+    alertIntervalMs: timerInterval("alertIntervalMs", options.alertIntervalMs, 10_000),
     writeSampleInterval: powerOfTwo("writeSampleInterval", options.writeSampleInterval, 64),
     now: options.now ?? Date.now,
     onError: options.onError,

@@ -1,7 +1,8 @@
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { invalidOption } from "@sluice/core/sink";
 import type { Metrics } from "./metrics.ts";
+import { refuseUnknownKeys } from "./option-keys.ts";
 
 /** Options for {@link serveMetrics}. */
 export interface MetricsServerOptions {
@@ -17,7 +18,9 @@ export interface MetricsServerOptions {
    */
   readonly host?: string;
   /**
-   * The path that serves the metrics.
+   * The path that serves the metrics: starts with one `/`, without `?` or `#`. It is compared as
+   * a URL path, so `"/a b"` is served at `/a%20b` (as `url` says) and `"/x/../metrics"` at
+   * `/metrics`.
    * @default "/metrics"
    */
   readonly path?: string;
@@ -37,13 +40,39 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
+/**
+ * The most requests one connection may have unanswered. A client that sends requests back to back
+ * without reading the answers (HTTP pipelining) would otherwise make the server render and hold
+ * one text per request, without bound; past this many the connection is closed.
+ */
+const maxUnansweredRequests = 4;
+
+const origin = "http://localhost";
+
+/**
+ * The path of a request target, as the URL parser normalises it (`undefined` when it has none):
+ * an origin-form target (`/metrics?x`) or an absolute-form one (`http://host/metrics`, which a
+ * client talking to a proxy sends).
+ */
+function targetPath(target: string): string | undefined {
+  try {
+    if (target.startsWith("/")) return new URL(`${origin}${target}`).pathname;
+    const url = new URL(target);
+    return url.protocol === "http:" || url.protocol === "https:" ? url.pathname : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The content type of the Prometheus text exposition format. */
 export const prometheusContentType = "text/plain; version=0.0.4; charset=utf-8";
 
 /**
  * Serves `metrics.toPrometheus()` over HTTP for a Prometheus scrape: `GET` (or `HEAD`) of `path`
  * gets the metrics, other paths 404, other methods 405. Neither the server nor its connections
- * keep the process alive (`unref()`).
+ * keep the process alive (`unref()`). A connection with more than
+ * {@link maxUnansweredRequests} requests unanswered (pipelined by a client that does not read) is
+ * closed.
  *
  * @param metrics the metrics to serve.
  * @param options port, host and path.
@@ -60,6 +89,10 @@ export function serveMetrics(
   metrics: Metrics,
   options: MetricsServerOptions = {},
 ): Promise<MetricsServer> {
+  if (options === null || typeof options !== "object") {
+    throw invalidOption("options", "an object", options);
+  }
+  refuseUnknownKeys(options, "serveMetrics options", "", ["port", "host", "path"]);
   const port = options.port ?? 9464;
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
     throw invalidOption("port", "an integer from 0 to 65535", port);
@@ -68,13 +101,30 @@ export function serveMetrics(
   if (typeof host !== "string" || host.length === 0) {
     throw invalidOption("host", "a host name or address", host);
   }
-  const path = options.path ?? "/metrics";
-  if (typeof path !== "string" || !path.startsWith("/")) {
-    throw invalidOption("path", 'a path starting with "/"', path);
+  const given = options.path ?? "/metrics";
+  // "//x" would be read as a host, and a query or fragment is not part of the path compared.
+  if (
+    typeof given !== "string" ||
+    !given.startsWith("/") ||
+    given.startsWith("//") ||
+    /[?#]/.test(given)
+  ) {
+    throw invalidOption("path", 'a path starting with one "/", without "?" or "#"', given);
   }
+  // Compared as the URL parser writes it (percent-encoded, dot segments resolved): what a client
+  // given `url` sends.
+  const path = targetPath(given) as string;
+  const unanswered = new WeakMap<Socket, number>();
   const server = createServer((request, response) => {
-    const requested = (request.url ?? "/").split("?")[0];
-    if (requested !== path) {
+    const socket = request.socket;
+    const count = (unanswered.get(socket) ?? 0) + 1;
+    if (count > maxUnansweredRequests) {
+      socket.destroy();
+      return;
+    }
+    unanswered.set(socket, count);
+    response.once("finish", () => unanswered.set(socket, (unanswered.get(socket) ?? 1) - 1));
+    if (targetPath(request.url ?? "/") !== path) {
       response.writeHead(404, { "content-type": "text/plain; charset=utf-8" }).end("Not found\n");
       return;
     }

@@ -1,5 +1,6 @@
 import { invalidOption, reportError } from "@sluice/core/sink";
 import { AlertTracker } from "./alert-tracker.ts";
+import { guardClock } from "./guarded-clock.ts";
 import type { MeteredSink, MeterSettings } from "./metered-sink.ts";
 import {
   type AlertKind,
@@ -79,7 +80,9 @@ const registries = new WeakMap<Metrics, Registry>();
  * ```
  */
 export function createMetrics(options: MetricsOptions = {}): Metrics {
-  const resolved = resolveMetricsOptions(options);
+  const given = resolveMetricsOptions(options);
+  // Every reading of the clock in the metrics goes through the guard.
+  const resolved: ResolvedMetricsOptions = { ...given, now: guardClock(given.now, given.onError) };
   const registry: Registry = {
     settings: {
       writeSampleInterval: resolved.writeSampleInterval,
@@ -99,16 +102,35 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     time: resolved.now(),
     sinks: [...registry.entries.values()].map(read),
   });
+  // Alerts recorded and not yet told, in the order they were recorded. Only the outermost
+  // evaluation tells them: one started from `onAlert` or `onError` while alerts are being told
+  // records its transitions behind those still to tell and returns, so every listener hears each
+  // sink's alert kind go raised, cleared, raised... in the order its episodes went.
+  const untold: MetricsAlert[] = [];
+  let telling = false;
+  const tell = (alert: MetricsAlert): void => {
+    if (resolved.onAlert === undefined) return;
+    try {
+      resolved.onAlert(alert);
+    } catch (error) {
+      reportError(
+        error,
+        { source: "metrics", operation: "onAlert", sink: alert.sink },
+        resolved.onError,
+      );
+    }
+  };
   const evaluateAlerts = (): void => {
     const time = resolved.now();
     for (const [entry, tracker] of registry.trackers) {
-      let alerts: MetricsAlert[];
       try {
-        alerts = tracker.evaluate(
-          read(entry),
-          entry.sink.writeLatency,
-          entry.sink.deliveryLatency,
-          time,
+        untold.push(
+          ...tracker.evaluate(
+            read(entry),
+            entry.sink.writeLatency,
+            entry.sink.deliveryLatency,
+            time,
+          ),
         );
       } catch (error) {
         // Runs on a timer: a throw here would be an uncaught exception in the application.
@@ -117,20 +139,16 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
           { source: "metrics", operation: "evaluateAlerts", sink: entry.sink.name },
           resolved.onError,
         );
-        continue;
       }
-      for (const alert of alerts) {
-        if (resolved.onAlert === undefined) continue;
-        try {
-          resolved.onAlert(alert);
-        } catch (error) {
-          reportError(
-            error,
-            { source: "metrics", operation: "onAlert", sink: alert.sink },
-            resolved.onError,
-          );
-        }
-      }
+    }
+    if (telling) return;
+    telling = true;
+    try {
+      // `untold` grows while this runs when a listener evaluates again.
+      for (let index = 0; index < untold.length; index++) tell(untold[index] as MetricsAlert);
+    } finally {
+      untold.length = 0;
+      telling = false;
     }
   };
   let timer: ReturnType<typeof setInterval> | undefined;

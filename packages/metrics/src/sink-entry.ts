@@ -23,8 +23,6 @@ interface Totals {
   bytes: number;
 }
 
-const millisecondsPerNanosecond = 1e-6;
-
 function zeroTotals(): Totals {
   return { events: 0, delivered: 0, dropped: createDropCounts(), failed: 0, bytes: 0 };
 }
@@ -62,7 +60,7 @@ function componentName(component: Sink, sink: MeteredSink): string {
 }
 
 /**
- * A latency histogram (in nanoseconds) summarised in milliseconds.
+ * A latency histogram (of milliseconds) summarised.
  *
  * @param histogram the histogram.
  * @returns count, sum, p50, p95, p99 and max; all 0 when empty.
@@ -71,11 +69,11 @@ export function summariseLatency(histogram: Histogram): LatencySnapshot {
   if (histogram.count === 0) return { count: 0, sum: 0, p50: 0, p95: 0, p99: 0, max: 0 };
   return {
     count: histogram.count,
-    sum: histogram.sum * millisecondsPerNanosecond,
-    p50: histogram.quantile(0.5) * millisecondsPerNanosecond,
-    p95: histogram.quantile(0.95) * millisecondsPerNanosecond,
-    p99: histogram.quantile(0.99) * millisecondsPerNanosecond,
-    max: histogram.max * millisecondsPerNanosecond,
+    sum: histogram.sum,
+    p50: histogram.quantile(0.5),
+    p95: histogram.quantile(0.95),
+    p99: histogram.quantile(0.99),
+    max: histogram.max,
   };
 }
 
@@ -100,6 +98,8 @@ export class SinkEntry {
   #lastError: LastErrorSnapshot | undefined;
   // The last error each component reported when last read, so a new one is noticed once.
   readonly #seenErrors = new WeakMap<Sink, unknown>();
+  // Each component's last usable reading, read in its place while its `stats()` fails.
+  readonly #lastReadings = new WeakMap<Sink, ComponentStats>();
 
   /**
    * Starts counting from now, as `reset()` does: a chain that already carried traffic (alone, or
@@ -133,7 +133,7 @@ export class SinkEntry {
     let queue: QueueSnapshot | undefined;
     let state: string | undefined;
     for (const component of chain) {
-      const stats = readComponentStats(component);
+      const stats = this.#readStats(component);
       statsByComponent.push(stats);
       if (stats === undefined) continue;
       const name = componentName(component, sink);
@@ -198,7 +198,7 @@ export class SinkEntry {
   /** Takes the chain's counters now as the baseline; clears the last error. */
   #start(): ChainReading {
     const chain = walkChain(this.sink);
-    const statsByComponent = chain.map(readComponentStats);
+    const statsByComponent = chain.map((component) => this.#readStats(component));
     this.#noticeErrors(chain, statsByComponent);
     const reading = this.#totals(chain, statsByComponent);
     // Totals are a fresh object: the baseline may keep it.
@@ -207,11 +207,26 @@ export class SinkEntry {
     return reading;
   }
 
+  /**
+   * A component's counters now, or, while its `stats()` throws or gives no counters after it gave
+   * some, its last usable reading: falling back to the metered sink's own counters then would
+   * make the exported counters go down and up again without a reset.
+   */
+  #readStats(component: Sink): ComponentStats | undefined {
+    const stats = readComponentStats(component);
+    if (stats === undefined) return this.#lastReadings.get(component);
+    this.#lastReadings.set(component, stats);
+    return stats;
+  }
+
   /** The chain's progress, for {@link HeldDeliveries}; read on the delivery path, never throws. */
   #progress(): { leavesDelivered: number; pending: number } | undefined {
     try {
       const chain = walkChain(this.sink);
-      const { pending, leavesDelivered } = this.#totals(chain, chain.map(readComponentStats));
+      const { pending, leavesDelivered } = this.#totals(
+        chain,
+        chain.map((component) => this.#readStats(component)),
+      );
       return { pending, leavesDelivered };
     } catch {
       return undefined;

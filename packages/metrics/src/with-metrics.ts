@@ -2,6 +2,7 @@ import type { Sink, SinkStats } from "@sluice/core";
 import { invalidOption } from "@sluice/core/sink";
 import { MeteredSink } from "./metered-sink.ts";
 import { attachSink, type Metrics } from "./metrics.ts";
+import { refuseUnknownKeys } from "./option-keys.ts";
 
 // With the `u` flag a pair is one code point, so only an unpaired surrogate matches.
 const loneSurrogate = /[\uD800-\uDFFF]/u;
@@ -44,7 +45,7 @@ export interface MetricsSink extends Sink {
  * @param options the metrics and the sink's name.
  * @returns the metered sink.
  * @throws {LoggingError} `invalid_option` for a missing sink, metrics not made by
- *   `createMetrics`, or an empty or taken name, or one with a lone surrogate.
+ *   `createMetrics`, an empty or taken name, or one with a lone surrogate, or an unknown option.
  * @example
  * ```ts
  * const metrics = createMetrics();
@@ -62,6 +63,7 @@ export function withMetrics(sink: Sink, options: WithMetricsOptions): MetricsSin
   if (options === null || typeof options !== "object") {
     throw invalidOption("options", "an object with metrics and name", options);
   }
+  refuseUnknownKeys(options, "withMetrics options", "", ["metrics", "name"]);
   const name = options.name;
   if (typeof name !== "string" || name.length === 0) {
     throw invalidOption("name", "a non-empty string", name);

@@ -157,3 +157,161 @@ describe("onAlert", () => {
     expect(vi.getTimerCount()).toBe(before);
   });
 });
+
+/** Checks that every sink's alert kinds alternate raised, cleared, ... from raised. */
+function expectAlternating(alerts: readonly MetricsAlert[]): Map<string, string> {
+  const status = new Map<string, string>();
+  for (const [index, alert] of alerts.entries()) {
+    const key = `${alert.sink} ${alert.kind}`;
+    const expected = status.get(key) === "raised" ? "cleared" : "raised";
+    expect({ index, key, status: alert.status }).toEqual({ index, key, status: expected });
+    status.set(key, alert.status);
+  }
+  return status;
+}
+
+describe("onAlert that evaluates again", () => {
+  it("hears a nested evaluation's transitions after the ones recorded before it", async () => {
+    const alerts: MetricsAlert[] = [];
+    let nested = false;
+    const metrics = createMetrics({
+      thresholds: { dropRate: 0.01, failureRate: 0.01 },
+      onAlert: (alert) => {
+        alerts.push(alert);
+        if (nested) return;
+        nested = true;
+        // Nothing happened since: this evaluation ends both episodes.
+        metrics.evaluateAlerts();
+      },
+    });
+    const memory = createMemorySink();
+    memory.failWith(new Error("EIO"));
+    const sink = withMetrics(withQueue(memory, { maxEvents: 5, onError: () => {} }), {
+      metrics,
+      name: "app",
+    });
+    for (let n = 0; n < 20; n++) sink.write(event(n));
+    await sink.flush().catch(() => {});
+    const before = metrics.snapshot().sinks[0];
+    expect(before?.dropped.queue_full).toBe(15);
+    expect(before?.failed).toBe(5);
+
+    metrics.evaluateAlerts();
+    expect(summary(alerts)).toEqual([
+      "app drop_rate raised",
+      "app failure_rate raised",
+      "app drop_rate cleared",
+      "app failure_rate cleared",
+    ]);
+    expect(metrics.snapshot().sinks[0]?.alerts).toEqual([]);
+    metrics.close();
+  });
+
+  it("keeps every episode's raised and cleared alternating through nested evaluations and resets", async () => {
+    const alerts: MetricsAlert[] = [];
+    let depth = 0;
+    let seed = 7;
+    const random = (): number => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const metrics = createMetrics({
+      thresholds: { dropRate: 0.2, failureRate: 0.2, queueFill: 0.5 },
+      onAlert: (alert) => {
+        alerts.push(alert);
+        if (depth >= 4) return;
+        depth++;
+        if (random() < 0.2) metrics.reset();
+        metrics.evaluateAlerts();
+        depth--;
+      },
+    });
+    const memory = createMemorySink();
+    const never = {
+      ...createMemorySink({ name: "stuck" }),
+      writeBatch: () => new Promise<void>(() => {}),
+    };
+    const sink = withMetrics(withQueue(memory, { maxEvents: 10, onError: () => {} }), {
+      metrics,
+      name: "app",
+    });
+    const stuck = withMetrics(
+      withQueue(never, { maxEvents: 10, batchSize: 1, onError: () => {} }),
+      { metrics, name: "stuck" },
+    );
+    for (let round = 0; round < 40; round++) {
+      if (random() < 0.5) memory.failWith(new Error("EIO"));
+      else memory.failWith(undefined);
+      const count = Math.floor(random() * 20);
+      for (let n = 0; n < count; n++) sink.write(event(n));
+      if (random() < 0.3) stuck.write(event(round));
+      await sink.flush().catch(() => {});
+      metrics.evaluateAlerts();
+    }
+    expect(alerts.length).toBeGreaterThan(20);
+    const status = expectAlternating(alerts);
+    for (const snapshot of metrics.snapshot().sinks) {
+      const listed = [...status]
+        .filter(([key, value]) => key.startsWith(`${snapshot.name} `) && value === "raised")
+        .map(([key]) => key.slice(snapshot.name.length + 1));
+      expect(listed.sort()).toEqual([...snapshot.alerts].sort());
+    }
+    metrics.close();
+  });
+});
+
+describe("latency alert values", () => {
+  it("keep the interval's p99 between its smallest and largest latencies, as snapshots do", async () => {
+    const alerts: MetricsAlert[] = [];
+    const clock = 1_700_000_000_000;
+    const metrics = createMetrics({
+      now: () => clock,
+      thresholds: { deliveryP99Ms: 4999.7 },
+      onAlert: (alert) => alerts.push(alert),
+    });
+    const sink = withMetrics(createMemorySink(), { metrics, name: "app" });
+    // One latency of exactly 5000 ms: its bucket's middle is 4999.6.
+    await sink.writeBatch([event(1, clock - 5000)]);
+    expect(metrics.snapshot().sinks[0]?.deliveryLatency.p99).toBe(5000);
+    metrics.evaluateAlerts();
+    expect(alerts.map(({ status, value }) => ({ status, value }))).toEqual([
+      { status: "raised", value: 5000 },
+    ]);
+    // The next interval's own extremes, not the whole history's: 1000 ms, not its bucket's
+    // middle (1002.4) nor anything read against the earlier 5000.
+    await sink.writeBatch([event(2, clock - 1000)]);
+    metrics.evaluateAlerts();
+    expect(alerts.map(({ status, value }) => ({ status, value }))).toEqual([
+      { status: "raised", value: 5000 },
+      { status: "cleared", value: 1000 },
+    ]);
+    // 1000 equal latencies: the interval's p99 is that latency.
+    await sink.writeBatch(Array.from({ length: 1000 }, (_, n) => event(n, clock - 5000)));
+    metrics.evaluateAlerts();
+    expect(alerts.at(-1)).toMatchObject({ status: "raised", value: 5000 });
+    metrics.close();
+  });
+
+  it("reads the write-cost p99 of one timed write as that write's cost", () => {
+    const alerts: MetricsAlert[] = [];
+    const metrics = createMetrics({
+      writeSampleInterval: 1,
+      thresholds: { writeP99Ms: 0.5 },
+      onAlert: (alert) => alerts.push(alert),
+    });
+    const slow = {
+      ...createMemorySink(),
+      write: () => {
+        const start = performance.now();
+        while (performance.now() - start < 1);
+      },
+    };
+    const sink = withMetrics(slow, { metrics, name: "app" });
+    sink.write(event(1));
+    const max = metrics.snapshot().sinks[0]?.writeLatency.max;
+    expect(max).toBeGreaterThanOrEqual(1);
+    metrics.evaluateAlerts();
+    expect(alerts).toMatchObject([{ kind: "write_p99", status: "raised", value: max }]);
+    metrics.close();
+  });
+});

@@ -368,6 +368,37 @@ describe("options", () => {
       expect.objectContaining({ code: "invalid_option" }),
     );
   });
+
+  it("refuses an alert interval longer than a timer can wait, naming the range", () => {
+    // Node.js would fire a longer timer after 1 ms, over and over.
+    for (const alertIntervalMs of [2 ** 31, 1e10, 0, -1, 1.5, Number.NaN]) {
+      expect(() => createMetrics({ alertIntervalMs, thresholds: { dropRate: 0.5 } })).toThrow(
+        'Invalid option "alertIntervalMs": expected an integer number of milliseconds from 1 to 2147483647',
+      );
+    }
+    createMetrics({ alertIntervalMs: 2 ** 31 - 1, thresholds: { dropRate: 0.5 } }).close();
+  });
+
+  it("refuses unknown keys in every options object, listing the accepted ones", () => {
+    expect(() => createMetrics({ thresholds: { bogus: 1 } as never })).toThrow(
+      'Invalid option "thresholds.bogus": thresholds accept only dropRate, failureRate, deliveryP99Ms, writeP99Ms, queueFill.',
+    );
+    expect(() => createMetrics({ thresholds: { dropRate: 0.1, queuefill: 0.5 } as never })).toThrow(
+      /"thresholds\.queuefill"/,
+    );
+    expect(() => createMetrics({ alertInterval: 5 } as never)).toThrow(
+      'Invalid option "alertInterval": createMetrics options accept only thresholds, onAlert, alertIntervalMs, writeSampleInterval, now, onError.',
+    );
+    const metrics = createMetrics();
+    expect(() =>
+      withMetrics(createMemorySink(), { metrics, name: "app", label: "x" } as never),
+    ).toThrow('Invalid option "label": withMetrics options accept only metrics, name.');
+    // Nothing was registered by the refused call.
+    expect(metrics.snapshot().sinks).toEqual([]);
+    for (const refused of [() => createMetrics({ thresholds: { bogus: 1 } as never })]) {
+      expect(refused).toThrow(expect.objectContaining({ code: "invalid_option" }));
+    }
+  });
 });
 
 describe("toJSON", () => {

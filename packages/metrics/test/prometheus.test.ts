@@ -1,6 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { request } from "node:http";
+import { Agent, request } from "node:http";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLogger } from "@sluice/core";
@@ -206,6 +207,91 @@ describe("serveMetrics", () => {
     }
     expect(() => serveMetrics(metrics, { port: 70_000 })).toThrow(/"port"/);
     expect(() => serveMetrics(metrics, { path: "metrics" })).toThrow(/"path"/);
+    // A query or fragment is not part of a path, and "//x" would be read as a host.
+    for (const path of ["/m?x", "/m#x", "//metrics"]) {
+      expect(() => serveMetrics(metrics, { path })).toThrow(
+        `Invalid option "path": expected a path starting with one "/", without "?" or "#", received ${JSON.stringify(path)}.`,
+      );
+    }
+    expect(() => serveMetrics(metrics, { port: 0, bogus: 1 } as never)).toThrow(
+      'Invalid option "bogus": serveMetrics options accept only port, host, path.',
+    );
+  });
+
+  it("serves a path with a space or a non-ASCII letter at its url, as a client encodes it", async () => {
+    const metrics = createMetrics();
+    withMetrics(createMemorySink(), { metrics, name: "app" });
+    for (const [path, served] of [
+      ["/a b", "/a%20b"],
+      ["/é", "/%C3%A9"],
+      ["/x/../metrics", "/metrics"],
+    ] as const) {
+      const server = await serveMetrics(metrics, { port: 0, path });
+      try {
+        expect(server.url).toBe(`http://127.0.0.1:${server.port}${served}`);
+        const response = await fetch(server.url);
+        expect({ path, status: response.status }).toEqual({ path, status: 200 });
+        expect(await response.text()).toBe(metrics.toPrometheus());
+      } finally {
+        await server.close();
+      }
+    }
+  });
+
+  it("serves an absolute-form request target, as a client speaking to a proxy sends it", async () => {
+    const metrics = createMetrics();
+    withMetrics(createMemorySink(), { metrics, name: "app" });
+    const server = await serveMetrics(metrics, { port: 0 });
+    try {
+      const answer = (target: string): Promise<string> =>
+        new Promise((resolve, reject) => {
+          const client = connect(server.port, "127.0.0.1");
+          let text = "";
+          client.setEncoding("utf8");
+          client.on("data", (chunk: string) => {
+            text += chunk;
+          });
+          client.on("end", () => resolve(text));
+          client.on("error", reject);
+          client.end(`GET ${target} HTTP/1.1\r\nHost: elsewhere\r\nConnection: close\r\n\r\n`);
+        });
+      const served = await answer(`http://127.0.0.1:${server.port}/metrics?x=1`);
+      expect(served.split("\r\n")[0]).toBe("HTTP/1.1 200 OK");
+      expect(served.endsWith(metrics.toPrometheus())).toBe(true);
+      expect((await answer("http://elsewhere/other")).split("\r\n")[0]).toBe(
+        "HTTP/1.1 404 Not Found",
+      );
+      // An origin-form path that starts with "//" is a path, not a host.
+      expect((await answer("//elsewhere/metrics")).split("\r\n")[0]).toBe("HTTP/1.1 404 Not Found");
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("answers many scrapes one after another on one keep-alive connection", async () => {
+    const metrics = createMetrics();
+    withMetrics(createMemorySink(), { metrics, name: "app" });
+    const server = await serveMetrics(metrics, { port: 0 });
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const sockets = new Set<unknown>();
+    try {
+      for (let scrape = 0; scrape < 12; scrape++) {
+        const status = await new Promise<number>((resolve, reject) => {
+          const outgoing = request(server.url, { agent }, (response) => {
+            sockets.add(response.socket);
+            response.resume();
+            response.on("end", () => resolve(response.statusCode ?? 0));
+          });
+          outgoing.on("error", reject);
+          outgoing.end();
+        });
+        expect(status).toBe(200);
+      }
+      expect(sockets.size).toBe(1);
+    } finally {
+      agent.destroy();
+      await server.close();
+    }
   });
 });
 
