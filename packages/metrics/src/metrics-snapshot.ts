@@ -50,7 +50,10 @@ export interface QueueSnapshot {
   readonly maxBytes: number;
 }
 
-/** One component of a sink's chain, as its own `stats()` reports it (not affected by reset). */
+/**
+ * One component of a sink's chain, as its own `stats()` reports it (not affected by reset), with
+ * what it counted before its counters restarted, if they did, carried forward.
+ */
 export interface ComponentSnapshot {
   /** The component's name (`"sink"` when it has none). */
   readonly name: string;
@@ -76,8 +79,9 @@ export interface ComponentSnapshot {
 
 /**
  * Everything measured for one named sink since it was wrapped or last reset (the events its chain
- * held then count as received after it). The counters follow the conservation law:
- * `events = delivered + sum(dropped) + failed + pending`.
+ * held then count as received after it). The counters only go up between resets, and follow the
+ * conservation law: `events = delivered + sum(dropped) + failed + pending` (short by the events a
+ * component held when its counters restarted and no longer reports).
  */
 export interface SinkMetricsSnapshot {
   /** The name given to `withMetrics`. */
@@ -97,7 +101,10 @@ export interface SinkMetricsSnapshot {
   readonly dropped: DropCounts;
   /** Events whose delivery failed, as the first component inside counts them. */
   readonly failed: number;
-  /** Events held now by the first component inside (queued, buffered or in flight). */
+  /**
+   * Events held now by the first component inside (queued, buffered or in flight): a gauge, read
+   * as that component reports it now, across a restart of its counters too.
+   */
   readonly pending: number;
   /** Bytes written by the innermost sinks of the chain. */
   readonly bytes: number;
@@ -120,7 +127,7 @@ export interface SinkMetricsSnapshot {
   readonly alerts: readonly AlertKind[];
   /**
    * Every component of the chain, outermost (the metered sink itself) first, with its whole
-   * history: not affected by wrapping or reset.
+   * history: not affected by wrapping or reset, and carried across restarts of its counters.
    */
   readonly components: readonly ComponentSnapshot[];
 }

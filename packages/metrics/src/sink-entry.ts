@@ -13,6 +13,7 @@ import type {
   QueueSnapshot,
   SinkMetricsSnapshot,
 } from "./metrics-snapshot.ts";
+import { RestartOffsets } from "./restart-offsets.ts";
 
 /** The counters of a snapshot that reset sets back to zero. */
 interface Totals {
@@ -98,8 +99,11 @@ export class SinkEntry {
   #lastError: LastErrorSnapshot | undefined;
   // The last error each component reported when last read, so a new one is noticed once.
   readonly #seenErrors = new WeakMap<Sink, unknown>();
-  // Each component's last usable reading, read in its place while its `stats()` fails.
+  // Each component's last usable reading (restarts carried), read in its place while its
+  // `stats()` fails.
   readonly #lastReadings = new WeakMap<Sink, ComponentStats>();
+  // What each component counted before its counters restarted.
+  readonly #restarts = new WeakMap<Sink, RestartOffsets>();
 
   /**
    * Starts counting from now, as `reset()` does: a chain that already carried traffic (alone, or
@@ -208,13 +212,22 @@ export class SinkEntry {
   }
 
   /**
-   * A component's counters now, or, while its `stats()` throws or gives no counters after it gave
-   * some, its last usable reading: falling back to the metered sink's own counters then would
-   * make the exported counters go down and up again without a reset.
+   * A component's counters now, with what it counted before its counters restarted carried
+   * forward (see {@link RestartOffsets}), or, while its `stats()` throws or gives no counters after
+   * it gave some, its last usable reading: falling back to the metered sink's own counters then
+   * would make the exported counters go down and up again without a reset. Either way every
+   * counter read here only goes up, so the baseline that wrapping and `reset()` take is never
+   * above a later reading.
    */
   #readStats(component: Sink): ComponentStats | undefined {
-    const stats = readComponentStats(component);
-    if (stats === undefined) return this.#lastReadings.get(component);
+    const given = readComponentStats(component);
+    if (given === undefined) return this.#lastReadings.get(component);
+    let restarts = this.#restarts.get(component);
+    if (restarts === undefined) {
+      restarts = new RestartOffsets();
+      this.#restarts.set(component, restarts);
+    }
+    const stats = restarts.carry(given);
     this.#lastReadings.set(component, stats);
     return stats;
   }
