@@ -1,12 +1,13 @@
 // Regressions of faults fixed in the packages before: logging from inside the pipeline, a reader
 // that stalls during a flush, a shared budget with one dead sink, two processes on one path.
 import { execFileSync, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { closeSync, constants, openSync, readFileSync, readSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, test } from "vitest";
 import {
   addFigures,
+  component,
   conclude,
   conservationViolations,
   figures,
@@ -175,4 +176,56 @@ describe("regressions", () => {
       violations,
     );
   });
+  for (const how of ["natural", "sigterm"] as const) {
+    test(`a FIFO reader that never reads (${how}): the process exits, and what the pipe took counts as delivered`, () => {
+      const scenario =
+        how === "natural"
+          ? "FIFO reader holds the pipe but never reads; queue + exit hooks, program ends"
+          : "FIFO reader holds the pipe but never reads; SIGTERM with exit hooks";
+      const directory = workDirectory();
+      const path = join(directory, "app.fifo");
+      execFileSync("mkfifo", [path]);
+      // This process is the reader: it holds the FIFO open and reads nothing until the child ends.
+      const reader = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+      let received = "";
+      let result: ReturnType<typeof runScenario>;
+      const count = scale(20_000, 100_000);
+      try {
+        result = runScenario({
+          fixture: "fifo-stall-writer.mjs",
+          args: { path, count, how, holdOnStallMs: 1000 },
+          timeoutMs: 60_000,
+        });
+        const buffer = Buffer.alloc(1 << 16);
+        try {
+          for (let read = readSync(reader, buffer); read > 0; read = readSync(reader, buffer))
+            received += buffer.toString("utf8", 0, read);
+        } catch {
+          // EAGAIN: the pipe is empty.
+        }
+      } finally {
+        closeSync(reader);
+      }
+      const file = component(result.final, "file");
+      const violations = [
+        ...conservationViolations(result.final),
+        ...outputViolations(parseEvents(received), file?.delivered ?? -1, { allowTornEnd: true }),
+      ];
+      if (result.signal !== null)
+        violations.push(`the child hung and was killed (${result.signal})`);
+      if (how === "natural" && result.final?.beforeExit !== true)
+        violations.push("beforeExit never came");
+      if (file !== undefined && file.pending !== 0)
+        violations.push(`${file.pending} still pending`);
+      conclude(
+        {
+          group,
+          scenario,
+          ...figures(result.final, "file"),
+          notes: `exited after ${result.final?.ms} ms (holdOnStallMs 1000)`,
+        },
+        violations,
+      );
+    });
+  }
 });

@@ -11,7 +11,8 @@ import {
 import { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { FdWriter } from "./fd-writer.ts";
 
 let directory: string;
@@ -434,8 +435,93 @@ describe("FdWriter", () => {
     await expect(writer.flush()).resolves.toBeUndefined();
   });
 
+  it("stops holding the process once a full pipe took nothing for holdOnStallMs, and holds it again after progress", async () => {
+    const [readEnd, writeEnd] = await openPipe();
+    // Every timer the writer makes, to see whether the latest one holds the process (this test's
+    // own waits go through node:timers/promises, which does not call the global).
+    const timers: NodeJS.Timeout[] = [];
+    const original = globalThis.setTimeout;
+    vi.spyOn(globalThis, "setTimeout").mockImplementation(((callback: () => void, ms?: number) => {
+      const timer = original(callback, ms);
+      timers.push(timer);
+      return timer;
+    }) as typeof setTimeout);
+    const latestHolds = (): boolean | undefined => timers.at(-1)?.hasRef();
+    /** Waits until `condition` holds, sampling every few ms; false after 10 s. */
+    const until = async (condition: () => boolean): Promise<boolean> => {
+      const started = performance.now();
+      while (performance.now() - started < 10_000) {
+        if (condition()) return true;
+        await sleep(2);
+      }
+      return false;
+    };
+    let written = 0;
+    const writer = new FdWriter({
+      fd: writeEnd,
+      holdOnStallMs: 300,
+      onWritten: (events) => (written += events),
+    });
+    for (const line of numberedLines("a", 4000)) writer.write(line);
+    // Stalled within the bound: the EAGAIN retry timer keeps the process alive.
+    expect(await until(() => latestHolds() === true)).toBe(true);
+    const stalledAt = performance.now();
+    // Past the bound it is unref()ed: retrying goes on, but nothing holds the process.
+    expect(await until(() => latestHolds() === false)).toBe(true);
+    expect(performance.now() - stalledAt).toBeGreaterThan(100);
+    const retries = timers.length;
+    expect(await until(() => timers.length > retries + 2)).toBe(true);
+    expect(timers.slice(retries).some((timer) => timer.hasRef())).toBe(false);
+    expect(writer.busy).toBe(true);
+    const before = written;
+    // The reader takes a little: the write makes progress, and the process is held again.
+    readSync(readEnd, Buffer.alloc(1 << 16));
+    expect(await until(() => written > before && latestHolds() === true)).toBe(true);
+    writer.abandon(new Error("done"));
+    await writer.idle();
+    closeSync(readEnd);
+    closeSync(writeEnd);
+  });
+
+  it("credits the whole lines a full pipe took when the rest is given up, once", async () => {
+    const [readEnd, writeEnd] = await openPipe();
+    let reported = 0;
+    const writer = new FdWriter({ fd: writeEnd, onWritten: (events) => (reported += events) });
+    const lines = numberedLines("b", 4000);
+    for (const line of lines) writer.write(line);
+    for (let round = 0; round < 1000 && reported === 0; round++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const given = writer.abandon(new Error("given up"));
+    expect(reported + given).toBe(4000);
+    await writer.idle();
+    let received = "";
+    const buffer = Buffer.alloc(1 << 16);
+    try {
+      for (let read = readSync(readEnd, buffer); read > 0; read = readSync(readEnd, buffer)) {
+        received += buffer.toString("latin1", 0, read);
+      }
+    } catch {
+      // EAGAIN: the pipe is empty.
+    }
+    // The pipe holds exactly the credited lines, then the start of the next one.
+    const whole = received.slice(0, received.lastIndexOf("\n") + 1);
+    expect(whole).toBe(lines.slice(0, reported).join(""));
+    expect(reported).toBeGreaterThan(0);
+    closeSync(readEnd);
+    closeSync(writeEnd);
+  });
+
   it("validates its options", () => {
     expect(() => new FdWriter({ fd: -1 })).toThrow(/"fd"/);
     expect(() => new FdWriter({ fd: 1, chunkBytes: 0 })).toThrow(/"chunkBytes"/);
+    for (const value of [-1, 1.5, Number.NaN, Number.NEGATIVE_INFINITY, "100", null]) {
+      expect(() => new FdWriter({ fd: 1, holdOnStallMs: value as number })).toThrow(
+        /"holdOnStallMs"/,
+      );
+    }
+    for (const value of [0, 100, Number.POSITIVE_INFINITY]) {
+      expect(() => new FdWriter({ fd: 1, holdOnStallMs: value })).not.toThrow();
+    }
   });
 });

@@ -71,6 +71,17 @@ export interface FdWriterOptions {
    * @default "\n"
    */
   readonly recordSeparator?: string;
+  /**
+   * How long, in milliseconds, a destination that takes no byte (a full pipe whose reader holds
+   * it open but stopped reading) keeps the process alive. Until then the EAGAIN retry timer is
+   * referenced, so a reader that is merely slow gets everything before the process exits; past
+   * it, the timer is `unref()`ed: writing goes on while the process lives, and holds it again as
+   * soon as a write takes a byte, but a process with nothing else to do reaches `beforeExit`,
+   * where its exit machinery counts what is left. `0` never holds the process for a full pipe;
+   * `Infinity` holds it for as long as the reader keeps the pipe open (as Node's own stdout does).
+   * @default Infinity
+   */
+  readonly holdOnStallMs?: number;
 }
 
 /**
@@ -245,6 +256,18 @@ function utf8Sizes(bytes: Buffer, start: number, lengths: readonly number[]): nu
   return sizes;
 }
 
+/** `holdOnStallMs`, checked: a whole number of milliseconds, or `Infinity`. */
+function holdOnStallOption(value: unknown): number {
+  if (value === undefined) return Number.POSITIVE_INFINITY;
+  if (
+    typeof value !== "number" ||
+    !(value === Number.POSITIVE_INFINITY || (Number.isSafeInteger(value) && value >= 0))
+  ) {
+    throw invalidOption("holdOnStallMs", "an integer of 0 or more, or Infinity", value);
+  }
+  return value;
+}
+
 /** Calls a batch's synchronous listener, which belongs to the sink: its bugs stay there. */
 function tell(settled: ((written: number) => void) | undefined, written: number): void {
   try {
@@ -268,7 +291,8 @@ function withCapacity(buffer: Buffer, used: number, more: number): Buffer {
  * large chunks; partial writes continue where they stopped; EAGAIN (a full non-blocking pipe) is
  * retried with a short capped backoff, never a busy loop; other errors go to `onWriteError`,
  * which retries or discards. Failure backoff timers are `unref()`ed; the EAGAIN timer is not,
- * so a program does not exit with output a slow reader would still have taken. Used by the file and console sinks, and
+ * so a program does not exit with output a slow reader would still have taken, until the
+ * destination has taken no byte for `holdOnStallMs`. Used by the file and console sinks, and
  * available to any sink that writes to a descriptor.
  *
  * @example
@@ -311,6 +335,10 @@ export class FdWriter {
   #retryTimer: NodeJS.Timeout | undefined;
   #backoffMs = 0;
   #eagainMs = 0;
+  readonly #holdOnStallMs: number;
+  // When the destination first refused a write (EAGAIN) since it last took a byte, in
+  // `performance.now()` time; `undefined` while it takes what it is given.
+  #stalledSince: number | undefined;
   #accepted = 0;
   #settled = 0;
   readonly #failures = new UnreportedFailures();
@@ -351,6 +379,7 @@ export class FdWriter {
     this.#retryMaxMs = positiveInteger("retry.maxMs", options.retry?.maxMs, 5000);
     this.#fsync = options.fsync === true;
     this.#recordSeparator = options.recordSeparator ?? "\n";
+    this.#holdOnStallMs = holdOnStallOption(options.holdOnStallMs);
     this.#separatorBytes = Buffer.from(this.#recordSeparator);
     // Room for a chunk of ASCII text and one run of the widest; wider text grows the storage.
     this.#storageBytes =
@@ -598,12 +627,14 @@ export class FdWriter {
     for (let attempt = this.#takeBlock(); attempt !== undefined; attempt = this.#takeBlock()) {
       while (attempt.offset < attempt.buffer.length) {
         try {
-          attempt.offset += writeSync(
+          const taken = writeSync(
             this.#fd,
             attempt.buffer,
             attempt.offset,
             attempt.buffer.length - attempt.offset,
           );
+          if (taken > 0) this.#stalledSince = undefined;
+          attempt.offset += taken;
         } catch (error) {
           const failure = error as NodeJS.ErrnoException;
           if (failure.code === "EAGAIN") {
@@ -713,8 +744,10 @@ export class FdWriter {
 
   /**
    * Gives up everything held, for exit paths and shutdowns past their deadline: the buffered text
-   * is forgotten, a write in flight is no longer waited for (whatever of it the OS still takes is
-   * not reported to `onWritten`), and the writer stops as after `stop()`. Pending flushes reject
+   * is forgotten, a write in flight is no longer waited for, and the writer stops as after
+   * `stop()`. The whole events of a write in flight that the OS took before it stalled (a full
+   * pipe took part of the chunk) are reported to `onWritten` first, once; whatever of it an
+   * outstanding system call still takes is not reported. Pending flushes reject
    * with `error` (the rule of `Sink.flush`); batches settle with the part written before.
    *
    * @param error the failure pending flushes reject with, when anything was given up.
@@ -724,6 +757,10 @@ export class FdWriter {
     this.#stopped = true;
     if (this.#retryTimer !== undefined) clearTimeout(this.#retryTimer);
     this.#retryTimer = undefined;
+    // Whole events whose bytes the OS took before the write stalled or its call went out are
+    // delivered, not given up (what the outstanding call itself takes is never known). With
+    // `fsync`, only a completed sync makes them written.
+    if (this.#inFlight !== undefined && !this.#fsync) this.#creditWrittenPieces(this.#inFlight);
     const events = this.pendingEvents;
     this.#inFlight = undefined;
     this.#blocks = [];
@@ -885,13 +922,20 @@ export class FdWriter {
     }
     if (error !== null) {
       if (error.code === "EAGAIN") {
+        const now = performance.now();
+        this.#stalledSince ??= now;
+        // What the pipe took is delivered now, not when the rest goes: a give-up later (an exit
+        // path's abandon) must not count lines the reader already has as lost.
+        if (!this.#fsync) this.#creditWrittenPieces(inFlight);
         this.#eagainMs = Math.min(eagainMaxMs, Math.max(eagainInitialMs, this.#eagainMs * 2));
-        // Left ref'd on purpose: a reader that is merely slow will take the data, and the
-        // process should not exit with it unwritten (as Node's own stdout behaves).
         this.#retryTimer = setTimeout(() => {
           this.#retryTimer = undefined;
           this.#writeNext();
         }, this.#eagainMs);
+        // Referenced while the reader may be merely slow: it will take the data, and the process
+        // should not exit with it unwritten. A reader that took nothing for the bound may never
+        // read again: the process is free to end, and its exit path counts what is left.
+        if (now - this.#stalledSince >= this.#holdOnStallMs) this.#retryTimer.unref();
         return;
       }
       this.#inFlightTorn = this.#creditWrittenPieces(inFlight);
@@ -899,6 +943,7 @@ export class FdWriter {
       return;
     }
     this.#eagainMs = 0;
+    if (written > 0) this.#stalledSince = undefined;
     inFlight.offset += written;
     if (inFlight.offset < inFlight.buffer.length) {
       this.#continueWrite();

@@ -98,6 +98,17 @@ export interface ConsoleSinkOptions {
    */
   readonly maxBufferBytes?: number;
   /**
+   * How long a reader that holds a stream open but takes no byte (a pager left on its first
+   * screen, a stopped log shipper) keeps the process alive, in milliseconds. Until then a full
+   * pipe is waited out; past it, writing goes on while the process lives (and holds it again once
+   * the reader takes a byte), but a process with nothing else to do exits, and its exit path
+   * counts what is left. The default waits as long as the reader keeps the pipe open, as a Unix
+   * program writing to `less` does; a bound suits a service whose standard output feeds a log
+   * shipper. `0` never holds the process for a full pipe.
+   * @default Infinity
+   */
+  readonly holdOnStallMs?: number;
+  /**
    * Receives write failures other than a closed pipe.
    * @default failures go to the self-log
    */
@@ -188,6 +199,17 @@ export function createConsoleSink(options: ConsoleSinkOptions = {}): ConsoleSink
     );
   }
   const maxBufferBytes = positiveIntegerOption("maxBufferBytes", options.maxBufferBytes, 4 << 20);
+  const holdOnStallMs =
+    options.holdOnStallMs === undefined ? Number.POSITIVE_INFINITY : options.holdOnStallMs;
+  if (
+    typeof holdOnStallMs !== "number" ||
+    !(
+      holdOnStallMs === Number.POSITIVE_INFINITY ||
+      (Number.isSafeInteger(holdOnStallMs) && holdOnStallMs >= 0)
+    )
+  ) {
+    throw invalidOption("holdOnStallMs", "an integer of 0 or more, or Infinity", holdOnStallMs);
+  }
   const terminals = resolveTerminals(options.isTTY, stdoutFd, stderrFd);
   const outputFor = (isTTY: boolean): ConsoleOutput => {
     const format = options.format ?? (isTTY ? "text" : "json");
@@ -206,6 +228,7 @@ export function createConsoleSink(options: ConsoleSinkOptions = {}): ConsoleSink
     stderrFd,
     stderrOrdinal: stderrLevel === false ? Number.POSITIVE_INFINITY : levelOrdinal(stderrLevel),
     maxBufferBytes,
+    holdOnStallMs,
     onError: options.onError,
   });
 }
@@ -259,6 +282,7 @@ interface ResolvedConsoleOptions {
   readonly stderrFd: number;
   readonly stderrOrdinal: number;
   readonly maxBufferBytes: number;
+  readonly holdOnStallMs: number;
   readonly onError: ErrorHandler | undefined;
 }
 
@@ -552,6 +576,7 @@ class ConsoleSinkImplementation implements ConsoleSink {
       writer: new FdWriter({
         fd,
         maxBufferBytes: this.#options.maxBufferBytes,
+        holdOnStallMs: this.#options.holdOnStallMs,
         onWritten: (events, bytes) => {
           this.#counters.deliver(events);
           this.#counters.bytes += bytes;

@@ -96,6 +96,17 @@ export interface FileSinkOptions {
    */
   readonly maxRetryDelayMs?: number;
   /**
+   * How long a path that is a FIFO whose reader holds it open but takes no byte (a stopped or
+   * wedged log shipper) keeps the process alive, in milliseconds. Until then a full pipe is
+   * waited out, so a reader that is merely slow gets every line before the process exits; past
+   * it, writing goes on while the process lives (and holds it again once the reader takes a
+   * byte), but a process with nothing else to do exits, and its exit path counts what is left
+   * (see the README's failure table). `0` never holds the process for a full pipe; `Infinity`
+   * holds it as long as the reader keeps the pipe open. Regular files never stall.
+   * @default 5000
+   */
+  readonly holdOnStallMs?: number;
+  /**
    * The clock for time rolling, roll names and age retention, in milliseconds since the epoch.
    * A reading that throws or is no date (NaN, an infinity, past the range of `Date`) never stops
    * size rolling: the roll name takes the system time, and time rolling and age retention wait.
@@ -125,6 +136,7 @@ export interface ResolvedFileSinkOptions {
   readonly followSymlinks: boolean;
   readonly checkIntervalMs: number;
   readonly maxRetryDelayMs: number;
+  readonly holdOnStallMs: number;
   readonly now: () => number;
   readonly onError: ErrorHandler | undefined;
 }
@@ -134,6 +146,17 @@ const durabilities: readonly Durability[] = ["os", "batch", "flush"];
 
 function optionalPositive(name: string, value: unknown): number | undefined {
   return value === undefined ? undefined : positiveIntegerOption(name, value, 0);
+}
+
+function holdOnStall(value: unknown): number {
+  if (value === undefined) return 5000;
+  if (
+    typeof value !== "number" ||
+    !(value === Number.POSITIVE_INFINITY || (Number.isSafeInteger(value) && value >= 0))
+  ) {
+    throw invalidOption("holdOnStallMs", "an integer of 0 or more, or Infinity", value);
+  }
+  return value;
 }
 
 function mode(name: string, value: unknown, fallback: number): number {
@@ -197,6 +220,7 @@ export function resolveFileSinkOptions(options: FileSinkOptions): ResolvedFileSi
     followSymlinks: options.followSymlinks ?? true,
     checkIntervalMs: optionalPositive("checkIntervalMs", options.checkIntervalMs) ?? 500,
     maxRetryDelayMs: optionalPositive("maxRetryDelayMs", options.maxRetryDelayMs) ?? 5000,
+    holdOnStallMs: holdOnStall(options.holdOnStallMs),
     now: options.now ?? Date.now,
     onError: options.onError,
   };

@@ -187,6 +187,7 @@ class FileSinkImplementation implements FileSink {
       fd: this.#fd,
       maxBufferBytes: options.maxBufferBytes,
       fsync: options.durability === "batch",
+      holdOnStallMs: options.holdOnStallMs,
       onWritten: (events, bytes) => this.#written(events, bytes),
       onWriteError: (error, events) => this.#writeFailed(error, events),
     });
