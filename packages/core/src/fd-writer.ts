@@ -606,10 +606,10 @@ export class FdWriter {
    * continues the torn one, as with asynchronous writes.
    *
    * @param timeoutMs how long to wait, in all, for an outstanding write to a file to complete and
-   *   for a full pipe (EAGAIN) to take data, after which the rest stays buffered for the
-   *   asynchronous writer. Without it, an outstanding write gets about a second, and a pipe that
-   *   stays full for about a second counts as failed, since on an exit path nothing will write
-   *   the rest later.
+   *   for a full pipe (EAGAIN) to take data. Without it, an outstanding write gets about a
+   *   second, and a full pipe about a second. Either way, what a full pipe did not take stays
+   *   buffered, never failed (a stalled reader is not a failed write): for the asynchronous
+   *   writer, or for an exit path's `abandon` to count as given up.
    * Called from inside `onWriteError`, it does nothing: the held text is that failure's to decide.
    */
   flushSync(timeoutMs?: number): void {
@@ -645,12 +645,14 @@ export class FdWriter {
               Atomics.wait(sleeper, 0, 0, waitMs);
               continue;
             }
-            if (deadline !== undefined) {
-              this.#creditWrittenPieces(attempt);
-              this.#restoreUnwritten(attempt);
-              this.#schedule();
-              return;
-            }
+            // A destination that is merely full is not a failed one: the whole events it took
+            // are credited and the rest stays buffered, for the asynchronous writer, or for the
+            // exit path's `abandon` to count under its own reason (`process_exit`), whether the
+            // caller gave a timeout or not.
+            this.#creditWrittenPieces(attempt);
+            this.#restoreUnwritten(attempt);
+            this.#schedule();
+            return;
           }
           const torn = this.#creditWrittenPieces(attempt);
           this.#restoreUnwritten(attempt);
