@@ -638,6 +638,7 @@ export class FdWriter {
         } catch (error) {
           const failure = error as NodeJS.ErrnoException;
           if (failure.code === "EAGAIN") {
+            this.#stalledSince ??= performance.now();
             const waitMs = deadline === undefined ? 1 : Math.min(1, deadline - performance.now());
             if (deadline === undefined ? eagainRetries < 1000 : waitMs > 0) {
               eagainRetries += 1;
@@ -779,6 +780,15 @@ export class FdWriter {
   resume(): void {
     this.#stopped = false;
     this.#startWrite();
+  }
+
+  /**
+   * How long, in milliseconds, the destination has refused text that waits for it (a full pipe,
+   * EAGAIN) without taking a byte; 0 while it takes what it is given. For an owner that gives the
+   * text up to say why (a reader that stopped reading), since a stall is not a write failure.
+   */
+  get stalledMs(): number {
+    return this.#stalledSince === undefined ? 0 : performance.now() - this.#stalledSince;
   }
 
   /** The last write error, if any. */

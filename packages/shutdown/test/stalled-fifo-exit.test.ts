@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { closeSync, constants, mkdtempSync, openSync, readSync, rmSync } from "node:fs";
+import { closeSync, constants, existsSync, mkdtempSync, openSync, readSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -81,11 +81,43 @@ describe.skipIf(!hasMkfifo)(
           expect(queue.accepted).toBe(count);
           expect(queue.dropped[reason]).toBe(count - got);
           expect(file.dropped[reason]).toBe(file.accepted - got);
+          // The exit hooks' line names the stall, not a missing flushSync.
+          if (how === "exit") {
+            expect(child.stderr).toMatch(/still held by logger, which could not write them/);
+            expect(child.stderr).toMatch(/took no data for \d+ ms \(EAGAIN/);
+            expect(child.stderr).not.toMatch(/no flushSync/);
+          }
         } finally {
           rmSync(directory, { recursive: true, force: true });
         }
       },
       90_000,
     );
+  },
+);
+
+describe.skipIf(!existsSync("/dev/full"))(
+  "process.exit() with a queue over a file sink on a full disk (needs /dev/full)",
+  () => {
+    test("the exit hooks' line names the write error, not a missing flushSync", () => {
+      const child = spawnSync(
+        process.execPath,
+        [fixture, "/dev/full", "50000", "exit-after-failure"],
+        {
+          encoding: "utf8",
+          timeout: 60_000,
+        },
+      );
+      expect(child.status).toBe(0);
+      const { queue } = JSON.parse(child.stdout) as { queue: SinkStats };
+      expect(checkConservation(queue)).toBeUndefined();
+      expect(queue.delivered).toBe(0);
+      expect(queue.failed).toBeGreaterThan(0);
+      expect(queue.dropped.process_exit).toBeGreaterThan(0);
+      expect(child.stderr).toMatch(
+        /still held by logger, which could not write them \(logger: ENOSPC/,
+      );
+      expect(child.stderr).not.toMatch(/no flushSync/);
+    });
   },
 );
