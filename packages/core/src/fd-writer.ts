@@ -606,10 +606,10 @@ export class FdWriter {
    * continues the torn one, as with asynchronous writes.
    *
    * @param timeoutMs how long to wait, in all, for an outstanding write to a file to complete and
-   *   for a full pipe (EAGAIN) to take data, after which the rest stays buffered for the
-   *   asynchronous writer. Without it, an outstanding write gets about a second, and a pipe that
-   *   stays full for about a second counts as failed, since on an exit path nothing will write
-   *   the rest later.
+   *   for a full pipe (EAGAIN) to take data. Without it, an outstanding write gets about a
+   *   second, and a full pipe about a second. Either way, what a full pipe did not take stays
+   *   buffered, never failed (a stalled reader is not a failed write): for the asynchronous
+   *   writer, or for an exit path's `abandon` to count as given up.
    * Called from inside `onWriteError`, it does nothing: the held text is that failure's to decide.
    */
   flushSync(timeoutMs?: number): void {
@@ -638,6 +638,7 @@ export class FdWriter {
         } catch (error) {
           const failure = error as NodeJS.ErrnoException;
           if (failure.code === "EAGAIN") {
+            this.#stalledSince ??= performance.now();
             const waitMs = deadline === undefined ? 1 : Math.min(1, deadline - performance.now());
             if (deadline === undefined ? eagainRetries < 1000 : waitMs > 0) {
               eagainRetries += 1;
@@ -645,12 +646,14 @@ export class FdWriter {
               Atomics.wait(sleeper, 0, 0, waitMs);
               continue;
             }
-            if (deadline !== undefined) {
-              this.#creditWrittenPieces(attempt);
-              this.#restoreUnwritten(attempt);
-              this.#schedule();
-              return;
-            }
+            // A destination that is merely full is not a failed one: the whole events it took
+            // are credited and the rest stays buffered, for the asynchronous writer, or for the
+            // exit path's `abandon` to count under its own reason (`process_exit`), whether the
+            // caller gave a timeout or not.
+            this.#creditWrittenPieces(attempt);
+            this.#restoreUnwritten(attempt);
+            this.#schedule();
+            return;
           }
           const torn = this.#creditWrittenPieces(attempt);
           this.#restoreUnwritten(attempt);
@@ -777,6 +780,15 @@ export class FdWriter {
   resume(): void {
     this.#stopped = false;
     this.#startWrite();
+  }
+
+  /**
+   * How long, in milliseconds, the destination has refused text that waits for it (a full pipe,
+   * EAGAIN) without taking a byte; 0 while it takes what it is given. For an owner that gives the
+   * text up to say why (a reader that stopped reading), since a stall is not a write failure.
+   */
+  get stalledMs(): number {
+    return this.#stalledSince === undefined ? 0 : performance.now() - this.#stalledSince;
   }
 
   /** The last write error, if any. */

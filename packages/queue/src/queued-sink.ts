@@ -69,8 +69,10 @@ export interface QueuedSink extends Sink {
   flushSync(): void;
   /**
    * Gives up every event queued or in flight (see `Sink.abandon`), counted as dropped for
-   * `reason`, settles pending calls at once, and passes the call to the inner sink. The same
-   * path gives up a batch the inner sink never settles when the process runs out of work.
+   * `reason`, settles pending calls at once, and passes the call to the inner sink first: what
+   * the inner sink tells it delivered of a batch in flight while it gives up (whole lines a
+   * stalled pipe took) counts as delivered here too, so both levels count the same events. The
+   * same path gives up a batch the inner sink never settles when the process runs out of work.
    *
    * @param reason the drop reason, e.g. `shutdown_timeout`.
    */
@@ -204,6 +206,8 @@ class Queue implements QueuedSink, BudgetMember {
   // Set once the process ran out of work with a batch the inner sink never settled: its flush
   // and close would never settle either, so they are still called but no longer waited for.
   #innerWedged = false;
+  // The reason an abandon passed to the inner sink gives up for, while it runs.
+  #givingUp: DropReason | undefined;
   readonly #abandonment = new Abandonment();
   #timer: NodeJS.Timeout | undefined;
   #immediate: NodeJS.Immediate | undefined;
@@ -395,13 +399,25 @@ class Queue implements QueuedSink, BudgetMember {
     );
     this.#options.memoryBudget?.leave(this);
     this.#abandonment.abandon();
+  }
+
+  /**
+   * Passes an abandon to the inner sink while the batches in flight are still the queue's, so a
+   * delivered prefix it tells while giving up (the lines a stalled pipe took) is counted
+   * delivered here too, and only the rest dropped for `reason` (see {@link Queue.#settleBatch}).
+   */
+  #abandonInner(reason: DropReason): void {
+    if (typeof this.inner.abandon !== "function") return;
+    this.#givingUp = reason;
     try {
-      this.inner.abandon?.(reason);
+      this.inner.abandon(reason);
     } catch (error) {
       this.#contractViolation(
         new LoggingError("contract_violation", "Sink.abandon threw.", { cause: error }),
         "abandon",
       );
+    } finally {
+      this.#givingUp = undefined;
     }
   }
 
@@ -774,6 +790,18 @@ class Queue implements QueuedSink, BudgetMember {
     if (!this.#inFlight.includes(batch)) return;
     if (failure === undefined) {
       this.#counters.deliver(batch.count, batch.bytes);
+    } else if (this.#givingUp !== undefined) {
+      // Told by the inner sink while it gives up: what it delivered is delivered, and the rest is
+      // given up for the same reason at both levels, not failed.
+      const reason = this.#givingUp;
+      const delivered = deliveredCount(failure.error, batch.count);
+      const deliveredBytes = Math.round((batch.bytes * delivered) / batch.count);
+      this.#counters.deliver(delivered, deliveredBytes);
+      if (delivered < batch.count) {
+        this.#counters.drop(reason, batch.count - delivered, batch.bytes - deliveredBytes);
+        this.#failures.record(failure.error);
+        this.#lost(batch.firstSequence + delivered, batch.lastSequence, { reason });
+      }
     } else {
       const delivered = deliveredCount(failure.error, batch.count);
       // A batch's sequence numbers are consecutive unless events in between were evicted, which
@@ -796,8 +824,10 @@ class Queue implements QueuedSink, BudgetMember {
 
   /**
    * The process ran out of work twice while the oldest batch was in flight: the inner sink will
-   * never settle it. Every batch in flight and everything queued behind them are counted as
-   * dropped (`shutdown_timeout`), and said once.
+   * never settle it. The inner sink is abandoned (`shutdown_timeout`) as well, so that both count
+   * the same events: what it tells it delivered of the batches in flight (a stalled pipe took
+   * part of them) is delivered here too, and the rest of them and everything queued behind them
+   * are counted as dropped (`shutdown_timeout`), and said once.
    */
   #abandonAtExit(): void {
     const inFlight = this.#inFlightCount();
@@ -807,7 +837,8 @@ class Queue implements QueuedSink, BudgetMember {
       "timeout",
       `The process ran out of work while "${this.inner.name ?? "the inner sink"}" still held ` +
         `${inFlight} events for over ${exitGraceMs} ms; ${count} events (${inFlight} in ` +
-        `flight, ${queued} queued) were dropped as shutdown_timeout.`,
+        `flight, ${queued} queued) were given up as shutdown_timeout, but for what it had ` +
+        "delivered of them.",
     );
     this.#giveUp("shutdown_timeout", error);
     reportError(
@@ -825,9 +856,11 @@ class Queue implements QueuedSink, BudgetMember {
 
   /**
    * Gives up every batch in flight and everything queued behind them, counted as dropped for
-   * `reason`; the inner sink is no longer waited for, and waiting calls settle with `error`.
+   * `reason` but for the prefix of a batch the inner sink tells it delivered while it gives up as
+   * well; the inner sink is no longer waited for, and waiting calls settle with `error`.
    */
   #giveUp(reason: DropReason, error: LoggingError): void {
+    this.#abandonInner(reason);
     const abandoned = this.#inFlight.splice(0);
     this.#drainsInFlight = 0;
     this.#drainBytesInFlight = 0;

@@ -269,6 +269,8 @@ function onCrash(state: HookState, event: string, error: unknown): void {
 function onExit(state: HookState): void {
   let lost = 0;
   const sinks = new Set<string>();
+  // What the sinks that held the events say of why (a full disk, a stalled pipe), by resource.
+  const causes = new Map<string, string>();
   for (const installation of state.installations) {
     // A running shutdown counts too: a cleanup step of its own may call process.exit() before
     // the resources after it were flushed, and nothing else would drain them.
@@ -279,16 +281,39 @@ function onExit(state: HookState): void {
       if (abandoned === 0) continue;
       lost += abandoned;
       sinks.add(resource.name);
+      if (resource.error !== undefined) causes.set(resource.name, describeCause(resource.error));
     }
   }
-  if (lost > 0) {
+  if (lost === 0) return;
+  const count = `${lost} log event${lost === 1 ? "" : "s"}`;
+  const held = [...sinks].join(", ");
+  const inFlight = "no flushSync, or an asynchronous write still in flight";
+  if (causes.size === 0) {
     writeStderr(
-      `sluice: the process exited with ${lost} log event${lost === 1 ? "" : "s"} still held by ` +
-        `${[...sinks].join(", ")}, which could not write them synchronously (no flushSync, or ` +
-        "an asynchronous write still in flight); they count as lost (process_exit). Await " +
+      `sluice: the process exited with ${count} still held by ${held}, which could not write ` +
+        `them synchronously (${inFlight}); they count as lost (process_exit). Await ` +
         "shutdown.execute() before exiting to deliver them.",
     );
+    return;
   }
+  const reasons = [...causes].map(([name, cause]) => `${name}: ${cause}`);
+  const unexplained = [...sinks].filter((name) => !causes.has(name));
+  if (unexplained.length > 0) reasons.push(`${unexplained.join(", ")}: ${inFlight}`);
+  writeStderr(
+    `sluice: the process exited with ${count} still held by ${held}, which could not write ` +
+      `them (${reasons.join("; ")}); they count as lost (process_exit).`,
+  );
+}
+
+/** One line of what an error says, for the exit message. */
+function describeCause(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  const code = (error as { code?: unknown } | null)?.code;
+  const line = (text.split("\n")[0] ?? "").replace(/\.$/, "");
+  // A system error's code (ENOSPC) names the cause; the message of most already starts with it.
+  return typeof code === "string" && /^E[A-Z]+$/.test(code) && !line.includes(code)
+    ? `${code}: ${line}`
+    : line;
 }
 
 function onBeforeExit(state: HookState): void {

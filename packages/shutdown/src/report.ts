@@ -42,7 +42,10 @@ export interface ResourceReport {
   readonly outcome: ResourceOutcome;
   /** How long shutdown spent on it, in milliseconds. */
   readonly durationMs: number;
-  /** Why it failed, for `failed`. */
+  /**
+   * Why it failed, for `failed`; for `exited` with events abandoned, the last error of the sink
+   * that held them, when it says (a full disk, a pipe whose reader stopped reading).
+   */
   readonly error?: unknown;
   /** Its event counts, when it keeps sink counters. */
   readonly events?: ResourceEvents;

@@ -300,3 +300,37 @@ function copyDropCounts(value: unknown): DropCounts {
   }
   return counts;
 }
+
+/**
+ * @internal Why a resource still held events it gave up at exit, when a sink of it says: the
+ * last error of the innermost component that gave events up or still holds them (a full disk's
+ * ENOSPC, a stalled pipe's give-up); `undefined` when none says.
+ */
+export function heldCause(resource: ShutdownResource | CleanupFunction): unknown {
+  if (typeof resource === "function") return undefined;
+  const roots =
+    readSinkCounts(resource) === undefined && Array.isArray(resource.sinks)
+      ? resource.sinks
+      : [resource];
+  for (const root of roots) {
+    if (typeof root !== "object" || root === null) continue;
+    const chain = walkSinkChain(root as Sink);
+    for (let index = chain.length - 1; index >= 0; index--) {
+      const cause = heldError(chain[index] as { stats?(): unknown });
+      if (cause !== undefined) return cause;
+    }
+  }
+  return undefined;
+}
+
+function heldError(component: { stats?(): unknown }): unknown {
+  const counts = readSinkCounts(component);
+  if (counts === undefined) return undefined;
+  const gaveUp = counts.pending + counts.dropped.process_exit + counts.dropped.shutdown_timeout;
+  if (gaveUp === 0) return undefined;
+  try {
+    return (component.stats?.() as { lastError?: unknown } | undefined)?.lastError;
+  } catch {
+    return undefined;
+  }
+}

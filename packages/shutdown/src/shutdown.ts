@@ -12,6 +12,7 @@ import {
   type CleanupFunction,
   type CleanupSignal,
   type EventSnapshot,
+  heldCause,
   lostSince,
   readEventCounts,
   type ShutdownResource,
@@ -284,7 +285,9 @@ export class Shutdown {
         }
       }
       this.#giveUp(registration, "process_exit");
-      resources.push(this.#describe(registration, "exited", began, undefined, before));
+      const described = this.#describe(registration, "exited", began, undefined, before);
+      const cause = (described.events?.abandoned ?? 0) > 0 ? heldCause(resource) : undefined;
+      resources.push(cause === undefined ? described : { ...described, error: cause });
     }
     this.#exitReport = this.#finish("exit", undefined, startedAt, started, resources);
     return this.#exitReport;

@@ -480,17 +480,29 @@ class ConsoleSinkImplementation implements ConsoleSink {
     this.#closed = true;
     const destinations = [this.#stdout, this.#stderr];
     let held = 0;
-    for (const destination of destinations) held += destination?.writer.pendingEvents ?? 0;
+    let stalledMs = 0;
+    for (const destination of destinations) {
+      held += destination?.writer.pendingEvents ?? 0;
+      stalledMs = Math.max(stalledMs, destination?.writer.stalledMs ?? 0);
+    }
     this.#abandonError = new LoggingError(
       "timeout",
-      `The console sink gave up ${held} events it still held (${reason}).`,
+      `The console sink gave up ${held} events it still held (${reason})` +
+        (stalledMs > 0
+          ? `: its destination took no data for ${Math.round(stalledMs)} ms (EAGAIN, a reader that stopped reading).`
+          : "."),
     );
+    let given = 0;
     for (const destination of destinations) {
       if (destination === undefined) continue;
       const events = destination.writer.abandon(this.#abandonError);
+      given += events;
       this.#counters.drop(reason, events);
       destination.timestamps.discard(events);
     }
+    // A stall is no write failure, so nothing else keeps its trace: the last error says why the
+    // events were given up, for a report at exit to name the cause.
+    if (given > 0 && stalledMs > 0) this.#counters.lastError = this.#abandonError;
   }
 
   observeDelivery(observer: DeliveryObserver): () => void {

@@ -311,12 +311,20 @@ class FileSinkImplementation implements FileSink {
     clearInterval(this.#checkTimer);
     if (this.#retryTimer !== undefined) clearTimeout(this.#retryTimer);
     this.#retryTimer = undefined;
+    const stalledMs = this.#writer.stalledMs;
+    const held = this.#writer.pendingEvents;
     this.#abandonError = new LoggingError(
       "timeout",
-      `File sink "${this.path}" gave up ${this.#writer.pendingEvents} events it still held (${reason}).`,
+      `File sink "${this.path}" gave up ${held} events it still held (${reason})` +
+        (stalledMs > 0
+          ? `: its destination took no data for ${Math.round(stalledMs)} ms (EAGAIN, a pipe whose reader stopped reading).`
+          : "."),
     );
     const events = this.#writer.abandon(this.#abandonError);
     this.#counters.drop(reason, events);
+    // A stall is no write failure, so nothing else keeps its trace: the last error says why the
+    // events were given up, for a report at exit to name the cause.
+    if (events > 0 && stalledMs > 0) this.#counters.lastError = this.#abandonError;
     this.#timestamps.discard(events);
   }
 

@@ -158,6 +158,41 @@ describe.skipIf(!hasMkfifo)(
       }
     });
 
+    // A stalled reader is not a failed write, whichever path drains at exit: what the pipe did
+    // not take stays pending after flushSync, with or without a timeout, and the abandon that
+    // follows counts it under the exit's reason.
+    it.each([
+      { flush: "flushSync()", timeoutMs: undefined },
+      { flush: "flushSync(300)", timeoutMs: 300 },
+    ])(
+      "$flush leaves what a stalled pipe did not take pending, for abandon to count",
+      async ({ timeoutMs }) => {
+        const fifo = join(directory, "pipe");
+        execFileSync("mkfifo", [fifo]);
+        const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+        const sink = createFileSink({ path: fifo, onError: () => {} });
+        try {
+          for (let n = 0; n < 4000; n++) sink.write(event(n));
+          await until(() => sink.stats().delivered > 0);
+          sink.flushSync(timeoutMs);
+          const flushed = sink.stats();
+          expect(flushed.failed).toBe(0);
+          expect(flushed.pending).toBeGreaterThan(0);
+          expect(checkConservation(flushed)).toBeUndefined();
+          sink.abandon("process_exit");
+          const stats = sink.stats();
+          expect(checkConservation(stats)).toBeUndefined();
+          expect(stats.failed).toBe(0);
+          expect(stats.pending).toBe(0);
+          expect(stats.dropped.process_exit).toBe(4000 - stats.delivered);
+          const numbers = wholeLines(readAvailable(reader));
+          expect(numbers).toEqual(Array.from({ length: stats.delivered }, (_, index) => index));
+        } finally {
+          closeSync(reader);
+        }
+      },
+    );
+
     it("refuses a holdOnStallMs that is not a whole number of milliseconds or Infinity", () => {
       for (const value of [-1, 1.5, Number.NaN, "5000", null]) {
         expect(() =>
