@@ -105,3 +105,25 @@ export function positiveIntegerOption(option: string, value: unknown, fallback: 
   }
   return value;
 }
+
+/**
+ * Reads an option that is a wait in milliseconds which may also be unbounded: a whole number of
+ * 0 or more, or `Infinity`, for option validation in sinks and wrappers.
+ *
+ * @param option the option's name as the user wrote it.
+ * @param value the value given, or `undefined`.
+ * @param fallback the default, used when `value` is `undefined`.
+ * @returns the value, or the default.
+ * @throws {LoggingError} `invalid_option` naming the option when the value is neither a safe
+ *   integer of 0 or more nor `Infinity`.
+ */
+export function waitOption(option: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (
+    typeof value !== "number" ||
+    !(value === Number.POSITIVE_INFINITY || (Number.isSafeInteger(value) && value >= 0))
+  ) {
+    throw invalidOption(option, "an integer of 0 or more, or Infinity", value);
+  }
+  return value;
+}

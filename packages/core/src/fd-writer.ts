@@ -7,7 +7,7 @@ import {
   write as writeAsync,
   writeSync,
 } from "node:fs";
-import { invalidOption, positiveIntegerOption as positiveInteger } from "./errors.ts";
+import { invalidOption, positiveIntegerOption as positiveInteger, waitOption } from "./errors.ts";
 import { UnreportedFailures } from "./unreported-failures.ts";
 
 /** What {@link FdWriterOptions.onWriteError} decides for data a failed write could not deliver. */
@@ -256,18 +256,6 @@ function utf8Sizes(bytes: Buffer, start: number, lengths: readonly number[]): nu
   return sizes;
 }
 
-/** `holdOnStallMs`, checked: a whole number of milliseconds, or `Infinity`. */
-function holdOnStallOption(value: unknown): number {
-  if (value === undefined) return Number.POSITIVE_INFINITY;
-  if (
-    typeof value !== "number" ||
-    !(value === Number.POSITIVE_INFINITY || (Number.isSafeInteger(value) && value >= 0))
-  ) {
-    throw invalidOption("holdOnStallMs", "an integer of 0 or more, or Infinity", value);
-  }
-  return value;
-}
-
 /** Calls a batch's synchronous listener, which belongs to the sink: its bugs stay there. */
 function tell(settled: ((written: number) => void) | undefined, written: number): void {
   try {
@@ -379,7 +367,11 @@ export class FdWriter {
     this.#retryMaxMs = positiveInteger("retry.maxMs", options.retry?.maxMs, 5000);
     this.#fsync = options.fsync === true;
     this.#recordSeparator = options.recordSeparator ?? "\n";
-    this.#holdOnStallMs = holdOnStallOption(options.holdOnStallMs);
+    this.#holdOnStallMs = waitOption(
+      "holdOnStallMs",
+      options.holdOnStallMs,
+      Number.POSITIVE_INFINITY,
+    );
     this.#separatorBytes = Buffer.from(this.#recordSeparator);
     // Room for a chunk of ASCII text and one run of the widest; wider text grows the storage.
     this.#storageBytes =

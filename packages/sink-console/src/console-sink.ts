@@ -29,6 +29,7 @@ import {
   SinkCounters,
   settleAll,
   type TextRole,
+  waitOption,
 } from "@sluice/core/sink";
 import { ansiReset, type ConsoleTheme, defaultTheme } from "./theme.ts";
 
@@ -199,17 +200,11 @@ export function createConsoleSink(options: ConsoleSinkOptions = {}): ConsoleSink
     );
   }
   const maxBufferBytes = positiveIntegerOption("maxBufferBytes", options.maxBufferBytes, 4 << 20);
-  const holdOnStallMs =
-    options.holdOnStallMs === undefined ? Number.POSITIVE_INFINITY : options.holdOnStallMs;
-  if (
-    typeof holdOnStallMs !== "number" ||
-    !(
-      holdOnStallMs === Number.POSITIVE_INFINITY ||
-      (Number.isSafeInteger(holdOnStallMs) && holdOnStallMs >= 0)
-    )
-  ) {
-    throw invalidOption("holdOnStallMs", "an integer of 0 or more, or Infinity", holdOnStallMs);
-  }
+  const holdOnStallMs = waitOption(
+    "holdOnStallMs",
+    options.holdOnStallMs,
+    Number.POSITIVE_INFINITY,
+  );
   const terminals = resolveTerminals(options.isTTY, stdoutFd, stderrFd);
   const outputFor = (isTTY: boolean): ConsoleOutput => {
     const format = options.format ?? (isTTY ? "text" : "json");

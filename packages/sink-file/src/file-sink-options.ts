@@ -1,5 +1,5 @@
 import { createClefFormatter, type ErrorHandler, type Formatter } from "@sluice/core";
-import { invalidOption, positiveIntegerOption } from "@sluice/core/sink";
+import { invalidOption, positiveIntegerOption, waitOption } from "@sluice/core/sink";
 
 /**
  * When written data is forced to stable storage.
@@ -148,17 +148,6 @@ function optionalPositive(name: string, value: unknown): number | undefined {
   return value === undefined ? undefined : positiveIntegerOption(name, value, 0);
 }
 
-function holdOnStall(value: unknown): number {
-  if (value === undefined) return 5000;
-  if (
-    typeof value !== "number" ||
-    !(value === Number.POSITIVE_INFINITY || (Number.isSafeInteger(value) && value >= 0))
-  ) {
-    throw invalidOption("holdOnStallMs", "an integer of 0 or more, or Infinity", value);
-  }
-  return value;
-}
-
 function mode(name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > 0o7777) {
@@ -220,7 +209,7 @@ export function resolveFileSinkOptions(options: FileSinkOptions): ResolvedFileSi
     followSymlinks: options.followSymlinks ?? true,
     checkIntervalMs: optionalPositive("checkIntervalMs", options.checkIntervalMs) ?? 500,
     maxRetryDelayMs: optionalPositive("maxRetryDelayMs", options.maxRetryDelayMs) ?? 5000,
-    holdOnStallMs: holdOnStall(options.holdOnStallMs),
+    holdOnStallMs: waitOption("holdOnStallMs", options.holdOnStallMs, 5000),
     now: options.now ?? Date.now,
     onError: options.onError,
   };

@@ -23,7 +23,7 @@ export {
   DeliveryObservers,
   DeliveryTimestamps,
 } from "../delivery-observers.ts";
-export { invalidOption, positiveIntegerOption } from "../errors.ts";
+export { invalidOption, positiveIntegerOption, waitOption } from "../errors.ts";
 export { escapeControlCharacters } from "../escape-control-characters.ts";
 export {
   claimExitDrains,
