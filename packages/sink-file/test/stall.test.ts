@@ -63,6 +63,20 @@ async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void
   }
 }
 
+/**
+ * A file sink on a FIFO whose reader (the returned descriptor) holds it open without reading,
+ * given 4000 events: the first chunk fills the pipe part-way through a line and waits for it.
+ */
+async function stalledSink(): Promise<{ reader: number; sink: ReturnType<typeof createFileSink> }> {
+  const fifo = join(directory, "pipe");
+  execFileSync("mkfifo", [fifo]);
+  const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+  const sink = createFileSink({ path: fifo, onError: () => {} });
+  for (let n = 0; n < 4000; n++) sink.write(event(n));
+  await until(() => sink.stats().delivered > 0);
+  return { reader, sink };
+}
+
 describe.skipIf(!hasMkfifo)(
   "createFileSink on a FIFO whose reader stops reading (needs mkfifo)",
   () => {
@@ -134,14 +148,8 @@ describe.skipIf(!hasMkfifo)(
     }, 90_000);
 
     it("abandon counts the whole lines already in the pipe as delivered, once", async () => {
-      const fifo = join(directory, "pipe");
-      execFileSync("mkfifo", [fifo]);
-      const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
-      const sink = createFileSink({ path: fifo, onError: () => {} });
+      const { reader, sink } = await stalledSink();
       try {
-        for (let n = 0; n < 4000; n++) sink.write(event(n));
-        // The first chunk fills the pipe part-way through a line and waits for the reader.
-        await until(() => sink.stats().delivered > 0);
         sink.abandon("shutdown_timeout");
         sink.abandon("shutdown_timeout");
         const stats = sink.stats();
@@ -167,13 +175,8 @@ describe.skipIf(!hasMkfifo)(
     ])(
       "$flush leaves what a stalled pipe did not take pending, for abandon to count",
       async ({ timeoutMs }) => {
-        const fifo = join(directory, "pipe");
-        execFileSync("mkfifo", [fifo]);
-        const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
-        const sink = createFileSink({ path: fifo, onError: () => {} });
+        const { reader, sink } = await stalledSink();
         try {
-          for (let n = 0; n < 4000; n++) sink.write(event(n));
-          await until(() => sink.stats().delivered > 0);
           sink.flushSync(timeoutMs);
           const flushed = sink.stats();
           expect(flushed.failed).toBe(0);
