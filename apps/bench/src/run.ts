@@ -41,6 +41,15 @@ for (let round = 0; round < rounds; round++) {
   }
 }
 
+// The in-memory cases again with Sluice and pino taking turns in one process
+// (core-interleaved.ts): the speed a process happens to run at on this host falls on both alike.
+for (const scenario of ["memory", "child"]) {
+  jobs.push({
+    script: "scenarios/core-interleaved.js",
+    args: [`--case=${scenario}`, `--pairs=${quick ? 20 : 400}`],
+  });
+}
+
 for (let round = 0; round < rounds; round++) {
   for (const subject of [
     "sluice",
@@ -154,6 +163,10 @@ const titles: Record<string, string> = {
   disabled: "disabled level (`debug` at `info`)",
   memory: "`info`, 2 properties, one JSON line to an in-memory destination",
   child: "child with 3 bound properties, `info`, 2 properties, one JSON line, in memory",
+  "memory-interleaved":
+    "the in-memory case, Sluice and pino taking turns in one process (ns per call, all blocks)",
+  "child-interleaved":
+    "the child case, Sluice and pino taking turns in one process (ns per call, all blocks)",
   json: "`info`, 2 properties, JSON line to a tmpfs file (caller ns per call)",
   file: "1M `info` events to a file, until all are on disk (ns per event, wall)",
   burst: "10 runs of the 1M burst into `withQueue(createFileSink)`, default options (wall)",
