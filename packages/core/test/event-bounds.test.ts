@@ -50,20 +50,27 @@ describe("capture limits bound the whole event, whatever the source", () => {
   it("builds 3,000 chained children as cheaply as 3,000 siblings, within maxCollectionLength", () => {
     const sink = createMemorySink();
     const root = createLogger({ sinks: [sink] });
+    // The best of three tries each: a collection or a busy machine only ever adds time.
     const time = (build: () => void): number => {
-      const start = performance.now();
-      build();
-      return performance.now() - start;
+      let best = Number.POSITIVE_INFINITY;
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const start = performance.now();
+        build();
+        best = Math.min(best, performance.now() - start);
+      }
+      return best;
     };
     const siblings = time(() => {
       for (let index = 0; index < 3000; index++) root.child({ [`Key${index}`]: index });
     });
     let log = root;
     const chained = time(() => {
+      log = root;
       for (let index = 0; index < 3000; index++) log = log.child({ [`Key${index}`]: index });
       log.info("Deep {Key2999}", { Key2999: 2999 });
     });
-    const event = only(sink.events);
+    expect(sink.events).toHaveLength(3);
+    const event = sink.events[2] as LogEvent;
     expect(propertyCount(event)).toBeLessThanOrEqual(256 + 1);
     // The nearest bindings win over the oldest ones.
     expect(event.properties.Key2998).toBe(2998);
@@ -72,7 +79,7 @@ describe("capture limits bound the whole event, whatever the source", () => {
     expect(event.properties["…"]).toBe("[2744 more keys]");
     // Copying every bound key into each child made the chain quadratic: about 1.8 s against a
     // few milliseconds for the siblings. The margin absorbs a loaded machine's noise.
-    expect(chained).toBeLessThan(5 * siblings + 100);
+    expect(chained).toBeLessThan(5 * siblings + 300);
   });
 
   it("keeps bound keys in the order they were bound, the nearest value winning", () => {
