@@ -1,36 +1,14 @@
 import { spawnSync } from "node:child_process";
-import { closeSync, constants, existsSync, mkdtempSync, openSync, readSync, rmSync } from "node:fs";
+import { closeSync, constants, existsSync, mkdtempSync, openSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { checkConservation, type SinkStats } from "@sluice/core/sink";
 import { describe, expect, test } from "vitest";
+import { eventNumbers, readAvailable } from "../../../tests/support/fifo.ts";
 
 const fixture = fileURLToPath(new URL("./fixtures/stalled-fifo-exit.mjs", import.meta.url));
 const hasMkfifo = spawnSync("mkfifo", ["--version"]).status === 0;
-
-/** Reads what the pipe holds now, without waiting. */
-function readAvailable(fd: number): string {
-  const buffer = Buffer.alloc(1 << 16);
-  let text = "";
-  try {
-    for (let read = readSync(fd, buffer); read > 0; read = readSync(fd, buffer)) {
-      text += buffer.toString("utf8", 0, read);
-    }
-  } catch {
-    // EAGAIN: nothing more.
-  }
-  return text;
-}
-
-/** The whole lines in `text`, checked to number the events 0, 1, 2, ... in order. */
-function wholeLines(text: string): number {
-  const lines = text.split("\n");
-  lines.pop();
-  const numbers = lines.map((line) => (JSON.parse(line) as { N: number }).N);
-  expect(numbers).toEqual(Array.from({ length: numbers.length }, (_, index) => index));
-  return numbers.length;
-}
 
 const cases = [
   { how: "natural", status: 0, reason: "shutdown_timeout" },
@@ -67,7 +45,9 @@ describe.skipIf(!hasMkfifo)(
             queue: SinkStats;
             file: SinkStats;
           };
-          const got = wholeLines(text);
+          const numbers = eventNumbers(text);
+          expect(numbers).toEqual(Array.from({ length: numbers.length }, (_, index) => index));
+          const got = numbers.length;
           // The pipe took some lines and then stalled with most of them still held.
           expect(got).toBeGreaterThan(0);
           expect(got).toBeLessThan(count);

@@ -1,5 +1,5 @@
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { closeSync, constants, mkdtempSync, openSync, readSync, rmSync } from "node:fs";
+import { closeSync, constants, mkdtempSync, openSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -7,6 +7,7 @@ import type { SinkStats } from "@sluice/core";
 import { checkConservation } from "@sluice/core/sink";
 import { createConsoleSink } from "@sluice/sink-console";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { eventNumbers, readAvailable } from "../../../tests/support/fifo.ts";
 
 const writer = fileURLToPath(new URL("./fixtures/stall-writer.mjs", import.meta.url));
 const hasMkfifo = spawnSync("mkfifo", ["--version"]).status === 0;
@@ -18,27 +19,6 @@ beforeEach(() => {
 afterEach(() => {
   rmSync(directory, { recursive: true, force: true });
 });
-
-/** Reads what the pipe holds now, without waiting. */
-function readAvailable(fd: number): string {
-  const buffer = Buffer.alloc(1 << 16);
-  let text = "";
-  try {
-    for (let read = readSync(fd, buffer); read > 0; read = readSync(fd, buffer)) {
-      text += buffer.toString("utf8", 0, read);
-    }
-  } catch {
-    // EAGAIN: empty for now.
-  }
-  return text;
-}
-
-/** The event numbers of the whole lines in `text`. */
-function wholeLines(text: string): number[] {
-  const lines = text.split("\n");
-  lines.pop();
-  return lines.map((line) => (JSON.parse(line) as { N: number }).N);
-}
 
 function report(stderr: string): SinkStats {
   return (JSON.parse(stderr.trim().split("\n").at(-1) ?? "null") as { stats: SinkStats }).stats;
@@ -61,7 +41,7 @@ describe.skipIf(!hasMkfifo)(
         expect(checkConservation(stats)).toBeUndefined();
         expect(stats).toMatchObject({ accepted: 10000, failed: 0, pending: 0 });
         expect(stats.dropped.process_exit).toBe(10000 - stats.delivered);
-        const numbers = wholeLines(readAvailable(reader));
+        const numbers = eventNumbers(readAvailable(reader));
         expect(numbers.length).toBeGreaterThan(0);
         expect(numbers).toEqual(Array.from({ length: stats.delivered }, (_, index) => index));
       } finally {
@@ -100,7 +80,7 @@ describe.skipIf(!hasMkfifo)(
         received += readAvailable(reader);
         expect(status).toBe(0);
         expect(report(stderr)).toMatchObject({ accepted: 3000, delivered: 3000, pending: 0 });
-        expect(wholeLines(received)).toEqual(Array.from({ length: 3000 }, (_, index) => index));
+        expect(eventNumbers(received)).toEqual(Array.from({ length: 3000 }, (_, index) => index));
       } finally {
         closeSync(reader);
       }

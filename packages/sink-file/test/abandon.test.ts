@@ -1,11 +1,12 @@
 import { execFileSync } from "node:child_process";
-import { closeSync, constants, mkdtempSync, openSync, readSync, rmSync } from "node:fs";
+import { closeSync, constants, mkdtempSync, openSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { LogEvent } from "@sluice/core";
 import { checkConservation, createLogEvent } from "@sluice/core/sink";
 import { createFileSink } from "@sluice/sink-file";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { readAvailable } from "../../../tests/support/fifo.ts";
 
 let directory: string;
 beforeEach(() => {
@@ -21,18 +22,6 @@ function event(n: number): LogEvent {
     template: "Event {N} {Padding}",
     properties: { N: n, Padding: "x".repeat(200) },
   });
-}
-
-/** Reads what the pipe holds now, without waiting. */
-function readAvailable(fd: number): number {
-  const buffer = Buffer.alloc(1 << 16);
-  let total = 0;
-  try {
-    for (let read = readSync(fd, buffer); read > 0; read = readSync(fd, buffer)) total += read;
-  } catch {
-    // EAGAIN: empty for now.
-  }
-  return total;
 }
 
 describe("the file sink's abandon", () => {

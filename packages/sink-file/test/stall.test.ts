@@ -1,13 +1,5 @@
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import {
-  closeSync,
-  constants,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  readSync,
-  rmSync,
-} from "node:fs";
+import { closeSync, constants, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -15,6 +7,7 @@ import type { LogEvent, SinkStats } from "@sluice/core";
 import { checkConservation, createLogEvent } from "@sluice/core/sink";
 import { createFileSink } from "@sluice/sink-file";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { eventNumbers, readAvailable } from "../../../tests/support/fifo.ts";
 
 const writer = fileURLToPath(new URL("./fixtures/stall-writer.mjs", import.meta.url));
 const hasMkfifo = spawnSync("mkfifo", ["--version"]).status === 0;
@@ -33,27 +26,6 @@ function event(n: number): LogEvent {
     template: "Event {N} {Pad}",
     properties: { N: n, Pad: "p".repeat(200) },
   });
-}
-
-/** Reads what the pipe holds now, without waiting. */
-function readAvailable(fd: number): string {
-  const buffer = Buffer.alloc(1 << 16);
-  let text = "";
-  try {
-    for (let read = readSync(fd, buffer); read > 0; read = readSync(fd, buffer)) {
-      text += buffer.toString("utf8", 0, read);
-    }
-  } catch {
-    // EAGAIN: empty for now.
-  }
-  return text;
-}
-
-/** The event numbers of the whole lines in `text`, checked to be 0, 1, 2, ... in order. */
-function wholeLines(text: string): number[] {
-  const lines = text.split("\n");
-  lines.pop();
-  return lines.map((line) => (JSON.parse(line) as { N: number }).N);
 }
 
 async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
@@ -105,7 +77,7 @@ describe.skipIf(!hasMkfifo)(
         expect(stats.failed).toBe(0);
         expect(stats.dropped.process_exit).toBe(20000 - stats.delivered);
         // What the pipe holds is exactly what was counted delivered: nothing more, nothing twice.
-        const numbers = wholeLines(readAvailable(reader));
+        const numbers = eventNumbers(readAvailable(reader));
         expect(numbers.length).toBeGreaterThan(0);
         expect(numbers).toEqual(Array.from({ length: stats.delivered }, (_, index) => index));
       } finally {
@@ -141,7 +113,7 @@ describe.skipIf(!hasMkfifo)(
         expect(stats).toMatchObject({ accepted: count, delivered: count, failed: 0, pending: 0 });
         const read = (): string => readFileSync(output, "utf8");
         await until(() => read().split("\n").length > count);
-        expect(wholeLines(read())).toEqual(Array.from({ length: count }, (_, index) => index));
+        expect(eventNumbers(read())).toEqual(Array.from({ length: count }, (_, index) => index));
       } finally {
         reader.kill();
       }
@@ -157,7 +129,7 @@ describe.skipIf(!hasMkfifo)(
         expect(stats.pending).toBe(0);
         expect(stats.delivered).toBeGreaterThan(0);
         expect(stats.dropped.shutdown_timeout).toBe(4000 - stats.delivered);
-        const numbers = wholeLines(readAvailable(reader));
+        const numbers = eventNumbers(readAvailable(reader));
         expect(numbers).toEqual(Array.from({ length: stats.delivered }, (_, index) => index));
         await sink.close().catch(() => {});
         expect(sink.stats()).toMatchObject({ delivered: stats.delivered, failed: 0 });
@@ -188,7 +160,7 @@ describe.skipIf(!hasMkfifo)(
           expect(stats.failed).toBe(0);
           expect(stats.pending).toBe(0);
           expect(stats.dropped.process_exit).toBe(4000 - stats.delivered);
-          const numbers = wholeLines(readAvailable(reader));
+          const numbers = eventNumbers(readAvailable(reader));
           expect(numbers).toEqual(Array.from({ length: stats.delivered }, (_, index) => index));
         } finally {
           closeSync(reader);
