@@ -2,9 +2,12 @@ import { flatten } from "./flat-string.ts";
 import { isJsonClean, toJson } from "./json-writer.ts";
 import type { CapturedValue } from "./log-event.ts";
 
-// Bounded: property names can be built from data, and each cached fragment lives as long as the
-// formatter.
+// Bounded in names and in characters: property names can be built from data (up to
+// maxStringLength each), and each cached fragment lives as long as the formatter. 10,000 names of
+// 16,000 characters kept some 300 MB a formatter; past the budget a name's fragment is made again
+// for each event, which costs about its length, no more than writing it.
 const cacheLimit = 10_000;
+const cacheCharacterLimit = 1 << 20;
 // Events from one call site repeat their names in the same order; the first names of the last
 // event are remembered by position, which costs one comparison instead of a hash lookup.
 const positions = 8;
@@ -13,6 +16,7 @@ const positions = 8;
 class FragmentCache {
   readonly #make: (name: string) => string;
   readonly #byName = new Map<string, string>();
+  #cachedCharacters = 0;
   // `undefined` until a position is used: any string, the empty one too, can be a name.
   readonly #names: (string | undefined)[] = new Array<undefined>(positions).fill(undefined);
   readonly #fragments: string[] = new Array<string>(positions).fill("");
@@ -36,7 +40,11 @@ class FragmentCache {
     let fragment = this.#byName.get(name);
     if (fragment === undefined) {
       fragment = this.#make(name);
-      if (this.#byName.size < cacheLimit) this.#byName.set(name, fragment);
+      const characters = this.#cachedCharacters + name.length + fragment.length;
+      if (this.#byName.size < cacheLimit && characters <= cacheCharacterLimit) {
+        this.#byName.set(name, fragment);
+        this.#cachedCharacters = characters;
+      }
     }
     return fragment;
   }
