@@ -1,3 +1,4 @@
+import { flatten } from "./flat-string.ts";
 import type {
   Alignment,
   CaptureHint,
@@ -41,14 +42,19 @@ export function parseTemplate(text: string): MessageTemplate {
 }
 
 function parseOtherTemplate(text: string): MessageTemplate {
-  const source = typeof text === "string" ? text : String(text);
-  if (source === lastSource) return lastTemplate as MessageTemplate;
-  const cached = cache.get(source);
+  const given = typeof text === "string" ? text : String(text);
+  if (given === lastSource) return lastTemplate as MessageTemplate;
+  const cached = cache.get(given);
   if (cached !== undefined) {
-    lastSource = source;
+    lastSource = given;
     lastTemplate = cached;
     return cached;
   }
+  // The caller's string may be a slice of a far larger one (a line cut out of a file read whole),
+  // which V8 keeps alive with it: the cache would then hold megabytes while counting a few dozen
+  // characters. The template keeps a copy of its own; the last-template check keeps the caller's
+  // string (one string, and the same literal compares by identity).
+  const source = ownCopy(given);
   const tokens = tokenize(source);
   const template: MessageTemplate = Object.freeze({
     text: source,
@@ -66,9 +72,17 @@ function parseOtherTemplate(text: string): MessageTemplate {
   }
   cache.set(source, template);
   cachedTextLength += source.length;
-  lastSource = source;
+  lastSource = given;
   lastTemplate = template;
   return template;
+}
+
+/**
+ * A copy of `text` that shares no storage with it: flattening a join allocates the joined text
+ * anew, and a slice of that refers to the new text only.
+ */
+function ownCopy(text: string): string {
+  return flatten(` ${text}`).slice(1);
 }
 
 function tokenize(source: string): TemplateToken[] {
