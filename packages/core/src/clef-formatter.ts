@@ -10,9 +10,9 @@ import {
   type CapturedValue,
   type LogEvent,
 } from "./log-event.ts";
+import { keptLength, maxMessageLength, truncationMarker } from "./message-length.ts";
 import type { MessageTemplate, PropertyToken } from "./message-template.ts";
 import { PropertyKeys } from "./property-keys.ts";
-import { keptLength, maxMessageLength, truncationMarker } from "./message-length.ts";
 import { holeLengths, renderMessage, renderPropertyValue } from "./render-message.ts";
 
 /** Options for {@link createClefFormatter}. */

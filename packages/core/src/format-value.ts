@@ -1,5 +1,5 @@
-import type { Alignment } from "./message-template.ts";
 import { maxMessageLength } from "./message-length.ts";
+import type { Alignment } from "./message-template.ts";
 
 /**
  * Pads text to an alignment's width: `right` pads on the left, `left` on the right. Text longer

@@ -5,8 +5,8 @@ import type { Formatter } from "./formatter.ts";
 import { errorToJson, isJsonClean, toJson, toJsonString } from "./json-writer.ts";
 import type { LogLevel } from "./level.ts";
 import { type CapturedObject, type LogEvent, LogEventRecord } from "./log-event.ts";
-import type { MessageTemplate } from "./message-template.ts";
 import { maxMessageLength } from "./message-length.ts";
+import type { MessageTemplate } from "./message-template.ts";
 import { PropertyKeys } from "./property-keys.ts";
 import { renderMessage } from "./render-message.ts";
 
@@ -335,7 +335,11 @@ function safeRenderMessage(event: LogEvent): string {
   // A template without holes parses to at most one text token (escapes resolved).
   const tokens = event.template.tokens;
   if (tokens.length === 0) return "";
-  if (tokens.length === 1 && tokens[0]?.kind === "text" && tokens[0].text.length <= maxMessageLength)
+  if (
+    tokens.length === 1 &&
+    tokens[0]?.kind === "text" &&
+    tokens[0].text.length <= maxMessageLength
+  )
     return tokens[0].text;
   try {
     return renderMessage(event.template, event.properties, messageOptions);

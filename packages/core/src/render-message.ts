@@ -1,8 +1,8 @@
 import { alignText, formatDate, formatNumber } from "./format-value.ts";
 import { toJson } from "./json-writer.ts";
 import { CapturedError, type CapturedProperties, type CapturedValue } from "./log-event.ts";
-import type { MessageTemplate, PropertyToken, TemplateToken } from "./message-template.ts";
 import { keptLength, maxMessageLength, truncationMarker } from "./message-length.ts";
+import type { MessageTemplate, PropertyToken, TemplateToken } from "./message-template.ts";
 
 /** Options for {@link renderMessage} and {@link renderPropertyValue}. */
 export interface RenderOptions {
@@ -57,8 +57,7 @@ export function renderMessage(
     // is only counted, not rendered.
     if (message.length > maxMessageLength) {
       const kept = keptLength(message, maxMessageLength);
-      const cut =
-        message.length - kept + renderedLength(tokens, index + 1, properties, options);
+      const cut = message.length - kept + renderedLength(tokens, index + 1, properties, options);
       // `join` copies the kept part: a slice would keep the whole rendering alive.
       return [message.slice(0, kept), truncationMarker(cut)].join("");
     }

@@ -12,8 +12,8 @@ import {
   type CapturedValue,
   type LogEvent,
 } from "./log-event.ts";
-import type { Alignment, PropertyToken, TemplateToken } from "./message-template.ts";
 import { keptLength, maxMessageLength, truncationMarker } from "./message-length.ts";
+import type { Alignment, PropertyToken, TemplateToken } from "./message-template.ts";
 import { renderedLength, renderMessage, renderPropertyValue } from "./render-message.ts";
 import { parseTemplate } from "./template-parser.ts";
 

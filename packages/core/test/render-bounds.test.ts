@@ -131,9 +131,13 @@ describe("a rendered message is cut at the bound, saying how much was cut", () =
     const object: Record<string, string> = {};
     for (let index = 0; index < 100; index++) object[`Key${index}`] = "v".repeat(1000);
     const event = logOne("{O}".repeat(1000), { O: object });
-    const one = renderPropertyValue(event.properties.O, parseTemplate("{O}").properties[0] as never, {
-      quoteStrings: false,
-    });
+    const one = renderPropertyValue(
+      event.properties.O,
+      parseTemplate("{O}").properties[0] as never,
+      {
+        quoteStrings: false,
+      },
+    );
     expect(one.length).toBeGreaterThan(100_000);
     const { line, message } = pinoMessage(event);
     expect(message).toBe(one.slice(0, bound) + marker(1000 * one.length - bound));
