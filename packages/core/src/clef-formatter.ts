@@ -10,9 +10,10 @@ import {
   type CapturedValue,
   type LogEvent,
 } from "./log-event.ts";
+import { keptLength, maxMessageLength, truncationMarker } from "./message-length.ts";
 import type { MessageTemplate, PropertyToken } from "./message-template.ts";
 import { PropertyKeys } from "./property-keys.ts";
-import { renderMessage, renderPropertyValue } from "./render-message.ts";
+import { holeLengths, renderMessage, renderPropertyValue } from "./render-message.ts";
 
 /** Options for {@link createClefFormatter}. */
 export interface ClefFormatterOptions {
@@ -173,12 +174,29 @@ export function createClefFormatter(options: ClefFormatterOptions = {}): Formatt
 
 function renderings(tokens: readonly PropertyToken[], properties: CapturedProperties): string {
   let text = ',"@r":[';
+  // The renderings are pieces of the message and share its bound: past it a rendering is cut,
+  // and the ones after it are only counted, each written as the marker alone.
+  let budget = maxMessageLength;
+  let lengthOf: ((token: PropertyToken) => number) | undefined;
   for (let index = 0; index < tokens.length; index++) {
     const token = tokens[index] as PropertyToken;
     if (index > 0) text += ",";
+    if (budget === 0) {
+      lengthOf ??= holeLengths(properties, undefined);
+      text += toJsonString(truncationMarker(lengthOf(token)));
+      continue;
+    }
     // A missing property renders as the hole's own text, as Serilog's `PropertyToken` does.
     const name = token.name;
-    text += toJsonString(name in properties ? renderOrRaw(properties[name], token) : token.raw);
+    let rendering = name in properties ? renderOrRaw(properties[name], token) : token.raw;
+    if (rendering.length > budget) {
+      const kept = keptLength(rendering, budget);
+      rendering = rendering.slice(0, kept) + truncationMarker(rendering.length - kept);
+      budget = 0;
+    } else {
+      budget -= rendering.length;
+    }
+    text += toJsonString(rendering);
   }
   return `${text}]`;
 }

@@ -1,8 +1,11 @@
+import { maxMessageLength } from "./message-length.ts";
 import type { Alignment } from "./message-template.ts";
 
 /**
  * Pads text to an alignment's width: `right` pads on the left, `left` on the right. Text longer
- * than the width is kept whole.
+ * than the width is kept whole. A width past 65,536 characters, the bound of a rendered message,
+ * pads to 65,536: the parser takes widths up to 2^31 - 1, and padding to them would build a
+ * gigabyte string for one hole.
  *
  * @param text the rendered value.
  * @param alignment the alignment, or `undefined` for none.
@@ -10,9 +13,8 @@ import type { Alignment } from "./message-template.ts";
  */
 export function alignText(text: string, alignment: Alignment | undefined): string {
   if (alignment === undefined || text.length >= alignment.width) return text;
-  return alignment.direction === "right"
-    ? text.padStart(alignment.width)
-    : text.padEnd(alignment.width);
+  const width = Math.min(alignment.width, maxMessageLength);
+  return alignment.direction === "right" ? text.padStart(width) : text.padEnd(width);
 }
 
 const standardNumber = /^([CcDdEeFfGgNnPpRrXx])(\d{0,2})$/;

@@ -5,6 +5,7 @@ import type { Formatter } from "./formatter.ts";
 import { errorToJson, isJsonClean, toJson, toJsonString } from "./json-writer.ts";
 import type { LogLevel } from "./level.ts";
 import { type CapturedObject, type LogEvent, LogEventRecord } from "./log-event.ts";
+import { maxMessageLength } from "./message-length.ts";
 import type { MessageTemplate } from "./message-template.ts";
 import { PropertyKeys } from "./property-keys.ts";
 import { renderMessage } from "./render-message.ts";
@@ -276,6 +277,10 @@ function prepareMessage(template: MessageTemplate): PreparedMessage | null {
     text = "";
   }
   texts.push(text);
+  // Past the bound the message is cut, which the general path does.
+  let constantLength = 0;
+  for (const part of texts) constantLength += part.length;
+  if (constantLength > maxMessageLength) return null;
   const escaped: string[] = [];
   for (const part of texts) {
     // Escaped apart, a surrogate pair split by a hole would not be the pair it is in the message.
@@ -290,8 +295,9 @@ function prepareMessage(template: MessageTemplate): PreparedMessage | null {
 /**
  * Ends `line` (which ends with the message key and the message's first text) with the rendered
  * message and the line's close, as `toJsonString` of the rendered message would write it, when
- * every hole holds a string with nothing to escape, a number or a boolean; `undefined` otherwise.
- * Appending to the line itself, not building the message apart, saves a string per piece.
+ * every hole holds a string with nothing to escape, a number or a boolean and the message stays
+ * within `maxMessageLength`; `undefined` otherwise. Appending to the line itself, not building the
+ * message apart, saves a string per piece.
  */
 function writeMessage(
   line: string,
@@ -299,6 +305,10 @@ function writeMessage(
   properties: CapturedObject,
 ): string | undefined {
   const { texts, names } = prepared;
+  // The line's length where the message would pass its bound. Escaped text is never shorter than
+  // the text, so a message within it needs no cut; one past it may, which the general path
+  // decides. One comparison per hole, and the work stops within a piece of the bound.
+  const end = line.length - (texts[0] as string).length + maxMessageLength;
   for (let index = 0; index < names.length; index++) {
     const name = names[index] as string;
     // A site per position for the first holes stays monomorphic (see capture).
@@ -316,6 +326,7 @@ function writeMessage(
       return undefined;
     }
     line += texts[index + 1] as string;
+    if (line.length > end) return undefined;
   }
   return line;
 }
@@ -324,7 +335,12 @@ function safeRenderMessage(event: LogEvent): string {
   // A template without holes parses to at most one text token (escapes resolved).
   const tokens = event.template.tokens;
   if (tokens.length === 0) return "";
-  if (tokens.length === 1 && tokens[0]?.kind === "text") return tokens[0].text;
+  if (
+    tokens.length === 1 &&
+    tokens[0]?.kind === "text" &&
+    tokens[0].text.length <= maxMessageLength
+  )
+    return tokens[0].text;
   try {
     return renderMessage(event.template, event.properties, messageOptions);
   } catch {

@@ -1,7 +1,8 @@
 import { alignText, formatDate, formatNumber } from "./format-value.ts";
 import { toJson } from "./json-writer.ts";
 import { CapturedError, type CapturedProperties, type CapturedValue } from "./log-event.ts";
-import type { MessageTemplate, PropertyToken } from "./message-template.ts";
+import { keptLength, maxMessageLength, truncationMarker } from "./message-length.ts";
+import type { MessageTemplate, PropertyToken, TemplateToken } from "./message-template.ts";
 
 /** Options for {@link renderMessage} and {@link renderPropertyValue}. */
 export interface RenderOptions {
@@ -22,7 +23,9 @@ export interface RenderOptions {
 /**
  * Renders an event's message: the template's text with each hole replaced by its property's
  * value (quoted strings, formatted numbers and dates, aligned). A hole whose property is missing
- * renders as written, e.g. `{UserId}`. Never throws.
+ * renders as written, e.g. `{UserId}`. A message is at most 65,536 characters: a longer one is cut
+ * there and ends with `…[truncated N chars]`, and an alignment pads to at most that width. Never
+ * throws.
  *
  * @param template the parsed template.
  * @param properties the event's captured properties.
@@ -39,8 +42,10 @@ export function renderMessage(
   properties: CapturedProperties,
   options?: RenderOptions,
 ): string {
+  const tokens = template.tokens;
   let message = "";
-  for (const token of template.tokens) {
+  for (let index = 0; index < tokens.length; index++) {
+    const token = tokens[index] as TemplateToken;
     if (token.kind === "text") {
       message += token.text;
     } else if (token.name in properties) {
@@ -48,12 +53,70 @@ export function renderMessage(
     } else {
       message += token.raw;
     }
+    // Every piece is bounded, so the message passes the bound by at most one piece; what follows
+    // is only counted, not rendered.
+    if (message.length > maxMessageLength) {
+      const kept = keptLength(message, maxMessageLength);
+      const cut = message.length - kept + renderedLength(tokens, index + 1, properties, options);
+      // `join` copies the kept part: a slice would keep the whole rendering alive.
+      return [message.slice(0, kept), truncationMarker(cut)].join("");
+    }
   }
   return message;
 }
 
 /**
- * Renders one hole's value with the hole's format and alignment, as it appears in a message.
+ * @internal the length the tokens from `from` on would render to, rendering only what cannot be
+ * counted (a structure, a formatted value), and each distinct value once, so that counting what a
+ * cut message leaves out costs no more than the event's own size, however many holes repeat it.
+ */
+export function renderedLength(
+  tokens: readonly TemplateToken[],
+  from: number,
+  properties: CapturedProperties,
+  options: RenderOptions | undefined,
+): number {
+  const lengthOf = holeLengths(properties, options);
+  let total = 0;
+  for (let index = from; index < tokens.length; index++) {
+    const token = tokens[index] as TemplateToken;
+    total += token.kind === "text" ? token.text.length : lengthOf(token);
+  }
+  return total;
+}
+
+/**
+ * @internal a function giving the length a hole renders to (its text as written when the property
+ * is missing), rendering each distinct value once per format.
+ */
+export function holeLengths(
+  properties: CapturedProperties,
+  options: RenderOptions | undefined,
+): (token: PropertyToken) => number {
+  const lengths = new Map<string | undefined, Map<CapturedValue, number>>();
+  return (token) => {
+    if (!(token.name in properties)) return token.raw.length;
+    const value = properties[token.name];
+    let byValue = lengths.get(token.format);
+    if (byValue === undefined) {
+      byValue = new Map();
+      lengths.set(token.format, byValue);
+    }
+    let length = byValue.get(value);
+    if (length === undefined) {
+      length = renderUnaligned(value, token, options).length;
+      byValue.set(value, length);
+    }
+    const alignment = token.alignment;
+    return alignment === undefined
+      ? length
+      : Math.max(length, Math.min(alignment.width, maxMessageLength));
+  };
+}
+
+/**
+ * Renders one hole's value with the hole's format and alignment, as it appears in a message. An
+ * alignment pads to at most 65,536 characters, the bound of a message.
  *
  * @param value the captured value.
  * @param token the hole.
@@ -65,6 +128,14 @@ export function renderPropertyValue(
   token: PropertyToken,
   options?: RenderOptions,
 ): string {
+  return alignText(renderUnaligned(value, token, options), token.alignment);
+}
+
+function renderUnaligned(
+  value: CapturedValue,
+  token: PropertyToken,
+  options: RenderOptions | undefined,
+): string {
   const format = token.format;
   let quoteStrings = options?.quoteStrings ?? true;
   let json = options?.json ?? false;
@@ -74,13 +145,11 @@ export function renderPropertyValue(
     if (format.includes("j")) json = true;
     valueFormat = undefined;
   }
-  let text: string;
   try {
-    text = renderValue(value, valueFormat, quoteStrings, json);
+    return renderValue(value, valueFormat, quoteStrings, json);
   } catch {
-    text = "[Unrenderable]";
+    return "[Unrenderable]";
   }
-  return alignText(text, token.alignment);
 }
 
 function renderValue(

@@ -12,8 +12,9 @@ import {
   type CapturedValue,
   type LogEvent,
 } from "./log-event.ts";
-import type { Alignment, PropertyToken } from "./message-template.ts";
-import { renderMessage, renderPropertyValue } from "./render-message.ts";
+import { keptLength, maxMessageLength, truncationMarker } from "./message-length.ts";
+import type { Alignment, PropertyToken, TemplateToken } from "./message-template.ts";
+import { renderedLength, renderMessage, renderPropertyValue } from "./render-message.ts";
 import { parseTemplate } from "./template-parser.ts";
 
 /**
@@ -369,16 +370,33 @@ function writePieces(
 function writeMessage(event: LogEvent, current: Part, output: TextOutput): void {
   const properties = event.properties;
   const options = { quoteStrings: !current.literal, json: current.json };
-  for (const token of event.template.tokens) {
+  const tokens = event.template.tokens;
+  // The pieces are cut where `renderMessage` cuts the message, so both give the same text.
+  let budget = maxMessageLength;
+  for (let index = 0; index < tokens.length; index++) {
+    const token = tokens[index] as TemplateToken;
+    let text: string;
+    let role: TextRole;
     if (token.kind === "text") {
-      if (token.text.length > 0) output.write(escapeControlCharacters(token.text), "message-text");
+      text = token.text;
+      role = "message-text";
     } else if (token.name in properties) {
       const value = properties[token.name];
-      const text = renderPropertyValue(value, token, options);
-      if (text.length > 0) output.write(escapeControlCharacters(text), valueRole(value));
+      text = renderPropertyValue(value, token, options);
+      role = valueRole(value);
     } else {
-      output.write(escapeControlCharacters(token.raw), "message-text");
+      text = token.raw;
+      role = "message-text";
     }
+    if (text.length > budget) {
+      const kept = keptLength(text, budget);
+      if (kept > 0) output.write(escapeControlCharacters(text.slice(0, kept)), role);
+      const cut = text.length - kept + renderedLength(tokens, index + 1, properties, options);
+      output.write(truncationMarker(cut), "message-text");
+      return;
+    }
+    budget -= text.length;
+    if (text.length > 0) output.write(escapeControlCharacters(text), role);
   }
 }
 
