@@ -236,8 +236,10 @@ export function charge<Value extends CapturedValue>(walk: CaptureWalk, value: Va
 /**
  * Captures one value: a deep snapshot as plain data that later changes to `value` cannot reach.
  *
- * - Primitives are kept (bigint included); a symbol becomes its description `Symbol(x)`, a
- *   function `[Function name]`; long strings are cut (`maxStringLength`).
+ * - Primitives are kept, and String, Number and Boolean objects become the primitive they hold;
+ *   a symbol becomes its description `Symbol(x)`, a function `[Function name]`; long strings are
+ *   cut (`maxStringLength`); a bigint of more than a thousand digits becomes
+ *   `"[BigInt of about N digits]"`.
  * - A `Date` is copied (`"Invalid Date"` when invalid); errors become {@link CapturedError}.
  * - Arrays and Sets become arrays; Maps become records (inheriting nothing) with stringified keys;
  *   typed arrays, Buffers and DataViews become arrays of their numbers; an ArrayBuffer becomes
@@ -627,8 +629,11 @@ export const lastCapture: { bytes: number; keys: number; retained: number } = {
  * (the walk stops there), then the largest properties are replaced by `"[Too large: N bytes]"`
  * until the event fits.
  *
- * An array works as properties (`{0}` binds to key `"0"`). `undefined` and `null` give an empty
- * object; any other non-object value (or an Error) is kept under the key `"@properties"`.
+ * An array works as properties (`{0}` binds to key `"0"`); past `maxCollectionLength` items only
+ * its first indices are read, the rest counted in the `"…"` key. `undefined` and `null` give an
+ * empty object; any other non-object value, an Error, a typed array or DataView, or a String,
+ * Number or Boolean object is kept under the key `"@properties"`, captured as by
+ * {@link captureValue}.
  * The result is not frozen: the logger adds bound, context and enricher properties to it.
  * Never throws.
  *
