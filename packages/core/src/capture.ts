@@ -239,7 +239,7 @@ export function charge<Value extends CapturedValue>(walk: CaptureWalk, value: Va
  * - Primitives are kept, and String, Number and Boolean objects become the primitive they hold;
  *   a symbol becomes its description `Symbol(x)`, a function `[Function name]`; long strings are
  *   cut (`maxStringLength`); a bigint of more than a thousand digits becomes
- *   `"[BigInt of about N digits]"`.
+ *   `"[BigInt of about N digits]"` (`"[BigInt of more than 315652 digits]"` past 2^20 bits).
  * - A `Date` is copied (`"Invalid Date"` when invalid); errors become {@link CapturedError}.
  * - Arrays and Sets become arrays; Maps become records (inheriting nothing) with stringified keys;
  *   typed arrays, Buffers and DataViews become arrays of their numbers; an ArrayBuffer becomes
@@ -381,10 +381,19 @@ function unwrap(object: object): string | number | boolean {
 // A bigint is kept up to a thousand decimal digits; past that, writing it costs time in
 // proportion to the square of its length, and it would outweigh the event it sits in.
 const bigintLimit = 10n ** 1000n;
+const negativeBigintLimit = -bigintLimit;
+// Its size is counted up to 2^20 bits (315,653 digits, a fraction of a millisecond); past that,
+// counting costs time in proportion to its length, and only the bound is given.
+const countedBits = 2 ** 20;
+const countedDigits = Math.floor(countedBits * Math.log10(2));
 
 /** A bigint as it is captured: itself, or a marker saying its size when too long. */
 function boundBigint(value: bigint): bigint | string {
-  if (value < bigintLimit && value > -bigintLimit) return value;
+  if (value < bigintLimit && value > negativeBigintLimit) return value;
+  // Truncating to a fixed width costs time in proportion to that width, whatever the value's.
+  if (BigInt.asIntN(countedBits + 1, value) !== value) {
+    return `[BigInt of more than ${countedDigits} digits]`;
+  }
   // Hexadecimal digits come from the bits directly (linear time, unlike decimal ones); each is
   // worth log10(16) decimal digits.
   const magnitude = value < 0n ? -value : value;

@@ -160,6 +160,14 @@ describe("a bigint beyond a thousand digits", () => {
     expect(captureValue(huge, options)).toBe(result.B);
   });
 
+  it("past 2^20 bits, says only that it is longer, without counting its digits", () => {
+    const options = resolveCaptureOptions({});
+    const enormous = 2n ** 1_048_576n;
+    expect(captureValue(enormous, options)).toBe("[BigInt of more than 315652 digits]");
+    expect(captureValue(-enormous - 1n, options)).toBe("[BigInt of more than 315652 digits]");
+    expect(captureValue(enormous - 1n, options)).toMatch(/^\[BigInt of about 31565\d digits\]$/);
+  });
+
   it("leaves smaller bigints as they are", () => {
     const options = resolveCaptureOptions({});
     const largestKept = 10n ** 1000n - 1n;
