@@ -1,3 +1,4 @@
+import { types } from "node:util";
 import { captureErrorAt, isErrorLike } from "./capture-error.ts";
 import { createRecord } from "./captured-record.ts";
 
@@ -235,8 +236,10 @@ export function charge<Value extends CapturedValue>(walk: CaptureWalk, value: Va
 /**
  * Captures one value: a deep snapshot as plain data that later changes to `value` cannot reach.
  *
- * - Primitives are kept (bigint included); a symbol becomes its description `Symbol(x)`, a
- *   function `[Function name]`; long strings are cut (`maxStringLength`).
+ * - Primitives are kept, and String, Number and Boolean objects become the primitive they hold;
+ *   a symbol becomes its description `Symbol(x)`, a function `[Function name]`; long strings are
+ *   cut (`maxStringLength`); a bigint of more than a thousand digits becomes
+ *   `"[BigInt of about N digits]"` (`"[BigInt of more than 315652 digits]"` past 2^20 bits).
  * - A `Date` is copied (`"Invalid Date"` when invalid); errors become {@link CapturedError}.
  * - Arrays and Sets become arrays; Maps become records (inheriting nothing) with stringified keys;
  *   typed arrays, Buffers and DataViews become arrays of their numbers; an ArrayBuffer becomes
@@ -260,9 +263,8 @@ export function charge<Value extends CapturedValue>(walk: CaptureWalk, value: Va
 export function captureValue(value: unknown, options: ResolvedCaptureOptions): CapturedValue {
   const type = typeof value;
   if (type === "string") return truncateString(value as string, options);
-  if (type === "number" || type === "boolean" || type === "bigint" || value == null) {
-    return value as CapturedValue;
-  }
+  if (type === "number" || type === "boolean" || value == null) return value as CapturedValue;
+  if (type === "bigint") return boundBigint(value as bigint);
   const walk = new CaptureWalk(options.maxEventBytes);
   const captured = captureSafely(value, options, 0, walk, undefined);
   return walk.bytes > walk.limit ? tooLargeMarker(walk.limit) : captured;
@@ -286,9 +288,10 @@ export function captureAt(
       return charge(walk, truncateString(value, options));
     case "number":
     case "boolean":
-    case "bigint":
     case "undefined":
       return charge(walk, value);
+    case "bigint":
+      return charge(walk, boundBigint(value));
     case "symbol":
       return charge(walk, truncateString(value.toString(), options));
     case "function":
@@ -336,6 +339,8 @@ function captureStructure(
   if (object instanceof ArrayBuffer) {
     return charge(walk, `[ArrayBuffer ${object.byteLength} bytes]`);
   }
+  // A String object lists every character as a key: it is captured as the string it wraps.
+  if (isWrapperObject(object)) return captureAt(unwrap(object), options, depth, walk, path);
   const toJSON = (object as { toJSON?: unknown }).toJSON;
   if (typeof toJSON === "function") {
     let json: unknown;
@@ -349,6 +354,51 @@ function captureStructure(
     return captureAt(json, options, depth, walk, path);
   }
   return captureObject(object, options, depth, walk, path);
+}
+
+/** Whether a value is a String, Number or Boolean object, of this realm or another. */
+function isWrapperObject(object: object): boolean {
+  if (object instanceof String || object instanceof Number || object instanceof Boolean) {
+    return (
+      types.isStringObject(object) || types.isNumberObject(object) || types.isBooleanObject(object)
+    );
+  }
+  // Objects of this realm that are not wrappers skip the engine call; another realm's are not
+  // instances of this realm's Object.
+  return (
+    !(object instanceof Object) &&
+    (types.isStringObject(object) || types.isNumberObject(object) || types.isBooleanObject(object))
+  );
+}
+
+/** The primitive a wrapper object holds, read from its internal slot (no overridable method). */
+function unwrap(object: object): string | number | boolean {
+  if (types.isStringObject(object)) return String.prototype.valueOf.call(object);
+  if (types.isNumberObject(object)) return Number.prototype.valueOf.call(object);
+  return Boolean.prototype.valueOf.call(object);
+}
+
+// A bigint is kept up to a thousand decimal digits; past that, writing it costs time in
+// proportion to the square of its length, and it would outweigh the event it sits in.
+const bigintLimit = 10n ** 1000n;
+const negativeBigintLimit = -bigintLimit;
+// Its size is counted up to 2^20 bits (315,653 digits, a fraction of a millisecond); past that,
+// counting costs time in proportion to its length, and only the bound is given.
+const countedBits = 2 ** 20;
+const countedDigits = Math.floor(countedBits * Math.log10(2));
+
+/** A bigint as it is captured: itself, or a marker saying its size when too long. */
+function boundBigint(value: bigint): bigint | string {
+  if (value < bigintLimit && value > negativeBigintLimit) return value;
+  // Truncating to a fixed width costs time in proportion to that width, whatever the value's.
+  if (BigInt.asIntN(countedBits + 1, value) !== value) {
+    return `[BigInt of more than ${countedDigits} digits]`;
+  }
+  // Hexadecimal digits come from the bits directly (linear time, unlike decimal ones); each is
+  // worth log10(16) decimal digits.
+  const magnitude = value < 0n ? -value : value;
+  const digits = Math.round(magnitude.toString(16).length * Math.log10(16));
+  return `[BigInt of about ${digits} digits]`;
 }
 
 function moreItemsMarker(walk: CaptureWalk, count: number): string {
@@ -588,8 +638,11 @@ export const lastCapture: { bytes: number; keys: number; retained: number } = {
  * (the walk stops there), then the largest properties are replaced by `"[Too large: N bytes]"`
  * until the event fits.
  *
- * An array works as properties (`{0}` binds to key `"0"`). `undefined` and `null` give an empty
- * object; any other non-object value (or an Error) is kept under the key `"@properties"`.
+ * An array works as properties (`{0}` binds to key `"0"`); past `maxCollectionLength` items only
+ * its first indices are read, the rest counted in the `"…"` key. `undefined` and `null` give an
+ * empty object; any other non-object value, an Error, a typed array or DataView, or a String,
+ * Number or Boolean object is kept under the key `"@properties"`, captured as by
+ * {@link captureValue}.
  * The result is not frozen: the logger adds bound, context and enricher properties to it.
  * Never throws.
  *
@@ -624,7 +677,7 @@ export function captureRecord(
   const fixedBytes = eventFixedBytes(template) + reservedBytes;
   if (
     (typeof properties !== "object" && typeof properties !== "function") ||
-    isErrorLike(properties)
+    isKeptWhole(properties)
   ) {
     result[nonObjectPropertiesKey] = captureValue(properties, options);
     finishRecord(result, fixedBytes, estimateValueBytes(result), 1, -1, options);
@@ -632,15 +685,29 @@ export function captureRecord(
   }
   const redaction = options.redaction;
   let keys: string[];
+  // Keys counted but not listed: the indices of a long array past the limit.
+  let unlisted = 0;
   try {
-    keys = Object.keys(properties);
+    // Listing an array's keys costs time in proportion to its length: past the limit only its
+    // first indices are read.
+    if (Array.isArray(properties) && properties.length > options.maxCollectionLength) {
+      keys = leadingIndices(properties, options.maxCollectionLength);
+      unlisted = properties.length - options.maxCollectionLength;
+    } else {
+      keys = Object.keys(properties);
+    }
   } catch (error) {
     result[nonObjectPropertiesKey] = throwsMarker(error);
     finishRecord(result, fixedBytes, estimateValueBytes(result), 1, -1, options);
     return result;
   }
-  const length = keys.length;
-  const kept = Math.min(length, options.maxCollectionLength);
+  if (keys.length === 0 && isWrapperObject(properties)) {
+    result[nonObjectPropertiesKey] = captureValue(properties, options);
+    finishRecord(result, fixedBytes, estimateValueBytes(result), 1, -1, options);
+    return result;
+  }
+  const length = keys.length + unlisted;
+  const kept = Math.min(keys.length, options.maxCollectionLength);
   // Paths are tracked whenever redaction is on: path rules and censor functions need them.
   const usePaths = redaction !== undefined;
   // Scalars are priced from the loop (an upper bound of their estimate); other values by the walk
@@ -749,6 +816,34 @@ export function captureRecord(
   }
   finishRecord(result, fixedBytes, bytes, count, retained, options);
   return result;
+}
+
+/**
+ * Whether a properties argument is kept whole under {@link nonObjectPropertiesKey}: an error; a
+ * typed array or DataView, as where it is nested (its keys are its items); a wrapper object, as
+ * the primitive it holds.
+ */
+function isKeptWhole(properties: object): boolean {
+  // The literal most calls pass pays three short prototype walks and a type check (reading its
+  // prototype instead, or two more walks for Number and Boolean objects, measured slower): Number
+  // and Boolean objects have no keys, and are recognised once none are found.
+  if (properties instanceof Object) {
+    return (
+      properties instanceof Error || ArrayBuffer.isView(properties) || properties instanceof String
+    );
+  }
+  // Another realm's objects are not instances of this realm's Object.
+  return isErrorLike(properties) || ArrayBuffer.isView(properties) || isWrapperObject(properties);
+}
+
+/**
+ * The first `count` indices of an array that hold an item (as `Object.keys` would list them), for
+ * an array longer than `count`; the rest of its length is counted, not read.
+ */
+function leadingIndices(array: readonly unknown[], count: number): string[] {
+  const keys: string[] = [];
+  for (let index = 0; index < count; index++) if (index in array) keys.push(String(index));
+  return keys;
 }
 
 /**
@@ -922,7 +1017,7 @@ export function estimateValueBytes(value: CapturedValue): number {
     case "boolean":
       return 5;
     case "bigint":
-      return 24;
+      return estimateBigintBytes(value);
     case "undefined":
       return 4;
   }
@@ -939,6 +1034,16 @@ export function estimateValueBytes(value: CapturedValue): number {
   const object = value as CapturedObject;
   for (const key in object) total += key.length + 4 + estimateValueBytes(object[key]);
   return total;
+}
+
+// Bigints are kept up to a thousand digits: up to 20 (64 bits) is the common case; two more bounds
+// price the rest without writing them out.
+const twentyDigitLimit = 2n ** 64n;
+const hundredDigitLimit = 2n ** 320n;
+
+function estimateBigintBytes(value: bigint): number {
+  if (value < twentyDigitLimit && value > -twentyDigitLimit) return 24;
+  return value < hundredDigitLimit && value > -hundredDigitLimit ? 104 : 1004;
 }
 
 function estimateErrorBytes(error: CapturedError): number {

@@ -110,12 +110,24 @@ export function retainedNumberBytes(value: number): number {
   return (value | 0) === value ? 0 : numberBytes;
 }
 
+// A bigint holds its magnitude in 64-bit digits after its header; capture keeps bigints of up to
+// a thousand decimal digits (3,322 bits, 52 digits), so two bounds price them closely enough.
+const oneDigitLimit = 2n ** 64n;
+const fiveDigitLimit = 2n ** 320n;
+
+/** @internal the retained size of a bigint where a record or array holds it. */
+function retainedBigintBytes(value: bigint): number {
+  if (value < oneDigitLimit && value > -oneDigitLimit) return numberBytes;
+  if (value < fiveDigitLimit && value > -fiveDigitLimit) return numberBytes + 40;
+  return numberBytes + 424;
+}
+
 /** @internal the retained size of a captured value where a record or array holds it. */
 export function retainedValueBytes(value: CapturedValue, depth: number): number {
   if (typeof value === "string") return retainedStringBytes(value);
   if (typeof value === "object" && value !== null) return retainedStructureBytes(value, depth);
   if (typeof value === "number") return retainedNumberBytes(value);
-  return typeof value === "bigint" ? numberBytes : 0;
+  return typeof value === "bigint" ? retainedBigintBytes(value) : 0;
 }
 
 /**
@@ -138,7 +150,7 @@ export function retainedMemberBytes(record: CapturedObject, depth: number): numb
     } else if (typeof value === "number") {
       total += retainedNumberBytes(value);
     } else if (typeof value === "bigint") {
-      total += numberBytes;
+      total += retainedBigintBytes(value);
     }
   }
   lastMembers.keys = keys;
