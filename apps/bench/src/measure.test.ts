@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkLines } from "./measure.ts";
+import { checkLines, produce } from "./measure.ts";
 
 const pinoLine = (elapsed: number): string =>
   `${JSON.stringify({ level: 30, msg: "Request took ms", Path: "/api", Elapsed: elapsed })}\n`;
@@ -36,5 +36,23 @@ describe("checkLines", () => {
       checkLines(`${JSON.stringify({ message: "x", properties: null })}\n`, "/api", 0, logtape)
         .problem,
     ).toMatch(/not event 0/);
+  });
+});
+
+describe("produce", () => {
+  it("calls every index once, in order, and samples every sampleEvery-th call", async () => {
+    const seen: number[] = [];
+    const cost = await produce((index) => seen.push(index), 2500, 100);
+    expect(seen).toEqual(Array.from({ length: 2500 }, (_, index) => index));
+    expect(cost.sortedLatencies.length).toBe(25);
+    expect(cost.totalNs).toBeGreaterThan(0);
+  });
+
+  it("takes no samples and measures no timer with sampleEvery Infinity", async () => {
+    const seen: number[] = [];
+    const cost = await produce((index) => seen.push(index), 1500, Number.POSITIVE_INFINITY);
+    expect(seen).toHaveLength(1500);
+    expect(cost.sortedLatencies.length).toBe(0);
+    expect(cost.timerNs).toBe(0);
   });
 });

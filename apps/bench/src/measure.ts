@@ -58,7 +58,8 @@ export interface CallerCost {
 /**
  * Calls `call(index)` `total` times, yielding to the event loop every 1000 calls as a server
  * would between requests. Blocks of 1000 are timed whole (no timer inside the loop); every
- * `sampleEvery`th call is also timed alone for the percentiles.
+ * `sampleEvery`th call is also timed alone for the percentiles (none when it is `Infinity`, and
+ * then the timer's cost is not measured either).
  */
 export async function produce(
   call: (index: number) => void,
@@ -66,12 +67,13 @@ export async function produce(
   sampleEvery: number,
 ): Promise<CallerCost> {
   const latencies = new Float64Array(Math.ceil(total / sampleEvery));
+  const sampling = latencies.length > 0;
   let totalNs = 0;
   for (let index = 0; index < total; ) {
     const end = Math.min(total, index + 1000);
     const blockStart = process.hrtime.bigint();
     for (; index < end; index++) {
-      if (index % sampleEvery === 0) {
+      if (sampling && index % sampleEvery === 0) {
         const before = process.hrtime.bigint();
         call(index);
         latencies[index / sampleEvery] = Number(process.hrtime.bigint() - before);
@@ -82,7 +84,7 @@ export async function produce(
     totalNs += Number(process.hrtime.bigint() - blockStart);
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
-  const timerNs = timerOverhead();
+  const timerNs = sampling ? timerOverhead() : 0;
   for (let index = 0; index < latencies.length; index++) {
     latencies[index] = Math.max(0, (latencies[index] as number) - timerNs);
   }

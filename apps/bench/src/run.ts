@@ -67,6 +67,13 @@ for (let round = 0; round < rounds; round++) {
   }
 }
 
+// The file scenario's Sluice and pino subjects again, taking turns in one process
+// (file-interleaved.ts), as the in-memory cases do above.
+jobs.push({
+  script: "scenarios/file-interleaved.js",
+  args: [`--rounds=${quick ? 6 : 60}`, `--block=${quick ? 10000 : 50000}`],
+});
+
 // Ten runs of the queued burst with default queue options: none may drop (the line check) and
 // the slowest run's wall time is compared with the median's, which shows bistable collection.
 for (let run = 0; run < (quick ? 2 : 10); run++) {
@@ -169,6 +176,8 @@ const titles: Record<string, string> = {
     "the child case, Sluice and pino taking turns in one process (ns per call, all blocks)",
   json: "`info`, 2 properties, JSON line to a tmpfs file (caller ns per call)",
   file: "1M `info` events to a file, until all are on disk (ns per event, wall)",
+  "file-interleaved":
+    "the file case, the subjects taking turns in one process, blocks of 50,000 until on disk (ns per event, wall)",
   burst: "10 runs of the 1M burst into `withQueue(createFileSink)`, default options (wall)",
   "slow-consumer": "caller cost of `withQueue(createFileSink)`: a file, then a pipe read at 5 MB/s",
   metrics: "1M `info` events to `withQueue(createFileSink)`, without and with `withMetrics` (wall)",
@@ -183,6 +192,7 @@ const baselines: Record<string, string> = { "slow-consumer": "fast", metrics: "q
 const pinoBest: Record<string, readonly string[]> = {
   json: ["pino", "pino-async"],
   file: ["pino", "pino-transport"],
+  "file-interleaved": ["pino", "pino-transport"],
 };
 
 /** Each scenario's baseline subject in this run: the faster pino where there are two. */
