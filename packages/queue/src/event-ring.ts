@@ -69,6 +69,37 @@ export class EventRing {
     return event;
   }
 
+  /**
+   * Removes the oldest events whose sequence numbers are below `sequence`, at most `limit` of
+   * them, appending them to `into`; returns their total size and the last one's sequence number
+   * (`-Infinity` when none was taken).
+   */
+  takeOlderThan(
+    sequence: number,
+    limit: number,
+    into: LogEvent[],
+  ): { bytes: number; lastSequence: number } {
+    const mask = this.#events.length - 1;
+    let bytes = 0;
+    let lastSequence = Number.NEGATIVE_INFINITY;
+    let slot = this.#head;
+    let taken = 0;
+    while (taken < limit && taken < this.#length) {
+      const next = this.#sequences[slot] as number;
+      if (next >= sequence) break;
+      lastSequence = next;
+      bytes += this.#sizes[slot] as number;
+      into.push(this.#events[slot] as LogEvent);
+      this.#events[slot] = undefined;
+      slot = (slot + 1) & mask;
+      taken += 1;
+    }
+    this.#head = slot;
+    this.#length -= taken;
+    this.#bytes -= bytes;
+    return { bytes, lastSequence };
+  }
+
   #grow(): void {
     const capacity = this.#events.length * 2;
     const events: (LogEvent | undefined)[] = new Array(capacity);

@@ -502,22 +502,37 @@ class Queue implements QueuedSink, BudgetMember {
       size = retainedEventBytes(event);
     }
     const sheddable = levelOrdinal(event.level) < options.shedOrdinal;
-    const depth = this.#depth();
+    let depth = this.#depth();
+    let queuedBytes = this.#queuedBytes();
     // Room without a budget to ask is the common case, decided here without a call.
     const room =
       options.memoryBudget === undefined &&
       depth < options.maxEvents &&
-      this.#queuedBytes() + size <= options.maxBytes;
-    if (!room && !this.#makeRoom(size, sheddable)) return;
+      queuedBytes + size <= options.maxBytes;
+    if (room) {
+      depth += 1;
+      queuedBytes += size;
+    } else if (this.#makeRoom(size, sheddable)) {
+      // Making room may have evicted events.
+      depth = this.#depth() + 1;
+      queuedBytes = this.#queuedBytes() + size;
+    } else {
+      return;
+    }
     (sheddable ? this.#sheddable : this.#protected).push(
       event,
       size,
       this.#nextSequence++,
-      this.#enqueueTime(),
+      this.#enqueueTime(depth),
     );
     this.#counters.accept(1, size);
-    if (!this.#backPressured && this.#aboveThreshold()) this.#signalBackPressure();
-    if (this.#depth() >= options.batchSize) {
+    if (
+      !this.#backPressured &&
+      (depth >= options.backPressureThreshold || queuedBytes >= options.backPressureThresholdBytes)
+    ) {
+      this.#signalBackPressure();
+    }
+    if (depth >= options.batchSize) {
       if (this.#drainsInFlight === 0 || this.#mayPipeline()) this.#scheduleImmediate();
       return;
     }
@@ -586,8 +601,9 @@ class Queue implements QueuedSink, BudgetMember {
    * reading only makes events look older, so they are delivered sooner, never held past
    * `maxBatchAgeMs`.
    */
-  #enqueueTime(): number {
-    if (this.#depth() === 0 || --this.#writesUntilClockRead <= 0) {
+  #enqueueTime(depth: number): number {
+    // `depth` counts the event being queued: 1 when the queue was empty.
+    if (depth === 1 || --this.#writesUntilClockRead <= 0) {
       this.#writesUntilClockRead = clockReadInterval;
       this.#clockReading = this.#options.now();
     }
@@ -627,10 +643,13 @@ class Queue implements QueuedSink, BudgetMember {
     while (events.length < limit) {
       const ring = this.#oldestRing();
       if (ring === undefined) break;
-      lastSequence = ring.headSequence();
-      if (events.length === 0) firstSequence = lastSequence;
-      bytes += ring.headSize();
-      events.push(ring.shift());
+      if (events.length === 0) firstSequence = ring.headSequence();
+      // The run of this ring's events older than the other ring's oldest goes in one take; with
+      // one ring in use (no shedding, or one level), that is the whole batch.
+      const other = ring === this.#sheddable ? this.#protected : this.#sheddable;
+      const taken = ring.takeOlderThan(other.headSequence(), limit - events.length, events);
+      bytes += taken.bytes;
+      lastSequence = taken.lastSequence;
     }
     this.#options.memoryBudget?.release(bytes);
     return { events, bytes, firstSequence, lastSequence };
