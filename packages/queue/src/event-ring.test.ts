@@ -46,4 +46,41 @@ describe("EventRing", () => {
       { numRuns: 200 },
     );
   });
+
+  it("takes the run of events older than a sequence, at most a limit, wrapped or not", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 200 }),
+        fc.integer({ min: 0, max: 300 }),
+        fc.integer({ min: 0, max: 700 }),
+        fc.integer({ min: 1, max: 400 }),
+        (shifted, kept, below, limit) => {
+          const ring = new EventRing();
+          // Pushed and shifted first, so the head sits anywhere and the run can wrap.
+          for (let index = 0; index < shifted + kept; index++) {
+            ring.push(events[index % events.length] as LogEvent, (index % 5) + 1, 2 * index, 0);
+            if (index < shifted) ring.shift();
+          }
+          const expected: number[] = [];
+          for (let index = shifted; index < shifted + kept; index++) {
+            if (2 * index >= below || expected.length === limit) break;
+            expected.push(index);
+          }
+          const into: LogEvent[] = [];
+          const taken = ring.takeOlderThan(below, limit, into);
+          expect(into).toEqual(expected.map((index) => events[index % events.length]));
+          expect(taken.bytes).toBe(expected.reduce((sum, index) => sum + (index % 5) + 1, 0));
+          expect(taken.lastSequence).toBe(
+            expected.length === 0 ? Number.NEGATIVE_INFINITY : 2 * (expected.at(-1) as number),
+          );
+          expect(ring.length).toBe(kept - expected.length);
+          const next = shifted + expected.length;
+          expect(ring.headSequence()).toBe(
+            next < shifted + kept ? 2 * next : Number.POSITIVE_INFINITY,
+          );
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
 });
