@@ -56,13 +56,30 @@ export function renderMessage(
     // Every piece is bounded, so the message passes the bound by at most one piece; what follows
     // is only counted, not rendered.
     if (message.length > maxMessageLength) {
-      const kept = keptLength(message, maxMessageLength);
-      const cut = message.length - kept + renderedLength(tokens, index + 1, properties, options);
+      const cut = cutMessage(message, maxMessageLength, tokens, index + 1, properties, options);
       // `join` copies the kept part: a slice would keep the whole rendering alive.
-      return [message.slice(0, kept), truncationMarker(cut)].join("");
+      return [cut.kept, cut.marker].join("");
     }
   }
   return message;
+}
+
+/**
+ * @internal the end of a message cut at its bound: the part of `text` (the message so far, or its
+ * last piece) that fits in `limit` characters, and the marker counting what is left out, the rest
+ * of `text` and what the tokens from `from` on would render to.
+ */
+export function cutMessage(
+  text: string,
+  limit: number,
+  tokens: readonly TemplateToken[],
+  from: number,
+  properties: CapturedProperties,
+  options: RenderOptions | undefined,
+): { kept: string; marker: string } {
+  const kept = keptLength(text, limit);
+  const left = text.length - kept + renderedLength(tokens, from, properties, options);
+  return { kept: text.slice(0, kept), marker: truncationMarker(left) };
 }
 
 /**

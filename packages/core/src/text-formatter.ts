@@ -12,9 +12,9 @@ import {
   type CapturedValue,
   type LogEvent,
 } from "./log-event.ts";
-import { keptLength, maxMessageLength, truncationMarker } from "./message-length.ts";
+import { maxMessageLength } from "./message-length.ts";
 import type { Alignment, PropertyToken, TemplateToken } from "./message-template.ts";
-import { renderedLength, renderMessage, renderPropertyValue } from "./render-message.ts";
+import { cutMessage, renderMessage, renderPropertyValue } from "./render-message.ts";
 import { parseTemplate } from "./template-parser.ts";
 
 /**
@@ -389,10 +389,9 @@ function writeMessage(event: LogEvent, current: Part, output: TextOutput): void 
       role = "message-text";
     }
     if (text.length > budget) {
-      const kept = keptLength(text, budget);
-      if (kept > 0) output.write(escapeControlCharacters(text.slice(0, kept)), role);
-      const cut = text.length - kept + renderedLength(tokens, index + 1, properties, options);
-      output.write(truncationMarker(cut), "message-text");
+      const cut = cutMessage(text, budget, tokens, index + 1, properties, options);
+      if (cut.kept.length > 0) output.write(escapeControlCharacters(cut.kept), role);
+      output.write(cut.marker, "message-text");
       return;
     }
     budget -= text.length;
