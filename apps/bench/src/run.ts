@@ -225,6 +225,7 @@ for (const scenario of [...new Set(results.map((result) => result.scenario))]) {
     for (const [figure, label] of [
       ["caller ns/call", "caller ratio"],
       ["caller p99 ns", "caller p99 ratio"],
+      ["main-thread CPU ns/event", "main-thread CPU ratio"],
     ] as const) {
       const own = result.extra?.[figure];
       const base = baseline?.extra?.[figure];

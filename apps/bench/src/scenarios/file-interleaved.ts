@@ -3,17 +3,32 @@
 // process a round is not enough on this kind of machine): Sluice's file sink called directly and
 // behind withQueue, pino's async destination and its worker transport (file-subjects.ts), each
 // writing its own file. Each round runs one block of `block` events a subject, in an order drawn
-// at random (1000 calls a turn of the event loop, as everywhere). A block's caller time is the
-// time inside its logging calls; its wall time runs from its first call until every one of its
-// lines is in the file: the subject is asked to flush, then the file's size is watched until it
-// holds the block's bytes (a subject's line differs from its first only in the digits of
-// `Elapsed`: pino's `time` is milliseconds since 1970, 13 digits, and CLEF's `@t` an ISO time of
-// fixed width), the same watch for every subject; the block's lines are then read back and checked
-// and their bytes must be exactly those counted. So each block starts with an empty pipeline. The row's
-// figures are each subject's ns per event over all its blocks after the warm-up rounds, with the
-// quartiles of the rounds' ratios to pino best (the pino subject faster in wall time over all
-// its blocks). Every line of every block is parsed and checked, outside the timed part.
-import { closeSync, fstatSync, mkdtempSync, openSync, readSync, rmSync } from "node:fs";
+// at random (1000 calls a turn of the event loop, as everywhere), so each block starts with an
+// empty pipeline.
+// - Caller time: the time inside the block's logging calls.
+// - Wall time: from the block's first call until every one of its lines is in the file. The
+//   subject is asked to flush, then the file's size is watched, the same watch for every subject,
+//   until it holds the block's bytes (a subject's line differs from its first only in the digits
+//   of `Elapsed`: pino's `time` is milliseconds since 1970, 13 digits, and CLEF's `@t` an ISO time
+//   of fixed width). The block's lines are then read back and checked, and their bytes must be
+//   exactly those counted.
+// - Main-thread CPU time: from the block's first call until the subject's flush resolves (Linux:
+//   /proc/thread-self/schedstat), the work the event loop's thread did for the block, in the calls
+//   and between them (a queue formats and writes from the event loop, between the caller's turns;
+//   pino's worker thread is not counted).
+// The row's figures are each subject's ns per event over all its blocks after the warm-up rounds,
+// with the quartiles of the rounds' ratios to pino best (the pino subject faster in wall time over
+// all its blocks). Every line of every block is parsed and checked, outside the timed part.
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readSync,
+  rmSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { argument, checkLines, fail, produce, report } from "../measure.ts";
@@ -42,6 +57,7 @@ interface Turns {
   lineBase: number;
   callerNs: number;
   wallNs: number;
+  mainThreadCpuNs: number;
   /** Each timed round's figures, in order of rounds. */
   readonly roundCallerNs: number[];
   readonly roundWallNs: number[];
@@ -59,9 +75,17 @@ for (const name of names) {
     lineBase: 0,
     callerNs: 0,
     wallNs: 0,
+    mainThreadCpuNs: 0,
     roundCallerNs: [],
     roundWallNs: [],
   };
+}
+
+// The calling thread's time on a CPU, in nanoseconds, where Linux tells it (the first field).
+const schedstat = "/proc/thread-self/schedstat";
+const threadCpuKnown = existsSync(schedstat);
+function threadCpuNs(): number {
+  return threadCpuKnown ? Number(readFileSync(schedstat, "latin1").split(" ")[0]) : 0;
 }
 
 /** Counts the newlines in `bytes`. */
@@ -129,6 +153,7 @@ async function runBlock(name: Name, timed: boolean): Promise<void> {
   const state = turns[name];
   const first = state.logged;
   const bytes = blockBytes(state, first, block);
+  const cpuStart = threadCpuNs();
   const start = process.hrtime.bigint();
   const caller = await produce(
     (index) => state.subject.call(first + index),
@@ -136,6 +161,7 @@ async function runBlock(name: Name, timed: boolean): Promise<void> {
     Number.POSITIVE_INFINITY,
   );
   await state.subject.flush();
+  const mainThreadCpuNs = threadCpuNs() - cpuStart;
   const complete = await arrived(state, bytes);
   const wallNs = Number(process.hrtime.bigint() - start);
   state.logged = first + block;
@@ -150,6 +176,7 @@ async function runBlock(name: Name, timed: boolean): Promise<void> {
   if (!timed) return;
   state.callerNs += caller.totalNs;
   state.wallNs += wallNs;
+  state.mainThreadCpuNs += mainThreadCpuNs;
   state.roundCallerNs.push(caller.totalNs);
   state.roundWallNs.push(wallNs);
 }
@@ -217,6 +244,9 @@ for (const name of names) {
     nsPerOp: state.wallNs / timedEvents,
     extra: {
       "caller ns/call": (state.callerNs / timedEvents).toFixed(0),
+      ...(threadCpuKnown
+        ? { "main-thread CPU ns/event": (state.mainThreadCpuNs / timedEvents).toFixed(0) }
+        : {}),
       ...(name.startsWith("sluice")
         ? {
             [`round wall ratio to ${best} p25 / p50 / p75`]: quartiles(name, "roundWallNs"),
