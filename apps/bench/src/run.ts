@@ -162,6 +162,12 @@ const results: Measurement[] = groupRuns(runs).map((sorted) => {
   };
   if (median.scenario === "burst") {
     extra["slowest / median"] = (slowest.nsPerOp / median.nsPerOp).toFixed(2);
+    // Whether a slow run collected more (bistable collection) or ran on a slower host.
+    const pauses = sorted.map((run) => Number(run.extra?.["GC pause ms"]));
+    extra["GC pause ms, each run in wall order"] = pauses.join(" ");
+    extra["scavenges / mark-compacts, each run"] = sorted
+      .map((run) => run.extra?.["scavenges / mark-compacts"])
+      .join(", ");
   }
   return { ...median, extra };
 });

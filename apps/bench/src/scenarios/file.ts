@@ -2,10 +2,13 @@
 // subject a process (the subjects: file-subjects.ts). Every subject yields to the event loop every
 // 1000 events (see produce()), so asynchronous writers get to write. Caller time counts only the
 // logging calls. Every line of the file is then parsed and checked (valid JSON, the right event,
-// in order); a short or wrong count fails the row.
+// in order); a short or wrong count fails the row. The collector's work over the run is reported
+// beside (V8's GCProfiler: pauses on the main thread, by kind), so a slow run can be told apart
+// as one that collected more or one that ran on a slower host.
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { GCProfiler } from "node:v8";
 import { argument, checkLines, fail, produce, quantile, report } from "../measure.ts";
 import { createFileSubject, type FileSubjectName, fileSubjectNames } from "./file-subjects.ts";
 
@@ -16,10 +19,16 @@ const directory = mkdtempSync(join(tmpdir(), "sluice-bench-"));
 const path = join(directory, "bench.log");
 
 const chosen = await createFileSubject(subject, path);
+const collector = new GCProfiler();
+collector.start();
 const start = process.hrtime.bigint();
 const caller = await produce((index) => chosen.call(index), total, 100);
 await chosen.finish();
 const wallNs = Number(process.hrtime.bigint() - start);
+const collections = collector.stop()?.statistics ?? [];
+const pauseMs = collections.reduce((sum, collection) => sum + collection.cost, 0) / 1000;
+const count = (kind: string): number =>
+  collections.filter((collection) => collection.gcType === kind).length;
 // Read before the file is read back, which would inflate it.
 const peakRssMiB = process.resourceUsage().maxRSS / 1024;
 const text = readFileSync(path, "utf8");
@@ -37,6 +46,8 @@ report({
     "caller p99 ns": quantile(caller.sortedLatencies, 0.99),
     "timer ns": caller.timerNs.toFixed(0),
     "peak RSS MiB": peakRssMiB.toFixed(0),
+    "GC pause ms": pauseMs.toFixed(0),
+    "scavenges / mark-compacts": `${count("Scavenge")} / ${count("MarkSweepCompact")}`,
     lines: `${check.lines} (all checked)`,
   },
 });
