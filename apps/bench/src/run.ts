@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { markdownTable, replaceSection } from "./markdown-table.ts";
 import type { Measurement } from "./measure.ts";
 import { ratioChart } from "./ratio-chart.ts";
+import { fileSubjectNames } from "./scenarios/file-subject-names.ts";
 import { summaryTable } from "./summary-table.ts";
 
 interface Job {
@@ -51,15 +52,7 @@ for (const scenario of ["memory", "child"]) {
 }
 
 for (let round = 0; round < rounds; round++) {
-  for (const subject of [
-    "sluice",
-    "sluice-queue",
-    "pino",
-    "pino-transport",
-    "winston",
-    "logtape",
-    "floor",
-  ]) {
+  for (const subject of fileSubjectNames) {
     jobs.push({
       script: "scenarios/file.js",
       args: [`--subject=${subject}`, `--events=${Math.round(1e6 * scale)}`],

@@ -25,20 +25,7 @@ import { createFileSink } from "@sluice/sink-file";
 import pino from "pino";
 import winston from "winston";
 import type { LineShape } from "../measure.ts";
-
-/** The subjects of the file scenarios, by name. */
-export const fileSubjectNames = [
-  "sluice",
-  "sluice-queue",
-  "pino",
-  "pino-transport",
-  "winston",
-  "logtape",
-  "floor",
-] as const;
-
-/** The name of one of the file scenarios' subjects. */
-export type FileSubjectName = (typeof fileSubjectNames)[number];
+import type { FileSubjectName } from "./file-subject-names.ts";
 
 /** One library writing to a file: its logging call and how to wait for what it wrote. */
 export interface FileSubject {

@@ -10,7 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GCProfiler } from "node:v8";
 import { argument, checkLines, fail, produce, quantile, report } from "../measure.ts";
-import { createFileSubject, type FileSubjectName, fileSubjectNames } from "./file-subjects.ts";
+import { type FileSubjectName, fileSubjectNames } from "./file-subject-names.ts";
+import { createFileSubject } from "./file-subjects.ts";
 
 const subject = argument("subject", "sluice") as FileSubjectName;
 if (!fileSubjectNames.includes(subject)) fail(`${subject}: one of ${fileSubjectNames.join(", ")}`);
