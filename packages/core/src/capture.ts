@@ -16,6 +16,7 @@ import {
   type RedactionOptions,
 } from "./redaction.ts";
 import {
+  bigintSize,
   lastMembers,
   retainedKeyBytes,
   retainedMemberBytes,
@@ -1036,14 +1037,11 @@ export function estimateValueBytes(value: CapturedValue): number {
   return total;
 }
 
-// Bigints are kept up to a thousand digits: up to 20 (64 bits) is the common case; two more bounds
-// price the rest without writing them out.
-const twentyDigitLimit = 2n ** 64n;
-const hundredDigitLimit = 2n ** 320n;
+// Bigints are kept up to a thousand digits, priced by size without writing them out.
+const bigintWrittenBytes = [24, 104, 1004] as const;
 
 function estimateBigintBytes(value: bigint): number {
-  if (value < twentyDigitLimit && value > -twentyDigitLimit) return 24;
-  return value < hundredDigitLimit && value > -hundredDigitLimit ? 104 : 1004;
+  return bigintWrittenBytes[bigintSize(value)];
 }
 
 function estimateErrorBytes(error: CapturedError): number {

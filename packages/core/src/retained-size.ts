@@ -111,15 +111,24 @@ export function retainedNumberBytes(value: number): number {
 }
 
 // A bigint holds its magnitude in 64-bit digits after its header; capture keeps bigints of up to
-// a thousand decimal digits (3,322 bits, 52 digits), so two bounds price them closely enough.
+// a thousand decimal digits (3,322 bits, 52 digits), so two bounds size them closely enough.
 const oneDigitLimit = 2n ** 64n;
 const fiveDigitLimit = 2n ** 320n;
 
+/**
+ * @internal a captured bigint's size: 0 up to one 64-bit digit (20 decimal ones), 1 up to five
+ * (96 decimal), 2 beyond. The retained size and capture's estimate of written bytes price it.
+ */
+export function bigintSize(value: bigint): 0 | 1 | 2 {
+  if (value < oneDigitLimit && value > -oneDigitLimit) return 0;
+  return value < fiveDigitLimit && value > -fiveDigitLimit ? 1 : 2;
+}
+
+const bigintRetainedBytes = [numberBytes, numberBytes + 40, numberBytes + 424] as const;
+
 /** @internal the retained size of a bigint where a record or array holds it. */
 function retainedBigintBytes(value: bigint): number {
-  if (value < oneDigitLimit && value > -oneDigitLimit) return numberBytes;
-  if (value < fiveDigitLimit && value > -fiveDigitLimit) return numberBytes + 40;
-  return numberBytes + 424;
+  return bigintRetainedBytes[bigintSize(value)];
 }
 
 /** @internal the retained size of a captured value where a record or array holds it. */
