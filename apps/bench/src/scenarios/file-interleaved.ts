@@ -40,9 +40,8 @@ const warmupRounds = Math.max(2, Math.ceil(rounds / 10));
 // A block's lines must arrive within this long of its flush, or the row fails.
 const arrivalTimeoutMs = 30_000;
 const directory = mkdtempSync(join(tmpdir(), "sluice-file-interleaved-"));
-const allNames = ["sluice", "sluice-queue", "pino", "pino-transport"] as const;
-type Name = (typeof allNames)[number];
-const names = argument("subjects", allNames.join(",")).split(",") as Name[];
+const names = ["sluice", "sluice-queue", "pino", "pino-transport"] as const;
+type Name = (typeof names)[number];
 
 interface Turns {
   readonly subject: FileSubject;
@@ -222,10 +221,7 @@ for (const name of names) {
 }
 rmSync(directory, { recursive: true, force: true });
 
-const best: Name =
-  turns.pino !== undefined && turns.pino.wallNs <= turns["pino-transport"].wallNs
-    ? "pino"
-    : "pino-transport";
+const best: Name = turns.pino.wallNs <= turns["pino-transport"].wallNs ? "pino" : "pino-transport";
 /** The quartiles of the rounds' ratios of `figure` between `name` and pino best. */
 function quartiles(name: Name, figure: "roundCallerNs" | "roundWallNs"): string {
   const ratios = turns[name][figure]
