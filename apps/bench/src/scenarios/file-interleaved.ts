@@ -108,13 +108,16 @@ function blockBytes(state: Turns, first: number, count: number): number {
   return bytes;
 }
 
-/** Waits until the file holds `bytes` past `state.offset`; false if it stopped growing first. */
-async function arrived(state: Turns, bytes: number): Promise<boolean> {
+/**
+ * Reads the size of `state`'s file once a turn of the event loop and hands it to `visit`, until
+ * `visit` says it is done (true), or the file has not grown for `arrivalTimeoutMs` (false).
+ */
+async function watchFile(state: Turns, visit: (size: number) => boolean): Promise<boolean> {
   let lastSize = -1;
   let lastGrowth = Date.now();
   for (;;) {
     const size = fstatSync(state.reader).size;
-    if (size >= state.offset + bytes) return true;
+    if (visit(size)) return true;
     if (size !== lastSize) {
       lastSize = size;
       lastGrowth = Date.now();
@@ -125,25 +128,25 @@ async function arrived(state: Turns, bytes: number): Promise<boolean> {
   }
 }
 
+/** Waits until the file holds `bytes` more bytes past `state.offset`; false if it stops short. */
+function arrived(state: Turns, bytes: number): Promise<boolean> {
+  return watchFile(state, (size) => size >= state.offset + bytes);
+}
+
 /** Reads the file from `state.offset` until `lines` more lines are there; returns their text. */
 async function readLines(state: Turns, lines: number): Promise<string> {
   const chunks: Buffer[] = [];
   let seen = 0;
-  let lastProgress = Date.now();
-  while (seen < lines) {
-    const size = fstatSync(state.reader).size;
+  await watchFile(state, (size) => {
     if (size > state.offset) {
       const chunk = Buffer.allocUnsafe(size - state.offset);
       const read = readSync(state.reader, chunk, 0, chunk.length, state.offset);
       state.offset += read;
       chunks.push(chunk.subarray(0, read));
       seen += newlines(chunk.subarray(0, read));
-      lastProgress = Date.now();
-      continue;
     }
-    if (Date.now() - lastProgress > arrivalTimeoutMs) break;
-    await new Promise<void>((resolve) => setImmediate(resolve));
-  }
+    return seen >= lines;
+  });
   return Buffer.concat(chunks).toString("utf8");
 }
 
