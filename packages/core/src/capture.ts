@@ -18,7 +18,7 @@ import {
 import {
   bigintSize,
   lastMembers,
-  retainedKeyBytes,
+  retainedKeyBytesAt,
   retainedMemberBytes,
   retainedNumberBytes,
   retainedStringBytes,
@@ -724,7 +724,7 @@ export function captureRecord(
     // A name made from data (a query's parameters spread into the call) can be as long as any
     // value: it is cut like one, so the event stays within its bounds.
     const key = name.length > options.maxStringLength ? truncateString(name, options) : name;
-    retained += retainedKeyBytes(key);
+    retained += retainedKeyBytesAt(key, index);
     let item: unknown;
     try {
       // The first keys are read and stored through sites of their own, one per position: a site

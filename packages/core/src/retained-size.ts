@@ -1,3 +1,4 @@
+import { isKnownName } from "./known-names.ts";
 import {
   CapturedError,
   type CapturedObject,
@@ -90,12 +91,29 @@ export function retainedRecordTotal(keys: number, valueBytes: number): number {
 
 /**
  * @internal what a record's key retains beyond its slot: nothing for a name of up to 64
- * characters (most likely a literal every event shares), else the string and the hidden class
- * V8 makes for a record of a shape no other has (such a name is most likely data: a query's
- * parameter, a map's key).
+ * characters the process knows (see `isKnownName`: most likely a literal every event shares),
+ * else the string and the hidden class V8 makes for a record of a shape no other has (such a name
+ * is most likely data: a query's parameter, a map's key).
  */
 export function retainedKeyBytes(key: string): number {
-  return key.length > shortStringLength ? keyShapeBytes + retainedStringBytes(key) : 0;
+  return key.length <= shortStringLength && isKnownName(key)
+    ? 0
+    : keyShapeBytes + retainedStringBytes(key);
+}
+
+// The last known name at each of a call's first positions: events from one call site repeat
+// their names in the same order, and a hit costs one comparison instead of a hash lookup.
+const recentNames: (string | undefined)[] = [undefined, undefined, undefined, undefined];
+
+/**
+ * @internal {@link retainedKeyBytes} of the `position`th key of a call's properties.
+ */
+export function retainedKeyBytesAt(key: string, position: number): number {
+  if (position >= recentNames.length) return retainedKeyBytes(key);
+  if (recentNames[position] === key) return 0;
+  const bytes = retainedKeyBytes(key);
+  if (bytes === 0) recentNames[position] = key;
+  return bytes;
 }
 
 /** @internal the retained size of a string. */
