@@ -1,6 +1,12 @@
 import { types } from "node:util";
 import { captureErrorAt, isErrorLike } from "./capture-error.ts";
-import { createRecord } from "./captured-record.ts";
+import {
+  createRecord,
+  isArrayIndex,
+  prepareElements,
+  useSparseElements,
+  wantsSparseElements,
+} from "./captured-record.ts";
 
 export { captureError } from "./capture-error.ts";
 
@@ -490,6 +496,8 @@ function captureMap(
           ? safeString(rawKey, options)
           : String(captureAt(rawKey, options, depth + 1, walk, undefined));
     walk.bytes += key.length + 4;
+    // A map's keys come in its own order, not with indices first: each is looked at.
+    if (isArrayIndex(key) && wantsSparseElements(Number(key), count + 1)) useSparseElements(result);
     result[key] = captureEntry(key, item, options, depth, walk, path, options.redaction);
     count++;
   }
@@ -506,6 +514,7 @@ function captureObject(
 ): CapturedObject {
   const keys = Object.keys(object);
   const result: Record<string, CapturedValue> = createRecord();
+  if (keys.length !== 0 && (keys[0] as string).charCodeAt(0) <= 57) prepareElements(result, keys);
   const redaction = options.redaction;
   const length = keys.length;
   const kept = Math.min(length, options.maxCollectionLength);
@@ -565,6 +574,8 @@ export function captureKeys(
   walk: CaptureWalk,
   path: string[] | undefined,
 ): void {
+  if (kept !== 0 && (keys[0] as string).charCodeAt(0) <= 57)
+    prepareElements(into, keys.slice(0, kept));
   let index = 0;
   for (; index < kept && walk.bytes <= walk.limit; index++) {
     const key = keys[index] as string;
@@ -724,6 +735,9 @@ export function captureRecord(
     // A name made from data (a query's parameters spread into the call) can be as long as any
     // value: it is cut like one, so the event stays within its bounds.
     const key = name.length > options.maxStringLength ? truncateString(name, options) : name;
+    // Array indices are listed first, and digits sort below letters: one comparison lets every
+    // ordinary record by (prepareElements looks closer).
+    if (index === 0 && name.charCodeAt(0) <= 57) prepareElements(result, keys);
     retained += retainedKeyBytesAt(key, index);
     let item: unknown;
     try {

@@ -35,3 +35,66 @@ CapturedRecord.prototype = Object.freeze(
 export function createRecord(): Record<string, CapturedValue> {
   return new CapturedRecord();
 }
+
+// Canonical decimal integers of up to ten digits; those up to 2^32 - 2 are array indices.
+const indexPattern = /^(?:0|[1-9]\d{0,9})$/;
+const largestIndex = 4294967294;
+
+/**
+ * @internal whether `key` is an array index (0 to 2^32 - 2, written canonically): V8 keeps such
+ * keys apart from named properties, in the record's elements, and lists them first, ascending.
+ */
+export function isArrayIndex(key: string): boolean {
+  // `charCodeAt(0)` of "" is NaN: not a digit.
+  const first = key.charCodeAt(0);
+  return first >= 48 && first <= 57 && indexPattern.test(key) && Number(key) <= largestIndex;
+}
+
+/**
+ * @internal whether a record whose array-index keys are `count`, the largest `largest`, is smaller
+ * with them in a dictionary (about 50 bytes a key) than in V8's elements store (8 bytes a slot,
+ * up to the largest index plus half): dense indices stay where V8 puts them.
+ */
+export function wantsSparseElements(largest: number, count: number): boolean {
+  return largest >= 2 * count + 16;
+}
+
+/**
+ * @internal {@link useSparseElements} for a record about to take `keys` (array indices first,
+ * as `Object.keys` and `for...in` list them) when its indices are sparse.
+ */
+export function prepareElements(
+  record: Record<string, CapturedValue>,
+  keys: readonly string[],
+): void {
+  if (keys.length === 0 || !isArrayIndex(keys[0] as string)) return;
+  let count = 1;
+  while (count < keys.length && isArrayIndex(keys[count] as string)) count += 1;
+  if (wantsSparseElements(Number(keys[count - 1]), count)) useSparseElements(record);
+}
+
+/**
+ * @internal makes `record` keep its array-index keys in a dictionary sized to their number. Left
+ * to itself, V8 sizes a record's elements to its largest index plus half (a lone `"1000"` took
+ * 12 KB, held as long as the event); an index past 2^29 turns them to a dictionary for good.
+ */
+export function useSparseElements(record: Record<string, CapturedValue>): void {
+  // Already a dictionary if the record holds the largest index; never delete a key of its own.
+  if (largestIndex in record) return;
+  record[largestIndex] = undefined;
+  delete record[largestIndex];
+}
+
+/**
+ * @internal {@link prepareElements} for `target` with the keys of `source`, about to be copied
+ * into it (rarely: only when the first is an array index are the others listed).
+ */
+export function matchSparseElements(
+  target: Record<string, CapturedValue>,
+  source: Readonly<Record<string, CapturedValue>>,
+): void {
+  for (const key in source) {
+    if (isArrayIndex(key)) prepareElements(target, Object.keys(source));
+    return;
+  }
+}

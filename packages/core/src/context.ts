@@ -6,7 +6,7 @@ import {
   estimateValueBytes,
   resolveCaptureOptions,
 } from "./capture.ts";
-import { createRecord } from "./captured-record.ts";
+import { createRecord, matchSparseElements, prepareElements } from "./captured-record.ts";
 import { invalidOption } from "./errors.ts";
 import type { CapturedObject } from "./log-event.ts";
 import { retainedMemberBytes } from "./retained-size.ts";
@@ -139,13 +139,16 @@ function openScope(
   let size = 0;
   let bytes = 2;
   if (outer !== undefined) {
+    matchSparseElements(merged, outer.properties);
     for (const key in outer.properties) merged[key] = outer.properties[key];
     size = outer.size;
     bytes = outer.bytes;
   }
   let leftOut = 0;
   if (properties !== null && typeof properties === "object") {
-    for (const key of Object.keys(properties)) {
+    const keys = Object.keys(properties);
+    prepareElements(merged, keys);
+    for (const key of keys) {
       const isNew = !(key in merged);
       if (isNew && size >= maxProperties) {
         leftOut += 1;

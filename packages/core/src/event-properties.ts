@@ -4,7 +4,12 @@ import {
   moreKeysCount,
   type ResolvedCaptureOptions,
 } from "./capture.ts";
-import { createRecord } from "./captured-record.ts";
+import {
+  createRecord,
+  isArrayIndex,
+  matchSparseElements,
+  prepareElements,
+} from "./captured-record.ts";
 import type { CapturedObject, CapturedValue } from "./log-event.ts";
 import { lastMembers, retainedMemberBytes } from "./retained-size.ts";
 
@@ -111,6 +116,7 @@ export function mergeWithinLimits(
   let leftOut = moreKeysCount(target["…"]);
   for (const source of sources) {
     const properties = source.properties;
+    matchSparseElements(target, properties);
     for (const key in properties) {
       if (key === "…") {
         leftOut += moreKeysCount(properties[key]);
@@ -155,6 +161,8 @@ export class PreparedSource implements PropertySource {
   readonly nameBits: number;
   /** The heap the values retain (see `retainedMemberBytes`). */
   readonly retained: number;
+  /** Whether a name is an array index (see `useSparseElements`). */
+  readonly hasIndexKeys: boolean;
 
   /**
    * @param properties the merged properties, frozen.
@@ -172,6 +180,7 @@ export class PreparedSource implements PropertySource {
     for (const name of this.names) bits |= nameBit(name);
     this.nameBits = bits;
     this.retained = retainedMemberBytes(properties, 0);
+    this.hasIndexKeys = this.names.length > 0 && isArrayIndex(this.names[0] as string);
   }
 }
 
@@ -184,6 +193,7 @@ function appendPrepared(target: Record<string, CapturedValue>, source: PreparedS
       return addAbsent(target, source.properties);
     }
   }
+  if (source.hasIndexKeys) prepareElements(target, source.names);
   const names = source.names;
   const values = source.values;
   const count = names.length;
@@ -210,6 +220,7 @@ function nameBit(name: string): number {
 
 /** Adds what `target` lacks of `source`; returns whether that was every key of `source`. */
 function addAbsent(target: Record<string, CapturedValue>, source: CapturedObject): boolean {
+  matchSparseElements(target, source);
   let all = true;
   for (const key in source) {
     if (key in target) all = false;
@@ -299,6 +310,7 @@ export class BoundProperties {
       // Within the limits the farthest are written first, so keys keep the order they were bound.
       for (let index = chain.length - 1; index >= 0; index--) {
         const source = (chain[index] as PropertySource).properties;
+        matchSparseElements(properties, source);
         for (const key in source) properties[key] = source[key];
       }
       lastCapture.keys = size;
