@@ -192,11 +192,21 @@ function retainedRecordBytes(record: CapturedObject, depth: number): number {
   return retainedRecordTotal(lastMembers.keys, values);
 }
 
+/**
+ * The slots an array of `length` items has when built one item at a time, as capture builds them:
+ * V8 grows its store to the new length plus half plus 16, so two items sit in 17 slots.
+ */
+function arraySlots(length: number): number {
+  let slots = 0;
+  while (slots < length) slots += 1 + ((slots + 1) >> 1) + 16;
+  return slots;
+}
+
 function retainedStructureBytes(value: object, depth: number): number {
   // Capture bounds depth already; this guard only protects against hand-built cyclic events.
   if (depth > 32) return objectBytes;
   if (Array.isArray(value)) {
-    let total = arrayBytes + perItemBytes * value.length;
+    let total = arrayBytes + perItemBytes * arraySlots(value.length);
     for (const item of value as readonly CapturedValue[]) {
       total += retainedValueBytes(item, depth + 1);
     }
