@@ -69,11 +69,15 @@ jobs.push({
 
 // Ten runs of the queued burst with default queue options: none may drop (the line check) and
 // the slowest run's wall time is compared with the median's, which shows bistable collection.
+// pino's worker transport takes turns with it, the same ten bursts: its own spread in the same
+// minutes is how far this host moves a process's speed from one run to the next.
 for (let run = 0; run < (quick ? 2 : 10); run++) {
-  jobs.push({
-    script: "scenarios/file.js",
-    args: ["--subject=sluice-queue", `--events=${Math.round(1e6 * scale)}`, "--scenario=burst"],
-  });
+  for (const subject of ["sluice-queue", "pino-transport"]) {
+    jobs.push({
+      script: "scenarios/file.js",
+      args: [`--subject=${subject}`, `--events=${Math.round(1e6 * scale)}`, "--scenario=burst"],
+    });
+  }
 }
 
 for (let round = 0; round < rounds; round++) {
@@ -185,7 +189,8 @@ const titles: Record<string, string> = {
   file: "1M `info` events to a file, until all are on disk (ns per event, wall)",
   "file-interleaved":
     "the file case, the subjects taking turns in one process, blocks of 50,000 until on disk (ns per event, wall)",
-  burst: "10 runs of the 1M burst into `withQueue(createFileSink)`, default options (wall)",
+  burst:
+    "10 runs of the 1M burst into `withQueue(createFileSink)`, default options, taking turns with pino's worker transport (wall)",
   "slow-consumer": "caller cost of `withQueue(createFileSink)`: a file, then a pipe read at 5 MB/s",
   metrics: "1M `info` events to `withQueue(createFileSink)`, without and with `withMetrics` (wall)",
   "metrics-interleaved":
@@ -194,7 +199,11 @@ const titles: Record<string, string> = {
     "SIGTERM to exit on tmpfs, `installProcessHooks` (idle: ns in all; queued: ns per event)",
   recovery: "back to the primary after a fault clears, resetTimeoutMs 50 (ns: median recovery)",
 };
-const baselines: Record<string, string> = { "slow-consumer": "fast", metrics: "queue" };
+const baselines: Record<string, string> = {
+  "slow-consumer": "fast",
+  metrics: "queue",
+  burst: "pino-transport",
+};
 // Scenarios with more than one pino subject compare with the faster one in the same run.
 const pinoBest: Record<string, readonly string[]> = {
   json: ["pino", "pino-async"],
