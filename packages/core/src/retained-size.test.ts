@@ -46,6 +46,23 @@ describe("retainedEventBytes", () => {
     );
   });
 
+  it("prices a child's bound record with each of its events, which a child made per request leaves to them", () => {
+    const sink = createMemorySink();
+    const root = createLogger({ sinks: [sink] });
+    root.info("Handled {Path}", { Path: "/api", RequestId: "req-1" });
+    root.child({ RequestId: "req-1" }).info("Handled {Path}", { Path: "/api" });
+    const [own, bound] = sink.events as LogEventRecord[];
+    expect(Object.keys((bound as LogEventRecord).properties)).toEqual(["Path", "RequestId"]);
+    expect((bound as LogEventRecord).bound).toBeDefined();
+    expect(retainedEventBytes(bound as LogEventRecord)).toBe(
+      walkRetainedEventBytes(bound as LogEventRecord),
+    );
+    // A frozen record of one key: its object and its slot.
+    expect(
+      retainedEventBytes(bound as LogEventRecord) - retainedEventBytes(own as LogEventRecord),
+    ).toBeGreaterThanOrEqual(64);
+  });
+
   it("walks an event no logger priced, every time it is asked", () => {
     const event = createLogEvent({
       level: "info",

@@ -1,4 +1,5 @@
-import { isKnownName } from "./known-names.ts";
+import { FirstMet } from "./first-met.ts";
+import { isKnownName, isKnownNameAt } from "./known-names.ts";
 import {
   CapturedError,
   type CapturedObject,
@@ -6,20 +7,18 @@ import {
   type LogEvent,
   LogEventRecord,
 } from "./log-event.ts";
+import type { MessageTemplate } from "./message-template.ts";
 
 // What an event keeps alive on the V8 heap, estimated from its shape, so that a sink that holds
 // events (a queue) bounds real memory rather than the size of their JSON. Calibrated on Node 20
 // with `--expose-gc` against heapUsed (the queue's memory-bound test holds the bound): an event
-// with an empty record costs about 134 bytes; captured records stay in V8's fast mode at about
-// 10 bytes per key up to some 25 keys and go to dictionary mode beyond, at about 53 bytes per key,
-// so records of more than 16 keys are priced as dictionaries. Each figure rounds the measurement
-// up, so the estimate stays an upper bound. A template's text is counted with each event: a
-// literal template is shared by every event that uses it, but a message built from data is its
-// event's own, and its parsed text tokens hold a second copy. Short texts (most likely literals)
-// are priced once, longer ones twice.
+// with an empty record costs about 134 bytes; a captured record takes 56 bytes with up to four
+// keys (see `createRecord`), a store of three slots more for each three beyond, and goes to V8's
+// dictionary mode past 16 keys, at about 53 bytes per key. Each figure rounds the measurement up,
+// so the estimate stays an upper bound.
 const eventRecordBytes = 136;
 const ringSlotBytes = 48;
-const objectBytes = 32;
+const objectBytes = 36;
 const fastKeyLimit = 16;
 const fastKeyBytes = 12;
 const dictionaryKeyBytes = 56;
@@ -50,8 +49,9 @@ export function retainedEventBytes(event: LogEvent): number {
   // Not a number when a context scope was left unpriced: walked then.
   if (event instanceof LogEventRecord && event.retainedContentBytes >= 0) {
     // Errors are rare: the logger leaves them to this walk rather than grow its hot path.
-    const base = retainedEventBase(event.template.text) + event.retainedContentBytes;
-    return event.error === undefined ? base : base + retainedStructureBytes(event.error, 0);
+    let total = retainedEventBase(event.template) + event.retainedContentBytes;
+    if (event.bound !== undefined) total += retainedBoundBytes(event.bound);
+    return event.error === undefined ? total : total + retainedStructureBytes(event.error, 0);
   }
   return walkRetainedEventBytes(event);
 }
@@ -61,25 +61,81 @@ export function retainedEventBytes(event: LogEvent): number {
  * figure a logger works out must equal (tests hold it).
  */
 export function walkRetainedEventBytes(event: LogEvent): number {
-  let total = retainedEventBase(event.template.text) + retainedRecordBytes(event.properties, 0);
+  let total = retainedEventBase(event.template) + retainedRecordBytes(event.properties, 0);
+  if (event instanceof LogEventRecord && event.bound !== undefined) {
+    total += retainedBoundBytes(event.bound);
+  }
   if (event.error !== undefined) total += retainedStructureBytes(event.error, 0);
   return total;
 }
 
-// The last long template text priced, and its price: calls come in runs of one template.
-let lastLongText = "";
-let lastLongBase = 0;
+// The last bound record priced, and its price: a child logger's events come in runs.
+let lastBound: CapturedObject | undefined;
+let lastBoundBytes = 0;
+
+/**
+ * What an event adds by holding its logger's bound record: the record itself, whose values its
+ * own properties hold and price. Shared by all the child's events, but priced with each: a child
+ * made per request lives as long as its events do.
+ */
+function retainedBoundBytes(bound: CapturedObject): number {
+  if (bound !== lastBound) {
+    let keys = 0;
+    for (const _ in bound) keys += 1;
+    lastBound = bound;
+    lastBoundBytes = boundRecordBytes + retainedRecordTotal(keys, 0);
+  }
+  return lastBoundBytes;
+}
+
+// A template's parse is shared by every event of a literal template, but an event whose message
+// was built from data (`User ${id} logged in`) holds a template of its own: the parsed object,
+// its tokens and their strings, a few hundred bytes beside the text. The first texts of up to 256
+// characters a process parses are taken as literals (see `FirstMet`); the rest are priced with
+// their parse. A literal's text is still counted with each event: once if short, twice if long.
+const knownTemplateLength = 256;
+const knownTemplates = new FirstMet<string>(2048);
+const templateBytes = 352;
+const textTokenBytes = 40;
+const propertyTokenBytes = 96;
+const alignmentBytes = 32;
+// What a frozen record has beyond a captured one of its size.
+const boundRecordBytes = 32;
+
+// The last known template text priced, and its price: calls come in runs of one template.
+let lastKnownText: string | undefined;
+let lastKnownBase = 0;
 
 /** @internal the part of an event's retained size that its properties and error do not make. */
-export function retainedEventBase(text: string): number {
-  if (text.length <= shortStringLength) {
-    return eventRecordBytes + ringSlotBytes + stringBytes + 2 * text.length;
+function retainedEventBase(template: MessageTemplate): number {
+  const text = template.text;
+  if (text === lastKnownText) return lastKnownBase;
+  if (text.length > knownTemplateLength || !knownTemplates.has(text)) {
+    return eventRecordBytes + ringSlotBytes + retainedTemplateBytes(template);
   }
-  if (text !== lastLongText) {
-    lastLongText = text;
-    lastLongBase = eventRecordBytes + ringSlotBytes + 2 * retainedStringBytes(text);
+  lastKnownText = text;
+  lastKnownBase =
+    eventRecordBytes +
+    ringSlotBytes +
+    (text.length <= shortStringLength
+      ? stringBytes + 2 * text.length
+      : 2 * retainedStringBytes(text));
+  return lastKnownBase;
+}
+
+/** What a parsed template holds: its object, its text, its tokens and their strings. */
+function retainedTemplateBytes(template: MessageTemplate): number {
+  let total = templateBytes + retainedStringBytes(template.text);
+  for (const token of template.tokens) {
+    if (token.kind === "text") {
+      total += textTokenBytes + retainedStringBytes(token.text);
+      continue;
+    }
+    total += propertyTokenBytes + retainedStringBytes(token.raw) + retainedStringBytes(token.name);
+    if (token.format !== undefined) total += retainedStringBytes(token.format);
+    if (token.alignment !== undefined) total += alignmentBytes;
   }
-  return lastLongBase;
+  return total;
 }
 
 /** @internal the retained size of a record of `keys` keys whose values retain `valueBytes`. */
@@ -90,30 +146,18 @@ export function retainedRecordTotal(keys: number, valueBytes: number): number {
 }
 
 /**
- * @internal what a record's key retains beyond its slot: nothing for a name of up to 64
- * characters the process knows (see `isKnownName`: most likely a literal every event shares),
- * else the string and the hidden class V8 makes for a record of a shape no other has (such a name
- * is most likely data: a query's parameter, a map's key).
+ * @internal what a record's key retains beyond its slot: nothing for a name the process knows
+ * (see `isKnownName`: most likely a literal every event shares), else the string and the hidden
+ * class V8 makes for a record of a shape no other has (such a name is most likely data: a query's
+ * parameter, a map's key).
  */
 export function retainedKeyBytes(key: string): number {
-  return key.length <= shortStringLength && isKnownName(key)
-    ? 0
-    : keyShapeBytes + retainedStringBytes(key);
+  return isKnownName(key) ? 0 : keyShapeBytes + retainedStringBytes(key);
 }
 
-// The last known name at each of a call's first positions: events from one call site repeat
-// their names in the same order, and a hit costs one comparison instead of a hash lookup.
-const recentNames: (string | undefined)[] = [undefined, undefined, undefined, undefined];
-
-/**
- * @internal {@link retainedKeyBytes} of the `position`th key of a call's properties.
- */
+/** @internal {@link retainedKeyBytes} of the `position`th key of a call's properties. */
 export function retainedKeyBytesAt(key: string, position: number): number {
-  if (position >= recentNames.length) return retainedKeyBytes(key);
-  if (recentNames[position] === key) return 0;
-  const bytes = retainedKeyBytes(key);
-  if (bytes === 0) recentNames[position] = key;
-  return bytes;
+  return isKnownNameAt(key, position) ? 0 : keyShapeBytes + retainedStringBytes(key);
 }
 
 /** @internal the retained size of a string. */
