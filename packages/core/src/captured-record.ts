@@ -32,9 +32,11 @@ CapturedRecord.prototype = Object.freeze(
 // tracking"): left to itself, a process whose first events were wide (a configuration logged at
 // start) would give every later record ten slots of 8 bytes, and one whose first were narrow two.
 // The first records are made here, so that every process lays its records out alike and their
-// retained size can be priced: four names in the record itself (most events have no more), more
-// in a store beside it that grows three at a time.
-const inObjectNames = 4;
+// retained size can be priced: six names in the record itself (an event's own two or three and a
+// child's or a scope's few; four made a child's events slower, measured), more in a store beside
+// it that grows three at a time.
+/** @internal how many names a captured record holds in itself; more go to a store beside it. */
+export const inObjectNames = 6;
 for (let made = 0; made < 8; made++) {
   const record = new CapturedRecord();
   for (let index = 0; index < inObjectNames; index++) record[`_${index}`] = undefined;

@@ -1,5 +1,7 @@
+import { inObjectNames, isArrayIndex } from "./captured-record.ts";
 import { FirstMet } from "./first-met.ts";
 import { isKnownName, isKnownNameAt } from "./known-names.ts";
+import { emptyShape, type KnownShape, knownShapeAfter } from "./known-shapes.ts";
 import {
   CapturedError,
   type CapturedObject,
@@ -12,15 +14,19 @@ import type { MessageTemplate } from "./message-template.ts";
 // What an event keeps alive on the V8 heap, estimated from its shape, so that a sink that holds
 // events (a queue) bounds real memory rather than the size of their JSON. Calibrated on Node 20
 // with `--expose-gc` against heapUsed (the queue's memory-bound test holds the bound): an event
-// with an empty record costs about 134 bytes; a captured record takes 56 bytes with up to four
-// keys (see `createRecord`), a store of three slots more for each three beyond, and goes to V8's
-// dictionary mode past 16 keys, at about 53 bytes per key. Each figure rounds the measurement up,
+// with an empty record costs about 134 bytes; a captured record takes 72 bytes with up to six
+// keys (see `inObjectNames`), a store beside it for more, three slots at a time, and goes to V8's
+// dictionary mode past 21 keys, at about 53 bytes per key. Each figure rounds the measurement up,
 // so the estimate stays an upper bound.
 const eventRecordBytes = 136;
 const ringSlotBytes = 48;
 const objectBytes = 36;
-const fastKeyLimit = 16;
-const fastKeyBytes = 12;
+// A captured record in V8's fast mode: its header and in-object slots, then a store for the names
+// past those, which grows three slots (24 bytes) at a time.
+const recordBytes = 72;
+const storeBytes = 16;
+// Past 15 names in its store, V8 turns a record to dictionary mode (Node 20 and 24, measured).
+const fastKeyLimit = inObjectNames + 15;
 const dictionaryKeyBytes = 56;
 const arrayBytes = 48;
 const perItemBytes = 12;
@@ -29,6 +35,10 @@ const numberBytes = 16;
 const dateBytes = 40;
 // A hidden class and its descriptors, per distinct name (measured about 90 bytes on Node 20).
 const keyShapeBytes = 112;
+// A hidden class of a nested record not known to be shared, with its place among its parent's
+// transitions, and a copy of the descriptor of each name before it.
+const shapeBaseBytes = 152;
+const descriptorBytes = 32;
 const errorBytes = 120;
 // V8 stores Latin-1 text at one byte a character and anything else at two. Short strings are
 // priced at two without looking (at most 64 bytes too many); longer ones are scanned once.
@@ -140,9 +150,9 @@ function retainedTemplateBytes(template: MessageTemplate): number {
 
 /** @internal the retained size of a record of `keys` keys whose values retain `valueBytes`. */
 export function retainedRecordTotal(keys: number, valueBytes: number): number {
-  return (
-    objectBytes + valueBytes + keys * (keys > fastKeyLimit ? dictionaryKeyBytes : fastKeyBytes)
-  );
+  if (keys > fastKeyLimit) return objectBytes + valueBytes + keys * dictionaryKeyBytes;
+  if (keys <= inObjectNames) return recordBytes + valueBytes;
+  return recordBytes + valueBytes + storeBytes + 24 * Math.ceil((keys - inObjectNames) / 3);
 }
 
 /**
@@ -208,11 +218,26 @@ export function retainedValueBytes(value: CapturedValue, depth: number): number 
 export function retainedMemberBytes(record: CapturedObject, depth: number): number {
   let total = 0;
   let keys = 0;
+  // A nested record's hidden class (see `knownShapeAfter`); a call's own record, and the sources
+  // merged into it, are left to the names' pricing.
+  let shape: KnownShape | undefined = depth > 0 ? emptyShape : undefined;
+  let shapeBytes = 0;
+  let named = 0;
   // The members are mostly scalars: priced here rather than with a call each (measured: a
   // two-property event in 36 ns instead of 44).
   for (const key in record) {
     keys += 1;
-    total += retainedKeyBytes(key);
+    const keyBytes = retainedKeyBytes(key);
+    total += keyBytes;
+    if (depth > 0 && !isArrayIndex(key)) {
+      // A name priced as data has its hidden class priced with it, and is kept out of the
+      // registry (it may be long; no later record shares its place anyway).
+      if (shape !== undefined) shape = keyBytes === 0 ? knownShapeAfter(shape, key) : undefined;
+      if (shape === undefined) {
+        shapeBytes += (keyBytes === 0 ? shapeBaseBytes : 0) + named * descriptorBytes;
+      }
+      named += 1;
+    }
     const value = record[key];
     if (typeof value === "string") {
       total += retainedStringBytes(value);
@@ -225,7 +250,8 @@ export function retainedMemberBytes(record: CapturedObject, depth: number): numb
     }
   }
   lastMembers.keys = keys;
-  return total;
+  // A record in dictionary mode has no hidden class of its own.
+  return keys > fastKeyLimit ? total : total + shapeBytes;
 }
 
 /** @internal the key count of the last record {@link retainedMemberBytes} priced. */
