@@ -1,22 +1,9 @@
-import { spawnSync } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { runHeldHeap } from "./held-heap.ts";
 
-const fixture = fileURLToPath(new URL("./fixtures/built-messages.mjs", import.meta.url));
 // The first templates and names a process meets are priced as shared literals (well under 2 MiB
 // here, whatever they are); everything past them is priced as what it holds.
 const slack = 3 * 1024 * 1024;
-
-function run(events: number, maxBytes: number, shape: "message" | "holes" | "child") {
-  const child = spawnSync(
-    process.execPath,
-    ["--expose-gc", fixture, String(events), String(maxBytes), shape],
-    { encoding: "utf8", timeout: 60_000 },
-  );
-  expect(child.stderr).toBe("");
-  expect(child.status).toBe(0);
-  return JSON.parse(child.stdout) as { grown: number; depthBytes: number; depth: number };
-}
 
 // An event whose message is built from data holds a parsed template of its own (some 400 bytes
 // beside the text, more for each hole), and one from a child made per request holds the child's
@@ -28,7 +15,11 @@ describe("withQueue with messages and children made per event (child process)", 
     ["child", 32 * 1024 * 1024],
   ] as const) {
     it(`holds the heap it counts (${shape}, ${maxBytes / 1024 / 1024} MiB)`, () => {
-      const { grown, depthBytes, depth } = run(150_000, maxBytes, shape);
+      const { grown, depthBytes, depth } = runHeldHeap("built-messages.mjs", [
+        150_000,
+        maxBytes,
+        shape,
+      ]);
       expect(depthBytes).toBeLessThanOrEqual(maxBytes);
       expect(depthBytes).toBeGreaterThan(maxBytes - 4096);
       expect(depth).toBeGreaterThan(10_000);

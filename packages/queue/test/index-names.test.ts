@@ -1,20 +1,7 @@
-import { spawnSync } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { runHeldHeap } from "./held-heap.ts";
 
-const fixture = fileURLToPath(new URL("./fixtures/index-keys.mjs", import.meta.url));
 const slack = 8 * 1024 * 1024;
-
-function run(events: number, maxBytes: number, where: "nested" | "top") {
-  const child = spawnSync(
-    process.execPath,
-    ["--expose-gc", fixture, String(events), String(maxBytes), where],
-    { encoding: "utf8", timeout: 60_000 },
-  );
-  expect(child.stderr).toBe("");
-  expect(child.status).toBe(0);
-  return JSON.parse(child.stdout) as { grown: number; depthBytes: number; depth: number };
-}
 
 // V8 keeps a key that is an array index in an object's elements, sized to the largest index plus
 // half: a record holding "1000" alone took some 12 KB, which the estimate did not see, and an
@@ -23,7 +10,11 @@ describe("withQueue with array-index property names (child process)", () => {
   for (const where of ["nested", "top"] as const) {
     it(`holds { "1000": n } events (${where}) within maxBytes`, () => {
       const maxBytes = 8 * 1024 * 1024;
-      const { grown, depthBytes, depth } = run(100_000, maxBytes, where);
+      const { grown, depthBytes, depth } = runHeldHeap("index-keys.mjs", [
+        100_000,
+        maxBytes,
+        where,
+      ]);
       expect(depthBytes).toBeLessThanOrEqual(maxBytes);
       expect(depth).toBeGreaterThan(10_000);
       expect(grown).toBeLessThan(maxBytes + slack);

@@ -1,32 +1,12 @@
-import { spawnSync } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { runHeldHeap } from "./held-heap.ts";
 
-const fixture = fileURLToPath(new URL("./fixtures/long-keys.mjs", import.meta.url));
 const slack = 8 * 1024 * 1024;
-
-function run(events: number, maxBytes: number, nameLength: number, namesPerEvent: number) {
-  const child = spawnSync(
-    process.execPath,
-    [
-      "--expose-gc",
-      fixture,
-      String(events),
-      String(maxBytes),
-      String(nameLength),
-      String(namesPerEvent),
-    ],
-    { encoding: "utf8", timeout: 60_000 },
-  );
-  expect(child.stderr).toBe("");
-  expect(child.status).toBe(0);
-  return JSON.parse(child.stdout) as { grown: number; depthBytes: number; depth: number };
-}
 
 describe("withQueue with property names made from data (child process)", () => {
   it("counts a long name's string: 2,000 names of 20,000 characters stay within 1 MiB", () => {
     const maxBytes = 1024 * 1024;
-    const { grown, depthBytes } = run(2000, maxBytes, 20_000, 1);
+    const { grown, depthBytes } = runHeldHeap("long-keys.mjs", [2000, maxBytes, 20_000, 1]);
     expect(depthBytes).toBeLessThanOrEqual(maxBytes);
     // Held uncounted, the names took some 40 MB.
     expect(grown).toBeLessThan(maxBytes + slack);
@@ -38,7 +18,7 @@ describe("withQueue with property names made from data (child process)", () => {
   // it has not met is priced as data.
   it("bounds events with many distinct short names within maxBytes", () => {
     const maxBytes = 16 * 1024 * 1024;
-    const { grown, depthBytes } = run(60_000, maxBytes, 20, 8);
+    const { grown, depthBytes } = runHeldHeap("long-keys.mjs", [60_000, maxBytes, 20, 8]);
     expect(depthBytes).toBeLessThanOrEqual(maxBytes);
     expect(grown).toBeLessThan(maxBytes + slack);
   }, 90_000);

@@ -1,20 +1,14 @@
-import { spawnSync } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-
-const fixture = fileURLToPath(new URL("./fixtures/wide-start.mjs", import.meta.url));
+import { runHeldHeap } from "./held-heap.ts";
 
 function heldPerEvent(start: "wide" | "narrow"): number {
-  const child = spawnSync(
-    process.execPath,
-    ["--expose-gc", fixture, "100000", String(16 * 1024 * 1024), start],
-    { encoding: "utf8", timeout: 60_000 },
-  );
-  expect(child.stderr).toBe("");
-  expect(child.status).toBe(0);
-  const { grown, depthBytes, depth } = JSON.parse(child.stdout) as Record<string, number>;
-  expect(grown).toBeLessThan(depthBytes as number);
-  return (grown as number) / (depth as number);
+  const { grown, depthBytes, depth } = runHeldHeap("wide-start.mjs", [
+    100_000,
+    16 * 1024 * 1024,
+    start,
+  ]);
+  expect(grown).toBeLessThan(depthBytes);
+  return grown / depth;
 }
 
 // V8 sizes the objects one constructor makes by the widest of its first few: a wide first event
