@@ -574,8 +574,7 @@ export function captureKeys(
   walk: CaptureWalk,
   path: string[] | undefined,
 ): void {
-  if (kept !== 0 && (keys[0] as string).charCodeAt(0) <= 57)
-    prepareElements(into, keys.slice(0, kept));
+  if (kept !== 0 && (keys[0] as string).charCodeAt(0) <= 57) prepareElements(into, keys, kept);
   let index = 0;
   for (; index < kept && walk.bytes <= walk.limit; index++) {
     const key = keys[index] as string;
@@ -737,7 +736,7 @@ export function captureRecord(
     const key = name.length > options.maxStringLength ? truncateString(name, options) : name;
     // Array indices are listed first, and digits sort below letters: one comparison lets every
     // ordinary record by (prepareElements looks closer).
-    if (index === 0 && name.charCodeAt(0) <= 57) prepareElements(result, keys);
+    if (index === 0 && name.charCodeAt(0) <= 57) prepareElements(result, keys, kept);
     retained += retainedKeyBytesAt(key, index);
     let item: unknown;
     try {

@@ -74,16 +74,17 @@ export function wantsSparseElements(largest: number, count: number): boolean {
 }
 
 /**
- * @internal {@link useSparseElements} for a record about to take `keys` (array indices first,
- * as `Object.keys` and `for...in` list them) when its indices are sparse.
+ * @internal {@link useSparseElements} for a record about to take the first `taken` of `keys`
+ * (array indices first, as `Object.keys` and `for...in` list them) when its indices are sparse.
  */
 export function prepareElements(
   record: Record<string, CapturedValue>,
   keys: readonly string[],
+  taken: number = keys.length,
 ): void {
-  if (keys.length === 0 || !isArrayIndex(keys[0] as string)) return;
+  if (taken === 0 || !isArrayIndex(keys[0] as string)) return;
   let count = 1;
-  while (count < keys.length && isArrayIndex(keys[count] as string)) count += 1;
+  while (count < taken && isArrayIndex(keys[count] as string)) count += 1;
   if (wantsSparseElements(Number(keys[count - 1]), count)) useSparseElements(record);
 }
 
