@@ -33,7 +33,7 @@ describe("property names the process knows", () => {
     const top = priced({ Omega: 1, Counts: { Gamma: 2 } });
     const nested = priced({ Alpha: 1, Counts: { Delta: 2 } });
     expect(top - known).toBeGreaterThanOrEqual(100);
-    expect(nested - known).toBe(top - known);
+    expect(nested - known).toBeGreaterThanOrEqual(100);
     // And keep being priced so: the answer for a name never changes.
     expect(priced({ Omega: 1, Counts: { Gamma: 2 } })).toBe(top);
     expect(isKnownName("Omega")).toBe(false);

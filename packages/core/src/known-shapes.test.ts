@@ -1,7 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { createLogEvent } from "./create-log-event.ts";
 import { emptyShape, knownShapeAfter } from "./known-shapes.ts";
+import type { LogEventRecord } from "./log-event.ts";
+import { createLogger } from "./logger.ts";
 import { retainedEventBytes, walkRetainedEventBytes } from "./retained-size.ts";
+import { createMemorySink } from "./testing/memory-sink.ts";
 
 function priced(properties: Record<string, unknown>): number {
   const event = createLogEvent({ level: "info", template: "Body {Body}", properties });
@@ -39,10 +42,29 @@ describe("the hidden classes of nested records", () => {
     expect(priced({ Body: { sort: "asc", page: 2, user: "ann" } })).toBe(reordered);
   });
 
-  it("leaves a call's own record, array indices and dictionary-mode records to their names' pricing", () => {
+  it("prices an event's own record for its order, with the names a child merged into it", () => {
     fillShapes();
-    const own = priced({ sort: "asc", page: 2, user: "ann" });
-    expect(priced({ user: "ann", page: 2, sort: "asc" })).toBe(own);
+    // The order the nested records above made known, and a new one.
+    const known = priced({ user: "ann", page: 2, sort: "asc" });
+    expect(priced({ sort: "asc", page: 2, user: "ann" }) - known).toBeGreaterThanOrEqual(3 * 160);
+    const sink = createMemorySink();
+    const root = createLogger({ sinks: [sink] });
+    const logged = (bound: Record<string, unknown>, own: Record<string, unknown>): number => {
+      root.child(bound).info("Body {Body}", own);
+      const event = sink.events.at(-1) as LogEventRecord;
+      expect(retainedEventBytes(event)).toBe(walkRetainedEventBytes(event));
+      return retainedEventBytes(event);
+    };
+    // The child's names follow the call's: the same names, one order known and one not (three
+    // places of its own, less the one the first child's record { sort } took alone).
+    const knownOrder = logged({ sort: "asc" }, { user: "ann", page: 2 });
+    expect(logged({ user: "ann" }, { sort: "asc", page: 2 }) - knownOrder).toBeGreaterThanOrEqual(
+      2 * 160,
+    );
+  });
+
+  it("leaves array indices and records in dictionary mode to their names' pricing", () => {
+    fillShapes();
     // Index names live in the elements, not in the hidden class.
     const counts = priced({ Body: { 200: 1, 404: 2 } });
     expect(priced({ Body: { 404: 2, 200: 1 } })).toBe(counts);

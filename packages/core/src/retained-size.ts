@@ -36,9 +36,9 @@ const numberBytes = 16;
 const dateBytes = 40;
 // A hidden class and its descriptors, per distinct name (measured about 90 bytes on Node 20).
 const keyShapeBytes = 112;
-// A hidden class of a nested record not known to be shared, with its place among its parent's
-// transitions, and a copy of the descriptor of each name before it.
-const shapeBaseBytes = 152;
+// A hidden class of a record in an order not known to be shared, with its place among its
+// parent's transitions, and the descriptor of each name (copied once where it leaves the known).
+const shapeBaseBytes = 160;
 const descriptorBytes = 32;
 const errorBytes = 120;
 // V8 stores Latin-1 text at one byte a character and anything else at two. Short strings are
@@ -60,7 +60,10 @@ export function retainedEventBytes(event: LogEvent): number {
   // Not a number when a context scope was left unpriced: walked then.
   if (event instanceof LogEventRecord && event.retainedContentBytes >= 0) {
     // Errors are rare: the logger leaves them to this walk rather than grow its hot path.
-    let total = retainedEventBase(event.template) + event.retainedContentBytes;
+    let total =
+      retainedEventBase(event.template) +
+      event.retainedContentBytes +
+      retainedEventShapeBytes(event.properties);
     if (event.bound !== undefined) total += retainedBoundBytes(event.bound);
     return event.error === undefined ? total : total + retainedStructureBytes(event.error, 0);
   }
@@ -72,7 +75,10 @@ export function retainedEventBytes(event: LogEvent): number {
  * figure a logger works out must equal (tests hold it).
  */
 export function walkRetainedEventBytes(event: LogEvent): number {
-  let total = retainedEventBase(event.template) + retainedRecordBytes(event.properties, 0);
+  let total =
+    retainedEventBase(event.template) +
+    retainedRecordBytes(event.properties, 0) +
+    retainedEventShapeBytes(event.properties);
   if (event instanceof LogEventRecord && event.bound !== undefined) {
     total += retainedBoundBytes(event.bound);
   }
@@ -96,7 +102,7 @@ function retainedBoundBytes(bound: CapturedObject): number {
     let keys = 0;
     for (const _ in bound) keys += 1;
     lastBound = bound;
-    lastBoundBytes = boundRecordBytes + retainedRecordTotal(keys, 0);
+    lastBoundBytes = boundRecordBytes + retainedRecordTotal(keys, 0) + retainedShapeBytes(bound);
   }
   return lastBoundBytes;
 }
@@ -227,26 +233,11 @@ export function retainedValueBytes(value: CapturedValue, depth: number): number 
 export function retainedMemberBytes(record: CapturedObject, depth: number): number {
   let total = 0;
   let keys = 0;
-  // A nested record's hidden class (see `knownShapeAfter`); a call's own record, and the sources
-  // merged into it, are left to the names' pricing.
-  let shape: KnownShape | undefined = depth > 0 ? emptyShape : undefined;
-  let shapeBytes = 0;
-  let named = 0;
   // The members are mostly scalars: priced here rather than with a call each (measured: a
   // two-property event in 36 ns instead of 44).
   for (const key in record) {
     keys += 1;
-    const keyBytes = retainedKeyBytes(key);
-    total += keyBytes;
-    if (depth > 0 && !isArrayIndex(key)) {
-      // A name priced as data has its hidden class priced with it, and is kept out of the
-      // registry (it may be long; no later record shares its place anyway).
-      if (shape !== undefined) shape = keyBytes === 0 ? knownShapeAfter(shape, key) : undefined;
-      if (shape === undefined) {
-        shapeBytes += (keyBytes === 0 ? shapeBaseBytes : 0) + named * descriptorBytes;
-      }
-      named += 1;
-    }
+    total += retainedKeyBytes(key);
     const value = record[key];
     if (typeof value === "string") {
       total += retainedStringBytes(value);
@@ -259,8 +250,61 @@ export function retainedMemberBytes(record: CapturedObject, depth: number): numb
     }
   }
   lastMembers.keys = keys;
-  // A record in dictionary mode has no hidden class of its own.
-  return keys > fastKeyLimit ? total : total + shapeBytes;
+  // A nested record's hidden classes; an event's own record is priced for them as a whole, with
+  // the sources merged into it (see `retainedEventBytes`).
+  return depth > 0 ? total + retainedShapeBytes(record) : total;
+}
+
+/**
+ * @internal what the hidden classes of `record`'s names, in their order, retain where the process
+ * has not met that order among the first places it met (see `knownShapeAfter`); nothing for a
+ * record in dictionary mode, which has none of its own.
+ */
+export function retainedShapeBytes(record: CapturedObject): number {
+  let shape: KnownShape | undefined = emptyShape;
+  let bytes = 0;
+  let named = 0;
+  let keys = 0;
+  for (const key in record) {
+    keys += 1;
+    // V8 keeps array indices apart, in the elements.
+    if (isArrayIndex(key)) continue;
+    // A name priced as data has its hidden class priced with it, and is kept out of the registry
+    // (it may be long; no later record shares its place anyway).
+    const known = isKnownName(key);
+    if (shape !== undefined) {
+      shape = known ? knownShapeAfter(shape, key) : undefined;
+      // The first place off the known tree copies the descriptors of the names before it.
+      if (shape === undefined) bytes += named * descriptorBytes;
+    }
+    // Each place from there adds a hidden class (one priced with its name if that is data) and
+    // its own descriptor.
+    if (shape === undefined) bytes += (known ? shapeBaseBytes : 0) + descriptorBytes;
+    named += 1;
+  }
+  return keys > fastKeyLimit ? 0 : bytes;
+}
+
+// The names of the last event's record, in order, and the price of their hidden classes: events
+// from one call site repeat them, and a match costs one comparison a name.
+const lastEventNames: string[] = [];
+let lastEventShapeBytes = 0;
+
+/** {@link retainedShapeBytes} of an event's own record. */
+function retainedEventShapeBytes(properties: CapturedObject): number {
+  let index = 0;
+  for (const key in properties) {
+    if (lastEventNames[index] !== key) return priceEventShape(properties);
+    index += 1;
+  }
+  return index === lastEventNames.length ? lastEventShapeBytes : priceEventShape(properties);
+}
+
+function priceEventShape(properties: CapturedObject): number {
+  lastEventNames.length = 0;
+  for (const key in properties) lastEventNames.push(key);
+  lastEventShapeBytes = retainedShapeBytes(properties);
+  return lastEventShapeBytes;
 }
 
 /** @internal the key count of the last record {@link retainedMemberBytes} priced. */
