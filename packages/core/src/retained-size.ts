@@ -16,7 +16,7 @@ import type { MessageTemplate } from "./message-template.ts";
 // with `--expose-gc` against heapUsed (the queue's memory-bound test holds the bound): an event
 // with an empty record costs about 134 bytes; a captured record takes 72 bytes with up to six
 // keys (see `inObjectNames`), a store beside it for more, three slots at a time, and goes to V8's
-// dictionary mode past 21 keys, at about 53 bytes per key. Each figure rounds the measurement up,
+// dictionary mode past 21 keys, at up to 80 bytes per key. Each figure rounds the measurement up,
 // so the estimate stays an upper bound.
 const eventRecordBytes = 136;
 const ringSlotBytes = 48;
@@ -28,12 +28,14 @@ const storeBytes = 16;
 const storeStepBytes = 24;
 // Past 15 names in its store, V8 turns a record to dictionary mode (Node 20 and 24, measured).
 const fastKeyLimit = inObjectNames + 15;
-const dictionaryKeyBytes = 56;
+// A dictionary's table has room for up to three times its keys (22 keys take 64 entries).
+const dictionaryKeyBytes = 80;
 const arrayBytes = 48;
 const perItemBytes = 12;
 const stringBytes = 24;
 const numberBytes = 16;
-const dateBytes = 40;
+// A date keeps its fields' cache beside its time value (measured up to 104 bytes held).
+const dateBytes = 120;
 // A hidden class and its descriptors, per distinct name (measured about 90 bytes on Node 20).
 const keyShapeBytes = 112;
 // A hidden class of a record in an order not known to be shared, with its place among its
@@ -60,10 +62,7 @@ export function retainedEventBytes(event: LogEvent): number {
   // Not a number when a context scope was left unpriced: walked then.
   if (event instanceof LogEventRecord && event.retainedContentBytes >= 0) {
     // Errors are rare: the logger leaves them to this walk rather than grow its hot path.
-    let total =
-      retainedEventBase(event.template) +
-      event.retainedContentBytes +
-      retainedEventShapeBytes(event.properties);
+    let total = retainedEventBase(event.template) + event.retainedContentBytes;
     if (event.bound !== undefined) total += retainedBoundBytes(event.bound);
     return event.error === undefined ? total : total + retainedStructureBytes(event.error, 0);
   }
@@ -75,10 +74,7 @@ export function retainedEventBytes(event: LogEvent): number {
  * figure a logger works out must equal (tests hold it).
  */
 export function walkRetainedEventBytes(event: LogEvent): number {
-  let total =
-    retainedEventBase(event.template) +
-    retainedRecordBytes(event.properties, 0) +
-    retainedEventShapeBytes(event.properties);
+  let total = retainedEventBase(event.template) + retainedRecordBytes(event.properties, 0);
   if (event instanceof LogEventRecord && event.bound !== undefined) {
     total += retainedBoundBytes(event.bound);
   }
@@ -250,8 +246,9 @@ export function retainedMemberBytes(record: CapturedObject, depth: number): numb
     }
   }
   lastMembers.keys = keys;
-  // A nested record's hidden classes; an event's own record is priced for them as a whole, with
-  // the sources merged into it (see `retainedEventBytes`).
+  // A nested record's hidden classes. An event's own record is left to its names' pricing: reading
+  // its order on every queued write cost the caller some 115 instructions (measured), and a call
+  // site repeats its order.
   return depth > 0 ? total + retainedShapeBytes(record) : total;
 }
 
@@ -283,28 +280,6 @@ export function retainedShapeBytes(record: CapturedObject): number {
     named += 1;
   }
   return keys > fastKeyLimit ? 0 : bytes;
-}
-
-// The names of the last event's record, in order, and the price of their hidden classes: events
-// from one call site repeat them, and a match costs one comparison a name.
-const lastEventNames: string[] = [];
-let lastEventShapeBytes = 0;
-
-/** {@link retainedShapeBytes} of an event's own record. */
-function retainedEventShapeBytes(properties: CapturedObject): number {
-  let index = 0;
-  for (const key in properties) {
-    if (lastEventNames[index] !== key) return priceEventShape(properties);
-    index += 1;
-  }
-  return index === lastEventNames.length ? lastEventShapeBytes : priceEventShape(properties);
-}
-
-function priceEventShape(properties: CapturedObject): number {
-  lastEventNames.length = 0;
-  for (const key in properties) lastEventNames.push(key);
-  lastEventShapeBytes = retainedShapeBytes(properties);
-  return lastEventShapeBytes;
 }
 
 /** @internal the key count of the last record {@link retainedMemberBytes} priced. */
