@@ -51,7 +51,7 @@ describe("the hidden classes of nested records", () => {
     const sink = createMemorySink();
     const root = createLogger({ sinks: [sink] });
     const logged = (bound: Record<string, unknown>): number => {
-      root.child(bound).info("Body {Body}");
+      root.child(bound).info("Handled");
       const event = sink.events.at(-1) as LogEventRecord;
       expect(retainedEventBytes(event)).toBe(walkRetainedEventBytes(event));
       return retainedEventBytes(event);
