@@ -37,7 +37,10 @@ async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void
 
 /**
  * A file sink on a FIFO whose reader (the returned descriptor) holds it open without reading,
- * given 4000 events: the first chunk fills the pipe part-way through a line and waits for it.
+ * given 4000 events: the writes fill the pipe, the last part-way through a line, and wait for it.
+ * Returned once the pipe has taken nothing for 300 ms: a write still landing in the pipe then would
+ * be one whose outcome a synchronous flush cannot hear: its completion runs on the event loop,
+ * which `flushSync` holds, so it would be counted dropped though the pipe took it.
  */
 async function stalledSink(): Promise<{ reader: number; sink: ReturnType<typeof createFileSink> }> {
   const fifo = join(directory, "pipe");
@@ -45,7 +48,16 @@ async function stalledSink(): Promise<{ reader: number; sink: ReturnType<typeof 
   const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
   const sink = createFileSink({ path: fifo, onError: () => {} });
   for (let n = 0; n < 4000; n++) sink.write(event(n));
-  await until(() => sink.stats().delivered > 0);
+  let delivered = -1;
+  let changedAt = performance.now();
+  await until(() => {
+    const now = sink.stats().delivered;
+    if (now !== delivered) {
+      delivered = now;
+      changedAt = performance.now();
+    }
+    return delivered > 0 && performance.now() - changedAt >= 300;
+  });
   return { reader, sink };
 }
 
