@@ -253,11 +253,11 @@ export function retainedMemberBytes(record: CapturedObject, depth: number): numb
 }
 
 /**
- * @internal what the hidden classes of `record`'s names, in their order, retain where the process
+ * What the hidden classes of `record`'s names, in their order, retain where the process
  * has not met that order among the first places it met (see `knownShapeAfter`); nothing for a
  * record in dictionary mode, which has none of its own.
  */
-export function retainedShapeBytes(record: CapturedObject): number {
+function retainedShapeBytes(record: CapturedObject): number {
   let shape: KnownShape | undefined = emptyShape;
   let bytes = 0;
   let named = 0;
